@@ -1,0 +1,80 @@
+//! Tunables of a [`crate::Replica`].
+
+use std::time::Duration;
+
+/// How a replica behaves; `Default` gives the values in the spec.
+#[derive(Clone, Debug)]
+pub struct ReplicaConfig {
+    /// How long a query waits for missing updates before "not yet".
+    pub hold_timeout: Duration,
+    /// How often the replica sends its digest to every peer (the repair path).
+    pub anti_entropy_interval: Duration,
+    /// Upper bound on the update bytes in one gossip message.
+    pub max_gossip_bytes: usize,
+    /// Queries held at once; more are answered "not yet" straight away.
+    pub max_held_queries: usize,
+    /// How long an applied update id is remembered at least, so that a front
+    /// end's late retry is still recognised. Must exceed the front end's retry
+    /// budget plus network delay.
+    pub dedup_retention: Duration,
+    /// Least time between two snapshots sent to the same peer.
+    pub snapshot_interval: Duration,
+    /// Emit [`crate::Output::Applied`] for every applied update (simulator, monitor).
+    pub emit_applied: bool,
+    /// Deliberate bugs, for showing that the simulator's checkers catch them.
+    pub bugs: InjectedBugs,
+}
+
+impl Default for ReplicaConfig {
+    fn default() -> Self {
+        Self {
+            hold_timeout: Duration::from_secs(2),
+            anti_entropy_interval: Duration::from_millis(100),
+            max_gossip_bytes: 256 * 1024,
+            max_held_queries: 1024,
+            dedup_retention: Duration::from_secs(10),
+            snapshot_interval: Duration::from_millis(500),
+            emit_applied: false,
+            bugs: InjectedBugs::default(),
+        }
+    }
+}
+
+/// Bugs a replica can be told to have. All off by default; never turn them on
+/// outside a demonstration of the checkers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InjectedBugs {
+    /// Apply a record as soon as its origin's previous record is applied,
+    /// ignoring the rest of its causal past.
+    pub apply_before_causal_past: bool,
+    /// Apply every record, even a second copy of an applied update id.
+    pub skip_dedup: bool,
+    /// Answer queries at once, whatever the session has already seen.
+    pub answer_stale_queries: bool,
+}
+
+impl InjectedBugs {
+    /// Names accepted by [`InjectedBugs::parse`].
+    pub const NAMES: [&'static str; 3] = ["apply-early", "double-apply", "stale-read"];
+
+    /// Turns on the bug named `name`.
+    pub fn enable(&mut self, name: &str) -> Result<(), String> {
+        match name {
+            "apply-early" => self.apply_before_causal_past = true,
+            "double-apply" => self.skip_dedup = true,
+            "stale-read" => self.answer_stale_queries = true,
+            other => {
+                return Err(format!(
+                    "unknown bug {other:?}: choose one of {}",
+                    Self::NAMES.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether any bug is on.
+    pub fn any(&self) -> bool {
+        *self != Self::default()
+    }
+}

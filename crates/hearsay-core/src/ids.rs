@@ -1,0 +1,150 @@
+//! Identifiers: replicas, clients and updates.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Longest replica name we accept, in bytes.
+pub const MAX_REPLICA_ID_LEN: usize = 64;
+
+/// The name of a replica manager, such as `r1`.
+///
+/// Vector timestamps are keyed by this name (not by a position), so replicas can
+/// join and leave without renumbering anybody.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ReplicaId(String);
+
+/// Why a string is not a valid [`ReplicaId`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplicaIdError {
+    /// The name is empty.
+    Empty,
+    /// The name is longer than [`MAX_REPLICA_ID_LEN`] bytes.
+    TooLong(usize),
+    /// The name holds a character other than ASCII letters, digits, `-`, `_` or `.`.
+    BadChar(char),
+}
+
+impl fmt::Display for ReplicaIdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => write!(f, "a replica name cannot be empty"),
+            Self::TooLong(n) => write!(
+                f,
+                "a replica name is at most {MAX_REPLICA_ID_LEN} bytes, this one has {n}"
+            ),
+            Self::BadChar(c) => write!(
+                f,
+                "a replica name may hold letters, digits, '-', '_' and '.', not {c:?}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ReplicaIdError {}
+
+impl ReplicaId {
+    /// Checks and wraps a replica name.
+    pub fn new(name: impl Into<String>) -> Result<Self, ReplicaIdError> {
+        let name = name.into();
+        if name.is_empty() {
+            return Err(ReplicaIdError::Empty);
+        }
+        if name.len() > MAX_REPLICA_ID_LEN {
+            return Err(ReplicaIdError::TooLong(name.len()));
+        }
+        if let Some(c) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        {
+            return Err(ReplicaIdError::BadChar(c));
+        }
+        Ok(Self(name))
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for ReplicaId {
+    type Err = ReplicaIdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
+impl fmt::Display for ReplicaId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for ReplicaId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A client session, chosen at random by the client so that sessions never collide.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+pub struct ClientId(pub u64);
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "c{:x}", self.0)
+    }
+}
+
+/// The identity of one update, the same on every retry of it.
+///
+/// Replicas deduplicate by this id, which is what makes retries exactly-once.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct UpdateId {
+    /// The session that issued the update.
+    pub client: ClientId,
+    /// The session's counter, starting at 1.
+    pub seq: u64,
+}
+
+impl fmt::Debug for UpdateId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.client, self.seq)
+    }
+}
+
+impl fmt::Display for UpdateId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// Where an update record was first accepted: the origin replica and its counter there.
+///
+/// Origin counters are dense (1, 2, 3, ...), so a vector timestamp entry `ts[r] = n`
+/// means exactly "the first `n` records accepted at `r`".
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+pub struct Dot {
+    /// The replica that accepted the update from a front end.
+    pub origin: ReplicaId,
+    /// The origin's counter for it.
+    pub seq: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replica_names_are_checked() {
+        assert!(ReplicaId::new("r1").is_ok());
+        assert!(ReplicaId::new("node-a.b_c").is_ok());
+        assert_eq!(ReplicaId::new(""), Err(ReplicaIdError::Empty));
+        assert_eq!(ReplicaId::new("a b"), Err(ReplicaIdError::BadChar(' ')));
+        assert_eq!(
+            ReplicaId::new("x".repeat(65)),
+            Err(ReplicaIdError::TooLong(65))
+        );
+    }
+}

@@ -1,0 +1,58 @@
+//! The heart of hearsay: lazy replication (the gossip architecture of Ladin,
+//! Liskov, Shrira and Ghemawat, 1992) as plain state machines.
+//!
+//! # Sans-IO
+//!
+//! This crate does no I/O. It opens no sockets, spawns no tasks, reads no clock
+//! and draws no ambient randomness: time comes in as a [`Time`] argument, and
+//! everything a [`Replica`] or [`FrontEnd`] wants done comes out as a value from
+//! `poll_output`. The same inputs give the same outputs, which is what lets
+//! `hearsay-sim` run thousands of seeded fault scenarios and replay any of them.
+//! The async shells (`hearsay-replica`, `hearsay-frontend`) and the Maelstrom
+//! node drive these machines over real transports.
+//!
+//! # Map
+//!
+//! - [`VectorTimestamp`], [`ReplicaId`], [`UpdateId`], [`Dot`]: the vocabulary.
+//! - [`App`]: the replicated state machine an application implements, with its
+//!   correctness contract; [`conformance::check_convergence`] tests it.
+//! - [`Replica`]: value, value timestamp, update log, replica timestamp,
+//!   executed-update table, timestamp table; updates, queries, gossip,
+//!   anti-entropy, log discarding and state transfer.
+//! - [`FrontEnd`] and [`Session`]: routing, retries with the same update id,
+//!   "busy", and the client's causal context.
+//! - [`testing::KvApp`]: a small key-value app for tests and the simulator.
+
+mod app;
+mod config;
+pub mod conformance;
+mod executed;
+mod frontend;
+mod ids;
+mod log;
+mod message;
+mod record;
+mod replica;
+mod session;
+mod size;
+mod stats;
+mod status;
+pub mod testing;
+mod time;
+mod timestamp;
+
+pub use app::{App, ApplyContext, Arbitration};
+pub use config::{InjectedBugs, ReplicaConfig};
+pub use frontend::{
+    AttemptId, BUSY_MESSAGE, FrontEnd, FrontEndConfig, FrontEndOutput, Outcome, ReplicaView,
+};
+pub use ids::{ClientId, Dot, MAX_REPLICA_ID_LEN, ReplicaId, ReplicaIdError, UpdateId};
+pub use message::{ClientReply, ClientRequest, Gossip, PeerMessage, Snapshot};
+pub use record::UpdateRecord;
+pub use replica::{Output, Replica, RequestToken};
+pub use session::Session;
+pub use size::encoded_len;
+pub use stats::ReplicaStats;
+pub use status::Status;
+pub use time::Time;
+pub use timestamp::VectorTimestamp;

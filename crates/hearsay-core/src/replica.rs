@@ -1,0 +1,656 @@
+//! `Replica<A>`: the lazy replication algorithm of Ladin et al., as a state machine.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::app::{App, ApplyContext};
+use crate::config::ReplicaConfig;
+use crate::executed::{ExecutedTable, Seen};
+use crate::ids::{Dot, ReplicaId, UpdateId};
+use crate::log::UpdateLog;
+use crate::message::{ClientReply, ClientRequest, Gossip, PeerMessage, Snapshot};
+use crate::record::UpdateRecord;
+use crate::size::encoded_len;
+use crate::stats::ReplicaStats;
+use crate::status::Status;
+use crate::time::Time;
+use crate::timestamp::VectorTimestamp;
+
+/// The caller's handle for a client request, echoed in the reply.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct RequestToken(pub u64);
+
+/// Something the replica wants done; drain with [`Replica::poll_output`].
+#[derive(Clone, PartialEq, Debug)]
+pub enum Output<A: App> {
+    /// Send `msg` to the peer `to`.
+    Send {
+        /// The peer.
+        to: ReplicaId,
+        /// The message.
+        msg: PeerMessage<A>,
+    },
+    /// Answer the client request `token`.
+    Reply {
+        /// From [`Replica::handle_request`].
+        token: RequestToken,
+        /// The answer.
+        reply: ClientReply<A>,
+    },
+    /// An update was applied (only with [`ReplicaConfig::emit_applied`]).
+    Applied {
+        /// The update.
+        id: UpdateId,
+        /// The record applied.
+        dot: Dot,
+        /// Its causal past.
+        prev: VectorTimestamp,
+    },
+}
+
+/// A query waiting for its causal past to arrive.
+#[derive(Clone, Debug)]
+struct Held<A: App> {
+    token: RequestToken,
+    prev: VectorTimestamp,
+    query: A::Query,
+    deadline: Time,
+}
+
+/// One replica manager of the gossip architecture, without I/O.
+///
+/// Feed it client requests ([`handle_request`](Self::handle_request)), peer
+/// messages ([`handle_peer`](Self::handle_peer)) and timer expiries
+/// ([`handle_timeout`](Self::handle_timeout), at [`poll_timeout`](Self::poll_timeout));
+/// collect what it wants sent with [`poll_output`](Self::poll_output). It keeps
+/// the state of Ladin et al.'s replica manager: the value and value timestamp,
+/// the update log, the replica timestamp, the executed-update table and the
+/// timestamp table.
+#[derive(Debug)]
+pub struct Replica<A: App> {
+    id: ReplicaId,
+    config: ReplicaConfig,
+    status: Status,
+    /// The application state: every update covered by `value_ts`, applied.
+    app: A,
+    value_ts: VectorTimestamp,
+    /// What this replica has received (applied or in the log).
+    rep_ts: VectorTimestamp,
+    log: UpdateLog<A::Update>,
+    executed: ExecutedTable,
+    /// Per peer: the latest replica timestamp it reported. Its key set is the
+    /// membership (self excluded).
+    ts_table: BTreeMap<ReplicaId, VectorTimestamp>,
+    /// Per peer: own records pushed eagerly so far, so each is pushed once.
+    pushed: BTreeMap<ReplicaId, u64>,
+    /// Per peer: when we last sent it a snapshot (they are large).
+    snapshot_sent: BTreeMap<ReplicaId, Time>,
+    held: Vec<Held<A>>,
+    /// Set when a snapshot could not be adopted because this replica applied
+    /// updates its sender lacks: until then it takes no new updates, so the
+    /// next snapshot can cover it.
+    catching_up_until: Option<Time>,
+    next_anti_entropy: Time,
+    outputs: VecDeque<Output<A>>,
+    stats: ReplicaStats,
+}
+
+impl<A: App> Replica<A> {
+    /// A replica named `id` starting from `app` at time `now`.
+    pub fn new(id: ReplicaId, config: ReplicaConfig, app: A, now: Time) -> Self {
+        let next_anti_entropy = now + config.anti_entropy_interval;
+        Self {
+            id,
+            config,
+            status: Status::Online,
+            app,
+            value_ts: VectorTimestamp::new(),
+            rep_ts: VectorTimestamp::new(),
+            log: UpdateLog::default(),
+            executed: ExecutedTable::default(),
+            ts_table: BTreeMap::new(),
+            pushed: BTreeMap::new(),
+            snapshot_sent: BTreeMap::new(),
+            held: Vec::new(),
+            catching_up_until: None,
+            next_anti_entropy,
+            outputs: VecDeque::new(),
+            stats: ReplicaStats::default(),
+        }
+    }
+
+    // ----- inspection -------------------------------------------------------
+
+    /// This replica's name.
+    pub fn id(&self) -> &ReplicaId {
+        &self.id
+    }
+    /// The application state.
+    pub fn app(&self) -> &A {
+        &self.app
+    }
+    /// What the application state includes.
+    pub fn value_ts(&self) -> &VectorTimestamp {
+        &self.value_ts
+    }
+    /// What this replica has received.
+    pub fn rep_ts(&self) -> &VectorTimestamp {
+        &self.rep_ts
+    }
+    /// Records in the update log.
+    pub fn log_len(&self) -> usize {
+        self.log.len()
+    }
+    /// Entries in the executed-update table.
+    pub fn executed_len(&self) -> usize {
+        self.executed.len()
+    }
+    /// Queries waiting for their causal past.
+    pub fn held_len(&self) -> usize {
+        self.held.len()
+    }
+    /// The deadline of the oldest held query.
+    pub fn oldest_held_deadline(&self) -> Option<Time> {
+        self.held.iter().map(|h| h.deadline).min()
+    }
+    /// The current status.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+    /// The peers and what each last reported having.
+    pub fn timestamp_table(&self) -> &BTreeMap<ReplicaId, VectorTimestamp> {
+        &self.ts_table
+    }
+    /// Counters since start.
+    pub fn stats(&self) -> &ReplicaStats {
+        &self.stats
+    }
+    /// The configuration.
+    pub fn config(&self) -> &ReplicaConfig {
+        &self.config
+    }
+
+    // ----- membership and status -------------------------------------------
+
+    /// Adds a peer; records are kept until it has them too.
+    pub fn add_member(&mut self, peer: ReplicaId) {
+        if peer == self.id || self.ts_table.contains_key(&peer) {
+            return;
+        }
+        self.pushed.insert(peer.clone(), self.rep_ts.get(&self.id));
+        self.ts_table.insert(peer, VectorTimestamp::new());
+    }
+
+    /// Removes a peer; records no longer wait for it.
+    pub fn remove_member(&mut self, peer: &ReplicaId) {
+        self.ts_table.remove(peer);
+        self.pushed.remove(peer);
+        self.snapshot_sent.remove(peer);
+        self.discard();
+    }
+
+    /// Changes the status; held queries are answered "unavailable" when it
+    /// stops being online.
+    pub fn set_status(&mut self, status: Status) {
+        self.status = status;
+        if status != Status::Online {
+            for h in std::mem::take(&mut self.held) {
+                self.reply(h.token, ClientReply::Unavailable { status });
+            }
+        }
+    }
+
+    // ----- inputs -----------------------------------------------------------
+
+    /// Handles a request from a front end; the answer comes out of
+    /// [`poll_output`](Self::poll_output), now or (for a held query) later.
+    pub fn handle_request(&mut self, now: Time, token: RequestToken, request: ClientRequest<A>) {
+        if self.status != Status::Online {
+            let status = self.status;
+            self.reply(token, ClientReply::Unavailable { status });
+            return;
+        }
+        match request {
+            ClientRequest::Update { id, prev, op } => self.accept_update(now, token, id, prev, op),
+            ClientRequest::Query { prev, query } => self.accept_query(now, token, prev, query),
+        }
+    }
+
+    fn accept_update(
+        &mut self,
+        now: Time,
+        token: RequestToken,
+        id: UpdateId,
+        prev: VectorTimestamp,
+        op: A::Update,
+    ) {
+        if let Err(reason) = A::validate(&op) {
+            self.reply(token, ClientReply::Rejected { reason });
+            return;
+        }
+        if prev.get(&self.id) > self.rep_ts.get(&self.id) {
+            let reason = format!(
+                "the session has seen {} updates from {} but {} has only {}: its context comes from a replica that lost data",
+                prev.get(&self.id),
+                self.id,
+                self.id,
+                self.rep_ts.get(&self.id)
+            );
+            self.reply(token, ClientReply::Rejected { reason });
+            return;
+        }
+        // A retry of an update we already have: answer as the first time.
+        if let Some((seen, dot)) = self.executed.get(&id) {
+            let ts = match (seen, self.log.get(dot)) {
+                (Seen::Logged, Some(rec)) => rec.ts(),
+                _ => self.value_ts.clone(),
+            };
+            self.stats.duplicate_requests += 1;
+            self.reply(token, ClientReply::Accepted { ts });
+            return;
+        }
+        if self.catching_up_until.is_some_and(|t| now < t) {
+            let value_ts = self.value_ts.clone();
+            self.reply(token, ClientReply::NotYet { value_ts });
+            return;
+        }
+        let seq = self.rep_ts.get(&self.id) + 1;
+        let record = UpdateRecord {
+            id,
+            dot: Dot {
+                origin: self.id.clone(),
+                seq,
+            },
+            prev,
+            op,
+        };
+        let ts = record.ts();
+        self.executed.note_logged(id, &record.dot);
+        self.rep_ts.set(self.id.clone(), seq);
+        self.log.push(record);
+        self.stats.updates_accepted += 1;
+        self.reply(token, ClientReply::Accepted { ts });
+        self.apply_stable(now);
+    }
+
+    fn accept_query(
+        &mut self,
+        now: Time,
+        token: RequestToken,
+        prev: VectorTimestamp,
+        query: A::Query,
+    ) {
+        if prev.le(&self.value_ts) || self.config.bugs.answer_stale_queries {
+            self.answer(token, &query);
+            return;
+        }
+        if self.held.len() >= self.config.max_held_queries {
+            let value_ts = self.value_ts.clone();
+            self.stats.queries_not_yet += 1;
+            self.reply(token, ClientReply::NotYet { value_ts });
+            return;
+        }
+        // Ask the peers for what we lack; they answer with gossip.
+        for peer in self.ts_table.keys() {
+            self.outputs.push_back(Output::Send {
+                to: peer.clone(),
+                msg: PeerMessage::Digest {
+                    rep_ts: self.rep_ts.clone(),
+                    reply: false,
+                },
+            });
+            self.stats.digests_sent += 1;
+        }
+        self.stats.queries_held += 1;
+        self.held.push(Held {
+            token,
+            prev,
+            query,
+            deadline: now + self.config.hold_timeout,
+        });
+    }
+
+    /// Handles a message from the peer `from`.
+    pub fn handle_peer(&mut self, now: Time, from: &ReplicaId, msg: PeerMessage<A>) {
+        if self.status == Status::Offline || from == &self.id {
+            return;
+        }
+        match msg {
+            PeerMessage::Gossip(g) => self.receive_gossip(now, from, g),
+            PeerMessage::Digest { rep_ts, reply } => self.receive_digest(now, from, rep_ts, reply),
+            PeerMessage::Snapshot(s) => self.receive_snapshot(now, *s),
+        }
+    }
+
+    fn note_peer_ts(&mut self, from: &ReplicaId, ts: &VectorTimestamp) {
+        if let Some(known) = self.ts_table.get_mut(from) {
+            known.merge(ts);
+        }
+    }
+
+    fn receive_gossip(&mut self, now: Time, from: &ReplicaId, g: Gossip<A>) {
+        self.stats.gossip_in += 1;
+        for rec in g.records {
+            // A record that breaks the counter rules is dropped, never trusted.
+            let sane = rec.dot.seq >= 1 && rec.prev.get(&rec.dot.origin) < rec.dot.seq;
+            if !sane {
+                self.stats.bad_records += 1;
+                continue;
+            }
+            if rec.dot.seq != self.rep_ts.get(&rec.dot.origin) + 1 {
+                continue; // already have it, or a gap: a later round repairs it
+            }
+            self.stats.records_in += 1;
+            self.executed.note_logged(rec.id, &rec.dot);
+            self.rep_ts.set(rec.dot.origin.clone(), rec.dot.seq);
+            self.log.push(rec);
+        }
+        self.note_peer_ts(from, &g.rep_ts);
+        self.apply_stable(now);
+    }
+
+    fn receive_digest(
+        &mut self,
+        now: Time,
+        from: &ReplicaId,
+        peer_ts: VectorTimestamp,
+        reply: bool,
+    ) {
+        self.stats.digests_in += 1;
+        self.note_peer_ts(from, &peer_ts);
+        self.send_missing(now, from, &peer_ts);
+        if reply && !peer_ts.le(&self.rep_ts) {
+            self.outputs.push_back(Output::Send {
+                to: from.clone(),
+                msg: PeerMessage::Digest {
+                    rep_ts: self.rep_ts.clone(),
+                    reply: false,
+                },
+            });
+            self.stats.digests_sent += 1;
+        }
+        self.discard();
+    }
+
+    /// Sends `to` whatever it lacks: log records, or a snapshot when the log no
+    /// longer holds them.
+    fn send_missing(&mut self, now: Time, to: &ReplicaId, peer_ts: &VectorTimestamp) {
+        if self.rep_ts.le(peer_ts) {
+            return;
+        }
+        if !self.log.can_serve(&self.rep_ts, peer_ts) {
+            let recent = self
+                .snapshot_sent
+                .get(to)
+                .is_some_and(|t| now < *t + self.config.snapshot_interval);
+            if !recent {
+                self.snapshot_sent.insert(to.clone(), now);
+                let snap = Snapshot {
+                    app: self.app.clone(),
+                    value_ts: self.value_ts.clone(),
+                    executed: self.executed.applied().collect(),
+                };
+                self.stats.snapshots_sent += 1;
+                self.outputs.push_back(Output::Send {
+                    to: to.clone(),
+                    msg: PeerMessage::Snapshot(Box::new(snap)),
+                });
+            }
+            return;
+        }
+        let mut records = Vec::new();
+        self.log.collect_missing(
+            peer_ts,
+            self.config.max_gossip_bytes,
+            |r| encoded_len(r),
+            &mut records,
+        );
+        if !records.is_empty() {
+            self.send_gossip(to.clone(), records);
+        }
+    }
+
+    fn send_gossip(&mut self, to: ReplicaId, records: Vec<UpdateRecord<A::Update>>) {
+        self.stats.gossip_sent += 1;
+        self.stats.records_sent += records.len() as u64;
+        self.outputs.push_back(Output::Send {
+            to,
+            msg: PeerMessage::Gossip(Gossip {
+                rep_ts: self.rep_ts.clone(),
+                records,
+            }),
+        });
+    }
+
+    fn receive_snapshot(&mut self, now: Time, snap: Snapshot<A>) {
+        self.stats.snapshots_in += 1;
+        if snap.value_ts.le(&self.value_ts) {
+            return; // nothing new in it
+        }
+        if !self.value_ts.le(&snap.value_ts) {
+            // We applied updates the sender lacks: stop taking new ones until a
+            // snapshot that includes ours arrives.
+            self.catching_up_until = Some(now + self.config.hold_timeout);
+            return;
+        }
+        self.stats.snapshots_adopted += 1;
+        self.catching_up_until = None;
+        // Origins whose counter jumps leave a gap in our log: drop their records.
+        let jumped: Vec<ReplicaId> = snap
+            .value_ts
+            .iter()
+            .filter(|(origin, v)| *v > self.rep_ts.get(origin))
+            .map(|(origin, _)| origin.clone())
+            .collect();
+        for origin in jumped {
+            for rec in self.log.clear_origin(&origin) {
+                self.executed.note_applied(rec.id, &rec.dot, now);
+            }
+        }
+        // Records the snapshot covers count as applied.
+        let covered: Vec<(UpdateId, Dot)> = self
+            .log
+            .origins()
+            .cloned()
+            .collect::<Vec<_>>()
+            .iter()
+            .flat_map(|o| {
+                self.log
+                    .range(o, self.value_ts.get(o) + 1, snap.value_ts.get(o))
+                    .map(|r| (r.id, r.dot.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for (id, dot) in covered.iter().chain(snap.executed.iter()) {
+            self.executed.note_applied(*id, dot, now);
+        }
+        self.app = snap.app;
+        self.value_ts = snap.value_ts;
+        self.rep_ts.merge(&self.value_ts);
+        self.apply_stable(now);
+    }
+
+    /// Runs the timers due at `now`: anti-entropy, held-query deadlines, and
+    /// retirement of old executed-update entries.
+    pub fn handle_timeout(&mut self, now: Time) {
+        if now >= self.next_anti_entropy {
+            self.next_anti_entropy = now + self.config.anti_entropy_interval;
+            if self.status != Status::Offline {
+                for peer in self.ts_table.keys() {
+                    self.outputs.push_back(Output::Send {
+                        to: peer.clone(),
+                        msg: PeerMessage::Digest {
+                            rep_ts: self.rep_ts.clone(),
+                            reply: true,
+                        },
+                    });
+                    self.stats.digests_sent += 1;
+                }
+            }
+        }
+        let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|h| h.deadline <= now);
+        self.held = kept;
+        for h in expired {
+            self.stats.queries_not_yet += 1;
+            let value_ts = self.value_ts.clone();
+            self.reply(h.token, ClientReply::NotYet { value_ts });
+        }
+        if self.catching_up_until.is_some_and(|t| now >= t) {
+            self.catching_up_until = None;
+        }
+        self.retire(now);
+    }
+
+    /// The next time [`handle_timeout`](Self::handle_timeout) has work.
+    pub fn poll_timeout(&self) -> Time {
+        let mut t = self.next_anti_entropy;
+        if let Some(h) = self.oldest_held_deadline() {
+            t = t.min(h);
+        }
+        // Retirement of executed entries rides on the anti-entropy tick.
+        if let Some(c) = self.catching_up_until {
+            t = t.min(c);
+        }
+        t
+    }
+
+    /// The next thing to do, if any. Own new records are pushed to every peer
+    /// in one batch per call burst (the fast path).
+    pub fn poll_output(&mut self) -> Option<Output<A>> {
+        if self.outputs.is_empty() {
+            self.push_eagerly();
+        }
+        self.outputs.pop_front()
+    }
+
+    fn push_eagerly(&mut self) {
+        if self.status == Status::Offline {
+            return;
+        }
+        let mine = self.rep_ts.get(&self.id);
+        let peers: Vec<(ReplicaId, u64)> = self
+            .pushed
+            .iter()
+            .filter(|(_, sent)| **sent < mine)
+            .map(|(p, s)| (p.clone(), *s))
+            .collect();
+        for (peer, sent) in peers {
+            let records: Vec<_> = self.log.range(&self.id, sent + 1, mine).cloned().collect();
+            self.pushed.insert(peer.clone(), mine);
+            if !records.is_empty() {
+                self.send_gossip(peer, records);
+            }
+        }
+    }
+
+    // ----- the algorithm's core ---------------------------------------------
+
+    fn reply(&mut self, token: RequestToken, reply: ClientReply<A>) {
+        self.outputs.push_back(Output::Reply { token, reply });
+    }
+
+    fn answer(&mut self, token: RequestToken, query: &A::Query) {
+        self.stats.queries_answered += 1;
+        let reply = self.app.query(query);
+        let ts = self.value_ts.clone();
+        self.reply(token, ClientReply::Answer { reply, ts });
+    }
+
+    /// Applies every stable record, in causal order, then answers the held
+    /// queries that became answerable and discards what everyone has.
+    fn apply_stable(&mut self, now: Time) {
+        let mut applied_any = false;
+        loop {
+            let mut progress = false;
+            let origins: Vec<ReplicaId> = self.log.origins().cloned().collect();
+            for origin in origins {
+                loop {
+                    let next = self.value_ts.get(&origin) + 1;
+                    let Some(rec) = self.log.next_of(&origin, next) else {
+                        break;
+                    };
+                    let stable = if self.config.bugs.apply_before_causal_past {
+                        true
+                    } else {
+                        rec.is_stable(&self.value_ts)
+                    };
+                    if !stable {
+                        break;
+                    }
+                    let rec = rec.clone();
+                    self.apply_one(now, &rec);
+                    progress = true;
+                    applied_any = true;
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
+        if applied_any {
+            self.answer_held();
+            self.discard();
+        }
+    }
+
+    fn apply_one(&mut self, now: Time, rec: &UpdateRecord<A::Update>) {
+        let duplicate = self.executed.is_applied(&rec.id) && !self.config.bugs.skip_dedup;
+        if duplicate {
+            self.stats.duplicates_skipped += 1;
+        } else {
+            let ctx = ApplyContext {
+                id: rec.id,
+                dot: &rec.dot,
+                prev: &rec.prev,
+                order: rec.arbitration(),
+            };
+            self.app.apply(&rec.op, &ctx);
+            self.executed.note_applied(rec.id, &rec.dot, now);
+            self.stats.updates_applied += 1;
+            if self.config.emit_applied {
+                self.outputs.push_back(Output::Applied {
+                    id: rec.id,
+                    dot: rec.dot.clone(),
+                    prev: rec.prev.clone(),
+                });
+            }
+        }
+        self.value_ts.set(rec.dot.origin.clone(), rec.dot.seq);
+    }
+
+    fn answer_held(&mut self) {
+        let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|h| h.prev.le(&self.value_ts));
+        self.held = waiting;
+        for h in ready {
+            self.answer(h.token, &h.query);
+        }
+    }
+
+    /// Drops applied records that every member has.
+    fn discard(&mut self) {
+        let value_ts = &self.value_ts;
+        let ts_table = &self.ts_table;
+        self.log.discard_while(|r| {
+            value_ts.covers(&r.dot) && ts_table.values().all(|t| t.covers(&r.dot))
+        });
+    }
+
+    fn retire(&mut self, now: Time) {
+        let ts_table = &self.ts_table;
+        let rep_ts = &self.rep_ts;
+        self.executed.retire(
+            now,
+            self.config.dedup_retention,
+            rep_ts,
+            |dot| ts_table.values().all(|t| t.covers(dot)),
+            || {
+                ts_table
+                    .values()
+                    .fold(VectorTimestamp::new(), |acc, t| acc.merged(t))
+            },
+        );
+    }
+}

@@ -1,0 +1,42 @@
+//! Counters a replica keeps about its own work.
+
+use serde::{Deserialize, Serialize};
+
+/// Counters since the replica started; read by metrics, status and benches.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicaStats {
+    /// Updates accepted from front ends (new ones, not retries).
+    pub updates_accepted: u64,
+    /// Updates applied to the state (each at most once).
+    pub updates_applied: u64,
+    /// Records skipped because their update id was already applied.
+    pub duplicates_skipped: u64,
+    /// Client retries of an update already held, answered without a new record.
+    pub duplicate_requests: u64,
+    /// Queries answered.
+    pub queries_answered: u64,
+    /// Queries that had to wait for their causal past.
+    pub queries_held: u64,
+    /// Queries answered "not yet".
+    pub queries_not_yet: u64,
+    /// Gossip messages sent.
+    pub gossip_sent: u64,
+    /// Records sent in gossip.
+    pub records_sent: u64,
+    /// Gossip messages received.
+    pub gossip_in: u64,
+    /// New records received by gossip.
+    pub records_in: u64,
+    /// Records dropped because they broke the counter rules.
+    pub bad_records: u64,
+    /// Digests sent.
+    pub digests_sent: u64,
+    /// Digests received.
+    pub digests_in: u64,
+    /// Snapshots sent to peers behind the discarded horizon.
+    pub snapshots_sent: u64,
+    /// Snapshots received.
+    pub snapshots_in: u64,
+    /// Snapshots adopted as this replica's state.
+    pub snapshots_adopted: u64,
+}

@@ -1,0 +1,1 @@
+//! A Maelstrom node backed by the hearsay core (being built).

@@ -1,0 +1,1 @@
+//! Deterministic fault simulation of the hearsay core (being built).

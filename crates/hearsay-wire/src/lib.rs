@@ -1,0 +1,1 @@
+//! hearsay wire format (being built).
