@@ -9,6 +9,15 @@ pub struct ReplicaConfig {
     pub hold_timeout: Duration,
     /// How often the replica sends its digest to every peer (the repair path).
     pub anti_entropy_interval: Duration,
+    /// Peers sent a digest on each anti-entropy tick, in turn; 0 means all.
+    pub anti_entropy_fanout: usize,
+    /// `None`: push new records to the push targets as soon as outputs are
+    /// polled (lowest latency). `Some(d)`: push at most every `d`, batching
+    /// records (fewer messages).
+    pub push_interval: Option<Duration>,
+    /// Also push records that arrived from other replicas, not only our own.
+    /// Needed when push targets form a tree rather than a full mesh.
+    pub relay: bool,
     /// Upper bound on the update bytes in one gossip message.
     pub max_gossip_bytes: usize,
     /// Queries held at once; more are answered "not yet" straight away.
@@ -30,6 +39,9 @@ impl Default for ReplicaConfig {
         Self {
             hold_timeout: Duration::from_secs(2),
             anti_entropy_interval: Duration::from_millis(100),
+            anti_entropy_fanout: 0,
+            push_interval: None,
+            relay: false,
             max_gossip_bytes: 256 * 1024,
             max_held_queries: 1024,
             dedup_retention: Duration::from_secs(10),

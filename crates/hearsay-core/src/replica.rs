@@ -1,6 +1,6 @@
 //! `Replica<A>`: the lazy replication algorithm of Ladin et al., as a state machine.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::app::{App, ApplyContext};
 use crate::config::ReplicaConfig;
@@ -80,8 +80,16 @@ pub struct Replica<A: App> {
     /// Per peer: the latest replica timestamp it reported. Its key set is the
     /// membership (self excluded).
     ts_table: BTreeMap<ReplicaId, VectorTimestamp>,
-    /// Per peer: own records pushed eagerly so far, so each is pushed once.
-    pushed: BTreeMap<ReplicaId, u64>,
+    /// Per peer: what we have pushed to it eagerly, so each record is pushed
+    /// once. Merged with its `ts_table` row, it estimates what the peer has.
+    pushed: BTreeMap<ReplicaId, VectorTimestamp>,
+    /// Peers that get eager pushes; `None` means every member.
+    push_targets: Option<BTreeSet<ReplicaId>>,
+    /// Set when `rep_ts` grew since the last push, so polling stays cheap.
+    push_dirty: bool,
+    next_push: Time,
+    /// Where the next anti-entropy round starts among the members.
+    ae_cursor: usize,
     /// Per peer: when we last sent it a snapshot (they are large).
     snapshot_sent: BTreeMap<ReplicaId, Time>,
     held: Vec<Held<A>>,
@@ -109,6 +117,10 @@ impl<A: App> Replica<A> {
             executed: ExecutedTable::default(),
             ts_table: BTreeMap::new(),
             pushed: BTreeMap::new(),
+            push_targets: None,
+            push_dirty: false,
+            next_push: now,
+            ae_cursor: 0,
             snapshot_sent: BTreeMap::new(),
             held: Vec::new(),
             catching_up_until: None,
@@ -176,8 +188,16 @@ impl<A: App> Replica<A> {
         if peer == self.id || self.ts_table.contains_key(&peer) {
             return;
         }
-        self.pushed.insert(peer.clone(), self.rep_ts.get(&self.id));
+        // A newcomer gets the past by anti-entropy, and new records by push.
+        self.pushed.insert(peer.clone(), self.rep_ts.clone());
         self.ts_table.insert(peer, VectorTimestamp::new());
+    }
+
+    /// Restricts eager pushes to `targets` (`None`: every member). With a
+    /// tree of targets, set [`ReplicaConfig::relay`] too.
+    pub fn set_push_targets(&mut self, targets: Option<BTreeSet<ReplicaId>>) {
+        self.push_targets = targets;
+        self.push_dirty = true;
     }
 
     /// Removes a peer; records no longer wait for it.
@@ -267,6 +287,7 @@ impl<A: App> Replica<A> {
         self.executed.note_logged(id, &record.dot);
         self.rep_ts.set(self.id.clone(), seq);
         self.log.push(record);
+        self.push_dirty = true;
         self.stats.updates_accepted += 1;
         self.reply(token, ClientReply::Accepted { ts });
         self.apply_stable(now);
@@ -343,6 +364,7 @@ impl<A: App> Replica<A> {
             self.executed.note_logged(rec.id, &rec.dot);
             self.rep_ts.set(rec.dot.origin.clone(), rec.dot.seq);
             self.log.push(rec);
+            self.push_dirty = true;
         }
         self.note_peer_ts(from, &g.rep_ts);
         self.apply_stable(now);
@@ -475,17 +497,12 @@ impl<A: App> Replica<A> {
         if now >= self.next_anti_entropy {
             self.next_anti_entropy = now + self.config.anti_entropy_interval;
             if self.status != Status::Offline {
-                for peer in self.ts_table.keys() {
-                    self.outputs.push_back(Output::Send {
-                        to: peer.clone(),
-                        msg: PeerMessage::Digest {
-                            rep_ts: self.rep_ts.clone(),
-                            reply: true,
-                        },
-                    });
-                    self.stats.digests_sent += 1;
-                }
+                self.anti_entropy_round();
             }
+        }
+        if self.config.push_interval.is_some() && now >= self.next_push {
+            self.next_push = now + self.config.push_interval.unwrap_or_default();
+            self.push_eagerly();
         }
         let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
             .into_iter()
@@ -502,9 +519,35 @@ impl<A: App> Replica<A> {
         self.retire(now);
     }
 
+    fn anti_entropy_round(&mut self) {
+        let members: Vec<ReplicaId> = self.ts_table.keys().cloned().collect();
+        let n = members.len();
+        let fanout = match self.config.anti_entropy_fanout {
+            0 => n,
+            f => f.min(n),
+        };
+        for i in 0..fanout {
+            let peer = members[(self.ae_cursor + i) % n].clone();
+            self.outputs.push_back(Output::Send {
+                to: peer,
+                msg: PeerMessage::Digest {
+                    rep_ts: self.rep_ts.clone(),
+                    reply: true,
+                },
+            });
+            self.stats.digests_sent += 1;
+        }
+        if n > 0 {
+            self.ae_cursor = (self.ae_cursor + fanout) % n;
+        }
+    }
+
     /// The next time [`handle_timeout`](Self::handle_timeout) has work.
     pub fn poll_timeout(&self) -> Time {
         let mut t = self.next_anti_entropy;
+        if self.push_dirty && self.config.push_interval.is_some() {
+            t = t.min(self.next_push);
+        }
         if let Some(h) = self.oldest_held_deadline() {
             t = t.min(h);
         }
@@ -518,28 +561,63 @@ impl<A: App> Replica<A> {
     /// The next thing to do, if any. Own new records are pushed to every peer
     /// in one batch per call burst (the fast path).
     pub fn poll_output(&mut self) -> Option<Output<A>> {
-        if self.outputs.is_empty() {
+        if self.outputs.is_empty() && self.config.push_interval.is_none() {
             self.push_eagerly();
         }
         self.outputs.pop_front()
     }
 
+    /// Sends every push target the records it is not known to have: our own
+    /// only, or (with `relay`) every origin's.
     fn push_eagerly(&mut self) {
-        if self.status == Status::Offline {
+        if self.status == Status::Offline || !self.push_dirty {
             return;
         }
-        let mine = self.rep_ts.get(&self.id);
-        let peers: Vec<(ReplicaId, u64)> = self
-            .pushed
-            .iter()
-            .filter(|(_, sent)| **sent < mine)
-            .map(|(p, s)| (p.clone(), *s))
-            .collect();
-        for (peer, sent) in peers {
-            let records: Vec<_> = self.log.range(&self.id, sent + 1, mine).cloned().collect();
-            self.pushed.insert(peer.clone(), mine);
-            if !records.is_empty() {
-                self.send_gossip(peer, records);
+        self.push_dirty = false;
+        let targets: Vec<ReplicaId> = match &self.push_targets {
+            None => self.ts_table.keys().cloned().collect(),
+            Some(t) => t
+                .iter()
+                .filter(|p| self.ts_table.contains_key(*p))
+                .cloned()
+                .collect(),
+        };
+        let origins: Vec<ReplicaId> = if self.config.relay {
+            self.log.origins().cloned().collect()
+        } else {
+            vec![self.id.clone()]
+        };
+        for peer in targets {
+            let mut estimate = self.pushed.get(&peer).cloned().unwrap_or_default();
+            if let Some(reported) = self.ts_table.get(&peer) {
+                estimate.merge(reported);
+            }
+            let mut missing = Vec::new();
+            for origin in &origins {
+                let have = self.rep_ts.get(origin);
+                if estimate.get(origin) < have {
+                    missing.extend(
+                        self.log
+                            .range(origin, estimate.get(origin) + 1, have)
+                            .cloned(),
+                    );
+                    estimate.raise(origin, have);
+                }
+            }
+            let mut batch = Vec::new();
+            let mut bytes = 0usize;
+            for rec in missing {
+                let n = encoded_len(&rec);
+                if !batch.is_empty() && bytes + n > self.config.max_gossip_bytes {
+                    self.send_gossip(peer.clone(), std::mem::take(&mut batch));
+                    bytes = 0;
+                }
+                bytes += n;
+                batch.push(rec);
+            }
+            self.pushed.insert(peer.clone(), estimate);
+            if !batch.is_empty() {
+                self.send_gossip(peer, batch);
             }
         }
     }
