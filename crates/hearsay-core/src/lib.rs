@@ -56,3 +56,8 @@ pub use stats::ReplicaStats;
 pub use status::Status;
 pub use time::Time;
 pub use timestamp::VectorTimestamp;
+
+#[cfg(test)]
+mod frontend_test;
+#[cfg(test)]
+mod replica_test;

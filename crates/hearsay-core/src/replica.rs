@@ -423,7 +423,7 @@ impl<A: App> Replica<A> {
         self.log.collect_missing(
             peer_ts,
             self.config.max_gossip_bytes,
-            |r| encoded_len(r),
+            encoded_len,
             &mut records,
         );
         if !records.is_empty() {

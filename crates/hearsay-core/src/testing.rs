@@ -117,3 +117,48 @@ impl App for KvApp {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conformance::check_convergence;
+
+    #[test]
+    fn kv_app_converges_under_any_delivery_order() {
+        let mut updates = Vec::new();
+        for i in 0..30 {
+            let key = format!("k{}", i % 4);
+            updates.push(match i % 3 {
+                0 => KvUpdate::Put { key, value: i },
+                1 => KvUpdate::Delete { key },
+                _ => KvUpdate::Add { key, delta: i },
+            });
+        }
+        for seed in 0..20 {
+            check_convergence(&KvApp::default(), &updates, 20, seed).unwrap();
+        }
+    }
+
+    /// An app that lets the last *applied* write win is not convergent; the
+    /// conformance check must say so.
+    #[test]
+    fn the_conformance_check_catches_an_app_that_ignores_arbitration() {
+        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        struct LastApplied(Option<i64>);
+        impl App for LastApplied {
+            type Update = i64;
+            type Query = ();
+            type Reply = Option<i64>;
+            fn apply(&mut self, update: &i64, _: &ApplyContext<'_>) {
+                self.0 = Some(*update);
+            }
+            fn query(&self, _: &()) -> Option<i64> {
+                self.0
+            }
+        }
+        let updates: Vec<i64> = (0..6).collect();
+        let failed = (0..20)
+            .any(|seed| check_convergence(&LastApplied::default(), &updates, 10, seed).is_err());
+        assert!(failed);
+    }
+}
