@@ -1,6 +1,7 @@
 //! Title search and "did you mean" suggestions.
 
 use super::catalog::{Catalog, Movie, normalise};
+use crate::text::edit_distance;
 
 /// Movies whose title contains `text`, best first: exact title, then titles
 /// starting with it, then a word starting with it, then anywhere; ties by
@@ -58,35 +59,4 @@ pub(super) fn suggestions(catalog: &Catalog, text: &str, n: usize) -> Vec<String
         .take(n)
         .map(|(_, m)| m.to_string())
         .collect()
-}
-
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut prev_diag = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev_diag + usize::from(ca != cb))
-                .min(row[j] + 1)
-                .min(cur + 1);
-            prev_diag = cur;
-        }
-    }
-    row[b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn edit_distance_counts_edits() {
-        assert_eq!(edit_distance("toy story", "toy story"), 0);
-        assert_eq!(edit_distance("toy stroy", "toy story"), 2);
-        assert_eq!(edit_distance("", "abc"), 3);
-    }
 }
