@@ -1,0 +1,180 @@
+//! The task that owns a [`Replica`] and drives it.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use hearsay_core::{
+    App, ClientReply, Output, PeerMessage, Replica, ReplicaConfig, ReplicaId, RequestToken, Time,
+};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, warn};
+
+use crate::handle::{Input, ReplicaHandle};
+use crate::overload::Overload;
+
+/// How a replica server behaves.
+#[derive(Clone, Debug)]
+pub struct ReplicaServerConfig {
+    /// The replica's name.
+    pub name: ReplicaId,
+    /// The algorithm's tunables.
+    pub core: ReplicaConfig,
+    /// Client requests in flight before the replica answers "overloaded"
+    /// instead of queueing without limit.
+    pub max_in_flight: usize,
+    /// Chance of refusing a client request as "overloaded" anyway (demos: 0.2).
+    pub overload_probability: f64,
+    /// Inputs queued for the actor; senders wait when it is full.
+    pub queue: usize,
+}
+
+impl ReplicaServerConfig {
+    /// Defaults for a replica named `name`.
+    pub fn new(name: ReplicaId) -> Self {
+        Self {
+            name,
+            core: ReplicaConfig::default(),
+            max_in_flight: 4096,
+            overload_probability: 0.0,
+            queue: 8192,
+        }
+    }
+}
+
+/// A peer message the replica wants sent; the caller's network delivers it.
+#[derive(Debug)]
+pub struct Outbound<A: App> {
+    /// The peer.
+    pub to: ReplicaId,
+    /// The message.
+    pub msg: PeerMessage<A>,
+}
+
+/// Inputs taken in one go before outputs are flushed; batching them lets one
+/// gossip message carry many new records.
+const BATCH: usize = 256;
+
+/// Starts the replica's actor on the current tokio runtime.
+///
+/// Peer messages leave on `outbound`; when it is full they are dropped (the
+/// anti-entropy path repairs any loss) rather than stalling the replica.
+pub fn spawn<A>(
+    config: ReplicaServerConfig,
+    app: A,
+    outbound: mpsc::Sender<Outbound<A>>,
+) -> ReplicaHandle<A>
+where
+    A: App + Send + 'static,
+    A::Update: Send,
+    A::Query: Send,
+    A::Reply: Send,
+{
+    let (tx, rx) = mpsc::channel(config.queue.max(1));
+    let overload = Overload::new(config.max_in_flight, config.overload_probability);
+    let start = Instant::now();
+    let replica = Replica::new(config.name.clone(), config.core.clone(), app, Time::ZERO);
+    let actor = Actor {
+        replica,
+        start,
+        outbound,
+        pending: HashMap::new(),
+        next_token: 0,
+        dropped: 0,
+    };
+    let task = tokio::spawn(actor.run(rx));
+    ReplicaHandle::new(config.name, tx, overload, task)
+}
+
+struct Actor<A: App> {
+    replica: Replica<A>,
+    /// The epoch of this replica's `Time`.
+    start: Instant,
+    outbound: mpsc::Sender<Outbound<A>>,
+    /// Where to send each client reply.
+    pending: HashMap<RequestToken, oneshot::Sender<ClientReply<A>>>,
+    next_token: u64,
+    /// Peer messages dropped because `outbound` was full (logged on change).
+    dropped: u64,
+}
+
+impl<A: App> Actor<A>
+where
+    A: Send + 'static,
+{
+    fn now(&self) -> Time {
+        Time::from_micros(u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX))
+    }
+
+    fn instant_of(&self, t: Time) -> Instant {
+        self.start + std::time::Duration::from_micros(t.as_micros())
+    }
+
+    async fn run(mut self, mut rx: mpsc::Receiver<Input<A>>) {
+        loop {
+            let wake = self.instant_of(self.replica.poll_timeout());
+            tokio::select! {
+                input = rx.recv() => {
+                    let Some(input) = input else { break };
+                    if !self.handle(input) { break; }
+                    for _ in 0..BATCH {
+                        match rx.try_recv() {
+                            Ok(input) => if !self.handle(input) { return; },
+                            Err(_) => break,
+                        }
+                    }
+                }
+                () = tokio::time::sleep_until(wake.into()) => {}
+            }
+            let now = self.now();
+            if now >= self.replica.poll_timeout() {
+                self.replica.handle_timeout(now);
+            }
+            self.flush();
+        }
+        debug!(replica = %self.replica.id(), "replica actor stopped");
+    }
+
+    /// Handles one input; `false` means stop.
+    fn handle(&mut self, input: Input<A>) -> bool {
+        let now = self.now();
+        match input {
+            Input::Client { request, reply } => {
+                let token = RequestToken(self.next_token);
+                self.next_token += 1;
+                self.pending.insert(token, reply);
+                self.replica.handle_request(now, token, request);
+            }
+            Input::Peer { from, msg } => self.replica.handle_peer(now, &from, msg),
+            Input::SetStatus(status, done) => {
+                self.replica.set_status(status);
+                let _ = done.send(());
+            }
+            Input::AddMember(peer) => self.replica.add_member(peer),
+            Input::RemoveMember(peer) => self.replica.remove_member(&peer),
+            Input::Inspect(f) => f(&self.replica),
+            Input::Shutdown => return false,
+        }
+        true
+    }
+
+    fn flush(&mut self) {
+        while let Some(out) = self.replica.poll_output() {
+            match out {
+                Output::Send { to, msg } => {
+                    if self.outbound.try_send(Outbound { to, msg }).is_err() {
+                        self.dropped += 1;
+                        if self.dropped.is_power_of_two() {
+                            warn!(replica = %self.replica.id(), dropped = self.dropped, "outbound queue full: dropping gossip (anti-entropy will repair)");
+                        }
+                    }
+                }
+                Output::Reply { token, reply } => {
+                    if let Some(tx) = self.pending.remove(&token) {
+                        let _ = tx.send(reply); // the requester may have gone
+                    }
+                }
+                Output::Applied { .. } => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The handle through which everything reaches a running replica.
+
+use std::collections::BTreeMap;
+
+use hearsay_core::{
+    App, ClientReply, ClientRequest, PeerMessage, Replica, ReplicaId, ReplicaStats, Status,
+    VectorTimestamp,
+};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::overload::Overload;
+
+/// What the actor takes.
+pub(crate) enum Input<A: App> {
+    Client {
+        request: ClientRequest<A>,
+        reply: oneshot::Sender<ClientReply<A>>,
+    },
+    Peer {
+        from: ReplicaId,
+        msg: PeerMessage<A>,
+    },
+    SetStatus(Status, oneshot::Sender<()>),
+    AddMember(ReplicaId),
+    RemoveMember(ReplicaId),
+    Inspect(Box<dyn FnOnce(&Replica<A>) + Send>),
+    Shutdown,
+}
+
+/// A replica's state at one moment, for status pages and metrics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicaSnapshot {
+    /// Its name.
+    pub name: ReplicaId,
+    /// Its status.
+    pub status: Status,
+    /// What its state includes.
+    pub value_ts: VectorTimestamp,
+    /// What it has received.
+    pub rep_ts: VectorTimestamp,
+    /// Records in its log.
+    pub log_len: usize,
+    /// Entries in its executed-update table.
+    pub executed_len: usize,
+    /// Queries waiting for their causal past.
+    pub held: usize,
+    /// What each peer last reported having.
+    pub timestamp_table: BTreeMap<ReplicaId, VectorTimestamp>,
+    /// Counters since start.
+    pub stats: ReplicaStats,
+}
+
+/// A cheap, cloneable handle to a running replica.
+pub struct ReplicaHandle<A: App> {
+    name: ReplicaId,
+    tx: mpsc::Sender<Input<A>>,
+    overload: Overload,
+    /// Kept by the first handle only, so `join` can wait for the actor.
+    task: Option<JoinHandle<()>>,
+}
+
+impl<A: App> Clone for ReplicaHandle<A> {
+    fn clone(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            tx: self.tx.clone(),
+            overload: self.overload.clone(),
+            task: None,
+        }
+    }
+}
+
+impl<A: App + Send + 'static> ReplicaHandle<A>
+where
+    A::Update: Send,
+    A::Query: Send,
+    A::Reply: Send,
+{
+    pub(crate) fn new(
+        name: ReplicaId,
+        tx: mpsc::Sender<Input<A>>,
+        overload: Overload,
+        task: JoinHandle<()>,
+    ) -> Self {
+        Self {
+            name,
+            tx,
+            overload,
+            task: Some(task),
+        }
+    }
+
+    /// The replica's name.
+    pub fn name(&self) -> &ReplicaId {
+        &self.name
+    }
+
+    /// Handles a client request. Past the in-flight bound (or by the demo's
+    /// overload roll) the answer is "overloaded" without queueing.
+    pub async fn request(&self, request: ClientRequest<A>) -> ClientReply<A> {
+        let Some(_slot) = self.overload.admit() else {
+            return ClientReply::Unavailable {
+                status: Status::Overloaded,
+            };
+        };
+        let (reply, rx) = oneshot::channel();
+        if self
+            .tx
+            .send(Input::Client { request, reply })
+            .await
+            .is_err()
+        {
+            return ClientReply::Unavailable {
+                status: Status::Offline,
+            };
+        }
+        rx.await.unwrap_or(ClientReply::Unavailable {
+            status: Status::Offline,
+        })
+    }
+
+    /// Hands a peer's message to the replica.
+    pub async fn peer(&self, from: ReplicaId, msg: PeerMessage<A>) {
+        let _ = self.tx.send(Input::Peer { from, msg }).await; // stopped: nothing to do
+    }
+
+    /// Changes the replica's status; `false` if it has stopped.
+    pub async fn set_status(&self, status: Status) -> bool {
+        let (done, rx) = oneshot::channel();
+        self.tx.send(Input::SetStatus(status, done)).await.is_ok() && rx.await.is_ok()
+    }
+
+    /// Adds a gossip peer.
+    pub async fn add_member(&self, peer: ReplicaId) {
+        let _ = self.tx.send(Input::AddMember(peer)).await;
+    }
+
+    /// Removes a gossip peer.
+    pub async fn remove_member(&self, peer: ReplicaId) {
+        let _ = self.tx.send(Input::RemoveMember(peer)).await;
+    }
+
+    /// Runs `f` on the replica inside its actor; `None` if it has stopped.
+    pub async fn inspect<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Replica<A>) -> R + Send + 'static,
+    ) -> Option<R> {
+        let (tx, rx) = oneshot::channel();
+        let job: Box<dyn FnOnce(&Replica<A>) + Send> = Box::new(move |r| {
+            let _ = tx.send(f(r));
+        });
+        self.tx.send(Input::Inspect(job)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// The replica's state now.
+    pub async fn snapshot(&self) -> Option<ReplicaSnapshot> {
+        self.inspect(|r| ReplicaSnapshot {
+            name: r.id().clone(),
+            status: r.status(),
+            value_ts: r.value_ts().clone(),
+            rep_ts: r.rep_ts().clone(),
+            log_len: r.log_len(),
+            executed_len: r.executed_len(),
+            held: r.held_len(),
+            timestamp_table: r.timestamp_table().clone(),
+            stats: r.stats().clone(),
+        })
+        .await
+    }
+
+    /// Requests in flight now.
+    pub fn in_flight(&self) -> usize {
+        self.overload.in_flight()
+    }
+
+    /// Stops the actor and waits for it.
+    pub async fn shutdown(mut self) {
+        let _ = self.tx.send(Input::Shutdown).await;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}

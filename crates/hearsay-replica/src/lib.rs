@@ -1,0 +1,17 @@
+//! The replica manager as a running service: an async shell around
+//! [`hearsay_core::Replica`].
+//!
+//! [`spawn`] starts an actor task that owns the replica and is the only code
+//! touching it. Client requests, peer messages and admin commands reach it
+//! through a [`ReplicaHandle`]; peer messages it wants sent leave on the
+//! outbound channel given to `spawn`, so the network (QUIC in
+//! `hearsay-transport`, or anything else) stays outside. Timers run on a
+//! monotonic clock converted to [`hearsay_core::Time`].
+
+mod actor;
+mod handle;
+mod overload;
+
+pub use actor::{Outbound, ReplicaServerConfig, spawn};
+pub use handle::{ReplicaHandle, ReplicaSnapshot};
+pub use overload::Overload;

@@ -1,0 +1,134 @@
+//! The replica actor, wired to peers through an in-process router.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hearsay_core::testing::{KvApp, KvQuery, KvReply, KvUpdate};
+use hearsay_core::{ClientId, ClientReply, ReplicaId, Session, Status};
+use hearsay_replica::{Outbound, ReplicaHandle, ReplicaServerConfig, spawn};
+use tokio::sync::mpsc;
+
+fn r(n: &str) -> ReplicaId {
+    ReplicaId::new(n).unwrap()
+}
+
+/// Starts `names` as replicas that know each other, with a router task
+/// delivering every outbound message.
+async fn cluster(
+    names: &[&str],
+    tweak: impl Fn(&mut ReplicaServerConfig),
+) -> BTreeMap<String, ReplicaHandle<KvApp>> {
+    let mut handles = BTreeMap::new();
+    let mut outs = Vec::new();
+    for n in names {
+        let (tx, rx) = mpsc::channel::<Outbound<KvApp>>(1024);
+        let mut config = ReplicaServerConfig::new(r(n));
+        tweak(&mut config);
+        let h = spawn(config, KvApp::default(), tx);
+        for p in names.iter().filter(|p| *p != n) {
+            h.add_member(r(p)).await;
+        }
+        outs.push((r(n), rx));
+        handles.insert(n.to_string(), h);
+    }
+    for (from, mut rx) in outs {
+        let peers = handles.clone();
+        tokio::spawn(async move {
+            while let Some(Outbound { to, msg }) = rx.recv().await {
+                if let Some(h) = peers.get(to.as_str()) {
+                    h.peer(from.clone(), msg).await;
+                }
+            }
+        });
+    }
+    handles
+}
+
+#[tokio::test]
+async fn an_update_through_one_replica_is_read_through_another() {
+    let c = cluster(&["r1", "r2", "r3"], |_| {}).await;
+    let mut session = Session::new(ClientId(1));
+    let reply = c["r1"]
+        .request(session.update(KvUpdate::Put {
+            key: "x".into(),
+            value: 42,
+        }))
+        .await;
+    assert!(matches!(reply, ClientReply::Accepted { .. }), "{reply:?}");
+    session.observe(&reply);
+    // r3 may not have it yet; the query waits for the session's past.
+    let reply = tokio::time::timeout(
+        Duration::from_secs(5),
+        c["r3"].request(session.query(KvQuery::Get { key: "x".into() })),
+    )
+    .await
+    .expect("answered in time");
+    assert!(
+        matches!(
+            reply,
+            ClientReply::Answer {
+                reply: KvReply::Value(Some(42)),
+                ..
+            }
+        ),
+        "{reply:?}"
+    );
+    // Gossip quiets: every log drains.
+    for _ in 0..100 {
+        let mut lens = Vec::new();
+        for h in c.values() {
+            lens.push(h.snapshot().await.unwrap().log_len);
+        }
+        if lens.iter().all(|l| *l == 0) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("logs did not drain");
+}
+
+#[tokio::test]
+async fn status_changes_are_obeyed_and_overload_is_bounded() {
+    let c = cluster(&["r1"], |cfg| cfg.max_in_flight = 1).await;
+    let h = &c["r1"];
+    assert!(h.set_status(Status::Offline).await);
+    let session = Session::new(ClientId(1));
+    let reply = h
+        .request(session.query(KvQuery::Count { key: "c".into() }))
+        .await;
+    assert_eq!(
+        reply,
+        ClientReply::Unavailable {
+            status: Status::Offline
+        }
+    );
+    assert!(h.set_status(Status::Online).await);
+    let reply = h
+        .request(session.query(KvQuery::Count { key: "c".into() }))
+        .await;
+    assert!(matches!(
+        reply,
+        ClientReply::Answer {
+            reply: KvReply::Count(0),
+            ..
+        }
+    ));
+    let snap = h.snapshot().await.unwrap();
+    assert_eq!(snap.status, Status::Online);
+    assert_eq!(snap.stats.queries_answered, 1);
+}
+
+#[tokio::test]
+async fn the_demo_overload_probability_refuses_requests() {
+    let c = cluster(&["r1"], |cfg| cfg.overload_probability = 1.0).await;
+    let session = Session::new(ClientId(1));
+    let reply = c["r1"]
+        .request(session.query(KvQuery::Count { key: "c".into() }))
+        .await;
+    assert_eq!(
+        reply,
+        ClientReply::Unavailable {
+            status: Status::Overloaded
+        }
+    );
+}
