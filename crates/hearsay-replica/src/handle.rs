@@ -11,6 +11,9 @@ use tokio::task::JoinHandle;
 
 use crate::overload::Overload;
 
+/// A read-only job run inside the actor.
+pub(crate) type InspectJob<A> = Box<dyn FnOnce(&Replica<A>) + Send>;
+
 /// What the actor takes.
 pub(crate) enum Input<A: App> {
     Client {
@@ -24,7 +27,7 @@ pub(crate) enum Input<A: App> {
     SetStatus(Status, oneshot::Sender<()>),
     AddMember(ReplicaId),
     RemoveMember(ReplicaId),
-    Inspect(Box<dyn FnOnce(&Replica<A>) + Send>),
+    Inspect(InspectJob<A>),
     Shutdown,
 }
 
@@ -147,7 +150,7 @@ where
         f: impl FnOnce(&Replica<A>) -> R + Send + 'static,
     ) -> Option<R> {
         let (tx, rx) = oneshot::channel();
-        let job: Box<dyn FnOnce(&Replica<A>) + Send> = Box::new(move |r| {
+        let job: InspectJob<A> = Box::new(move |r| {
             let _ = tx.send(f(r));
         });
         self.tx.send(Input::Inspect(job)).await.ok()?;
