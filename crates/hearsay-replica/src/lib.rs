@@ -11,7 +11,9 @@
 mod actor;
 mod handle;
 mod overload;
+mod service;
 
 pub use actor::{Outbound, ReplicaServerConfig, spawn};
 pub use handle::{ReplicaHandle, ReplicaSnapshot};
 pub use overload::Overload;
+pub use service::{report, serve, stopped};

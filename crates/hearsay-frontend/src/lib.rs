@@ -1,0 +1,13 @@
+//! The front end as a running service: an async shell around
+//! [`hearsay_core::FrontEnd`].
+//!
+//! [`spawn`] starts an actor that owns the routing state. Clients' requests
+//! come in through a [`FrontendHandle`]; requests to replicas go out through a
+//! [`ReplicaLink`] — QUIC in production, direct calls in tests — so the
+//! routing logic never knows which.
+
+mod actor;
+mod link;
+
+pub use actor::{FrontendConfig, FrontendHandle, spawn};
+pub use link::{BoxFuture, LinkError, ReplicaLink};

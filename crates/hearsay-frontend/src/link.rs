@@ -1,0 +1,40 @@
+//! How a front end reaches replicas.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use hearsay_core::{App, ReplicaId};
+use hearsay_wire::{ReplicaRequest, ReplicaResponse};
+
+/// A boxed, sendable future (what trait methods return here).
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Why a replica could not be asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkError {
+    /// No address is known for that replica.
+    UnknownReplica(ReplicaId),
+    /// It could not be reached or did not answer in time.
+    Unreachable(String),
+}
+
+impl std::fmt::Display for LinkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::UnknownReplica(r) => write!(f, "no replica named {r}"),
+            Self::Unreachable(why) => write!(f, "replica unreachable: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for LinkError {}
+
+/// Sends one request to one replica and waits for its answer.
+pub trait ReplicaLink<A: App>: Send + Sync + 'static {
+    /// Asks `to`; implementations bound the wait themselves.
+    fn call(
+        &self,
+        to: &ReplicaId,
+        request: ReplicaRequest<A>,
+    ) -> BoxFuture<Result<ReplicaResponse<A>, LinkError>>;
+}

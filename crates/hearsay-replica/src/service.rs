@@ -1,0 +1,62 @@
+//! Answers the front end's requests from a running replica.
+
+use hearsay_core::{App, ClientReply, Status};
+use hearsay_wire::{ReplicaRequest, ReplicaResponse, StatusReport};
+
+use crate::handle::{ReplicaHandle, ReplicaSnapshot};
+
+/// The status report of a snapshot, as the wire carries it.
+pub fn report(s: &ReplicaSnapshot) -> StatusReport {
+    StatusReport {
+        name: s.name.clone(),
+        status: s.status,
+        value_ts: s.value_ts.clone(),
+        rep_ts: s.rep_ts.clone(),
+        log_len: s.log_len as u64,
+        held_queries: s.held as u64,
+        executed_len: s.executed_len as u64,
+    }
+}
+
+/// Handles one request from a front end.
+pub async fn serve<A>(handle: &ReplicaHandle<A>, request: ReplicaRequest<A>) -> ReplicaResponse<A>
+where
+    A: App + Send + 'static,
+    A::Update: Send,
+    A::Query: Send,
+    A::Reply: Send,
+{
+    match request {
+        ReplicaRequest::Client { attempt, request } => {
+            let reply = handle.request(request).await;
+            ReplicaResponse::Client { attempt, reply }
+        }
+        ReplicaRequest::SetStatus(status) => {
+            handle.set_status(status).await;
+            status_of(handle).await
+        }
+        ReplicaRequest::GetStatus => status_of(handle).await,
+    }
+}
+
+async fn status_of<A>(handle: &ReplicaHandle<A>) -> ReplicaResponse<A>
+where
+    A: App + Send + 'static,
+    A::Update: Send,
+    A::Query: Send,
+    A::Reply: Send,
+{
+    match handle.snapshot().await {
+        Some(s) => ReplicaResponse::Status(report(&s)),
+        None => ReplicaResponse::Error {
+            reason: format!("replica {} has stopped", handle.name()),
+        },
+    }
+}
+
+/// The reply a replica that has stopped gives (used by links that find no replica).
+pub fn stopped<A: App>() -> ClientReply<A> {
+    ClientReply::Unavailable {
+        status: Status::Offline,
+    }
+}
