@@ -1,1 +1,41 @@
-//! A Maelstrom node backed by the hearsay core (being built).
+//! A [Maelstrom](https://github.com/jepsen-io/maelstrom) node backed by the
+//! hearsay core: Jepsen's workbench drives it, so a harness nobody here wrote
+//! checks hearsay's replication.
+//!
+//! # Shape
+//!
+//! - [`Node`] is the whole node as a state machine over *lines*: give it one
+//!   line of Maelstrom JSON and the time, get back the lines to print. It owns
+//!   a core [`hearsay_core::Replica`] once `init` names the cluster, and is both
+//!   the front end and a replica for the Maelstrom clients that talk to it.
+//!   It reads no clock and does no I/O, so tests script it line by line.
+//! - [`stdio::run`] is the thin shell: a reader thread feeds stdin lines into
+//!   a channel, the loop waits on the channel only until the replica's next
+//!   timer, and stdout gets nothing but Maelstrom JSON.
+//! - [`apps`] holds one [`hearsay_core::App`] per workload: a grow-only set
+//!   (broadcast), a counter (g-counter) and a register map with transactions
+//!   (txn-rw-register).
+//! - [`Tuning`] chooses the gossip topology: a full mesh for small clusters, a
+//!   hub with batched, relayed pushes and sparse anti-entropy for large ones.
+//! - [`harness`] wires many [`Node`]s through an in-memory network on a virtual
+//!   clock, with latency and partitions, and measures messages per operation
+//!   and latency the way Maelstrom's checkers do.
+//!
+//! Node-to-node traffic is the core's `PeerMessage` as JSON inside bodies of
+//! type `hs_peer`.
+
+pub mod apps;
+mod codes;
+mod envelope;
+pub mod harness;
+mod node;
+mod server;
+mod service;
+pub mod stdio;
+mod tuning;
+mod workload;
+
+pub use codes::ErrorCode;
+pub use node::Node;
+pub use tuning::{Plan, Tuning};
+pub use workload::Workload;

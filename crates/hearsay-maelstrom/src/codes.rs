@@ -1,0 +1,55 @@
+//! Maelstrom error codes, numbered as issue 7 numbers them.
+
+/// The `code` of a Maelstrom `error` body.
+///
+/// The numbers follow issue 7's table. Maelstrom's own `doc/protocol.md`
+/// names some of them differently (there 10 is "not supported", 11
+/// "temporarily unavailable" and 12 "malformed request"); every code this node
+/// sends is *definite* under both tables, so Maelstrom's checkers read our
+/// errors the same way: the operation did not happen.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum ErrorCode {
+    /// 10: the node cannot serve the request right now (not initialised, or
+    /// its replica has not caught up with the client's context).
+    TemporarilyUnavailable,
+    /// 11: the line is not a request this node understands: missing or
+    /// ill-typed fields, or an unknown `type`.
+    MalformedRequest,
+}
+
+impl ErrorCode {
+    /// The number that goes in the `code` field.
+    pub fn code(self) -> u64 {
+        match self {
+            Self::TemporarilyUnavailable => 10,
+            Self::MalformedRequest => 11,
+        }
+    }
+}
+
+/// Why a request could not be served: what goes into an `error` reply.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub(crate) struct RequestError {
+    /// The error's code.
+    pub(crate) code: ErrorCode,
+    /// Human-readable detail for the `text` field.
+    pub(crate) text: String,
+}
+
+impl RequestError {
+    /// A malformed-request error with `text`.
+    pub(crate) fn malformed(text: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::MalformedRequest,
+            text: text.into(),
+        }
+    }
+
+    /// A temporarily-unavailable error with `text`.
+    pub(crate) fn unavailable(text: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::TemporarilyUnavailable,
+            text: text.into(),
+        }
+    }
+}
