@@ -1,1 +1,33 @@
-//! QUIC transport for hearsay (being built).
+//! QUIC transport for hearsay: mutual TLS 1.3 endpoints, certificates, and
+//! one message per stream.
+//!
+//! # Model
+//!
+//! Every node (replica, front end, client, tracker) holds a certificate
+//! signed by the cluster CA ([`certs`]); an endpoint ([`bind`]) refuses any
+//! peer that does not present one, and only speaks [`hearsay_wire::ALPN`].
+//! Nodes keep one long-lived connection per peer ([`Connector`]) and open one
+//! stream per message: a request is a bidirectional stream (one frame each
+//! way, each side finishing its half), a gossip batch a one-way stream.
+//! [`serve`] answers streams with a [`Handler`], one task per stream.
+//!
+//! This crate moves bytes; `hearsay-wire` says what they mean. Every read is
+//! capped ([`ServeConfig::max_request_bytes`],
+//! [`ConnectorConfig::max_response_bytes`]) and every wait is bounded
+//! (connect, request, read, handshake and shutdown timeouts).
+//!
+//! Tracing: a span per accepted connection (`conn`, with the peer's address and
+//! certificate name) and per outgoing request; no output otherwise.
+
+pub mod certs;
+mod codes;
+mod connector;
+mod endpoint;
+mod error;
+mod server;
+
+pub use certs::{CertsError, NodeCredentials};
+pub use connector::{Connector, ConnectorConfig};
+pub use endpoint::{EndpointConfig, bind, bind_client, client_config, peer_name, server_config};
+pub use error::TransportError;
+pub use server::{Handler, RequestContext, ServeConfig, serve};
