@@ -1,0 +1,129 @@
+//! **Query deadline**: a replica answers every query it receives, and a query
+//! it holds (waiting for the session's causal past) is answered no later than
+//! `hold_timeout` after it arrived — with the answer, "not yet" or
+//! "unavailable" — so a front end can always move on.
+//!
+//! Measured per query from its delivery to the replica to the replica's reply
+//! output; queries still unanswered after healing are reported too.
+
+// Reference: Ladin et al. 1992, query processing: a query whose prev is not
+// covered by the value timestamp waits for gossip; SPEC §4.1 bounds that wait
+// ("held with a deadline ... then answered 'not yet'"); Coulouris et al.,
+// Distributed Systems (5th ed.), §18.4.1, "Query operations".
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hearsay_core::{ReplicaId, RequestToken, Time};
+
+use super::{Findings, Property, fmt_time};
+
+/// Queries received and not yet answered, per replica.
+#[derive(Debug)]
+pub(crate) struct QueryDeadline {
+    hold_timeout: Duration,
+    open: Vec<BTreeMap<RequestToken, Time>>,
+}
+
+impl QueryDeadline {
+    pub(crate) fn new(replicas: usize, hold_timeout: Duration) -> Self {
+        Self {
+            hold_timeout,
+            open: vec![BTreeMap::new(); replicas],
+        }
+    }
+
+    /// `replica` received the query `token` at `now`.
+    pub(crate) fn received(&mut self, replica: usize, token: RequestToken, now: Time) {
+        self.open[replica].insert(token, now);
+    }
+
+    /// `replica` replied to `token` at `now` (any request; updates are ignored).
+    pub(crate) fn replied(
+        &mut self,
+        findings: &mut Findings,
+        replica: usize,
+        name: &ReplicaId,
+        token: RequestToken,
+        now: Time,
+    ) {
+        let Some(arrived) = self.open[replica].remove(&token) else {
+            return;
+        };
+        let waited = now.saturating_since(arrived);
+        if waited > self.hold_timeout {
+            findings.report(
+                now,
+                Property::QueryDeadline,
+                format!(
+                    "{name} held a query {waited:?}, past its {:?} deadline (it arrived at {})",
+                    self.hold_timeout,
+                    fmt_time(arrived)
+                ),
+            );
+        }
+    }
+
+    /// After healing: no query is left unanswered.
+    pub(crate) fn check_end(&self, findings: &mut Findings, now: Time, names: &[ReplicaId]) {
+        for (open, name) in self.open.iter().zip(names) {
+            if let Some(arrived) = open.values().min() {
+                findings.report(
+                    now,
+                    Property::QueryDeadline,
+                    format!(
+                        "{name} never answered {} query(ies), the oldest received at {}",
+                        open.len(),
+                        fmt_time(*arrived)
+                    ),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r1() -> ReplicaId {
+        ReplicaId::new("r1").unwrap()
+    }
+
+    #[test]
+    fn answers_within_the_deadline_pass_and_late_ones_are_reported() {
+        let mut q = QueryDeadline::new(1, Duration::from_millis(200));
+        let mut f = Findings::new(3);
+        q.received(0, RequestToken(1), Time::ZERO);
+        q.replied(
+            &mut f,
+            0,
+            &r1(),
+            RequestToken(1),
+            Time::from_micros(200_000),
+        );
+        assert_eq!(f.total(), 0, "exactly at the deadline is in time");
+        q.received(0, RequestToken(2), Time::ZERO);
+        q.replied(
+            &mut f,
+            0,
+            &r1(),
+            RequestToken(2),
+            Time::from_micros(200_001),
+        );
+        assert_eq!(f.into_kept()[0].property, Property::QueryDeadline);
+    }
+
+    #[test]
+    fn a_query_never_answered_is_reported_at_the_end() {
+        let mut q = QueryDeadline::new(1, Duration::from_millis(200));
+        let mut f = Findings::new(3);
+        q.received(0, RequestToken(9), Time::from_micros(5_000));
+        q.check_end(&mut f, Time::from_micros(9_000_000), &[r1()]);
+        let v = f.into_kept();
+        assert_eq!(
+            v[0].description,
+            "r1 never answered 1 query(ies), the oldest received at 0.005s"
+        );
+    }
+}

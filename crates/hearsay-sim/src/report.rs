@@ -1,0 +1,71 @@
+//! What one seed's run produced.
+
+use std::time::Duration;
+
+use hearsay_core::Time;
+
+use crate::invariants::Violation;
+use crate::net::NetStats;
+
+/// Client requests and how they ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpStats {
+    /// Requests clients issued.
+    pub issued: u64,
+    /// Updates a front end reported accepted.
+    pub updates_acked: u64,
+    /// Queries a front end returned an answer for.
+    pub queries_answered: u64,
+    /// Requests that ended "busy" (no replica could serve in time).
+    pub busy: u64,
+    /// Requests a replica rejected.
+    pub rejected: u64,
+}
+
+/// Replica counters added over the cluster: evidence that the faults made the
+/// interesting paths run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplicaTotals {
+    /// Retries of an update the replica already had, answered without a new record.
+    pub duplicate_requests: u64,
+    /// Second copies of an update (accepted twice) skipped at apply time.
+    pub duplicates_skipped: u64,
+    /// Queries that waited for their causal past.
+    pub queries_held: u64,
+    /// Queries answered "not yet".
+    pub queries_not_yet: u64,
+    /// Snapshots adopted by replicas behind the discarded horizon.
+    pub snapshots_adopted: u64,
+}
+
+/// The outcome of one seed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedReport {
+    /// The seed.
+    pub seed: u64,
+    /// The first few violations of each property, in the order found.
+    pub violations: Vec<Violation>,
+    /// Every violation found, including those not kept.
+    pub violation_count: u64,
+    /// Hash of every event in order: equal for equal seeds and configurations.
+    pub trace_hash: u64,
+    /// Events the simulator processed.
+    pub events: u64,
+    /// Client requests.
+    pub ops: OpStats,
+    /// What the network did.
+    pub net: NetStats,
+    /// Replica counters over the cluster.
+    pub replicas: ReplicaTotals,
+    /// Virtual time at which the run ended.
+    pub end: Time,
+    /// How long the heal phase took to quiesce; `None` if it never did.
+    pub healed_in: Option<Duration>,
+}
+
+impl SeedReport {
+    /// Whether no guarantee was broken.
+    pub fn is_clean(&self) -> bool {
+        self.violation_count == 0
+    }
+}

@@ -1,0 +1,270 @@
+//! Feeding inputs to the nodes and routing what they output.
+
+use hearsay_core::testing::KvApp;
+use hearsay_core::{
+    AttemptId, ClientReply, ClientRequest, FrontEndOutput, Outcome, Output, PeerMessage, ReplicaId,
+    RequestToken,
+};
+
+use super::{Client, Phase, Sim, Ticket};
+use crate::net::{Envelope, Node, Payload};
+use crate::workload::Pending;
+
+impl Sim {
+    /// Delivers the next message off the network.
+    pub(super) fn deliver(&mut self) {
+        let Some(arrival) = self.net.pop() else {
+            return;
+        };
+        let env = match arrival {
+            Ok(env) => env,
+            Err(cut) => {
+                self.trace
+                    .event(self.now.as_micros(), &("cut", cut.from, cut.to));
+                return;
+            }
+        };
+        self.trace
+            .event(self.now.as_micros(), &(env.from, env.to, &env.payload));
+        match (env.from, env.to, env.payload) {
+            (Node::Replica(from), Node::Replica(to), Payload::Peer(msg)) => {
+                self.replica_peer(to, from, msg);
+            }
+            (
+                Node::FrontEnd(frontend),
+                Node::Replica(to),
+                Payload::Request {
+                    attempt,
+                    origin,
+                    request,
+                },
+            ) => {
+                let ticket = Ticket {
+                    frontend,
+                    attempt,
+                    origin,
+                };
+                self.replica_request(to, ticket, request);
+            }
+            (Node::Replica(_), Node::FrontEnd(f), Payload::Reply { attempt, reply }) => {
+                let hint = self.frontends[f].attempts.get(&attempt).copied();
+                self.frontends[f]
+                    .frontend
+                    .handle_reply(self.now, attempt, reply);
+                self.drain_frontend(f, hint);
+            }
+            // Nothing else is ever sent.
+            _ => {}
+        }
+    }
+
+    fn replica_request(&mut self, i: usize, ticket: Ticket, request: ClientRequest<KvApp>) {
+        let node = &mut self.replicas[i];
+        let token = RequestToken(node.next_token);
+        node.next_token += 1;
+        node.tickets.insert(token, ticket);
+        let name = &self.names[i];
+        let update = match &request {
+            ClientRequest::Update { id, .. } => Some(*id),
+            ClientRequest::Query { .. } => {
+                self.checks.deadline.received(i, token, self.now);
+                None
+            }
+        };
+        let before = node.replica.rep_ts().get(name);
+        node.replica.handle_request(self.now, token, request);
+        let after = node.replica.rep_ts().get(name);
+        // A new record shows as the replica's own counter growing by one.
+        if let (Some(id), true) = (update, after > before) {
+            self.checks.new_record(self.now, name, after, id);
+        }
+        self.drain_replica(i);
+    }
+
+    fn replica_peer(&mut self, i: usize, from: usize, msg: PeerMessage<KvApp>) {
+        let snapshot_ts = match &msg {
+            PeerMessage::Snapshot(s) => Some(s.value_ts.clone()),
+            _ => None,
+        };
+        let replica = &mut self.replicas[i].replica;
+        let adopted = replica.stats().snapshots_adopted;
+        replica.handle_peer(self.now, &self.names[from], msg);
+        if let Some(ts) = snapshot_ts {
+            if replica.stats().snapshots_adopted > adopted {
+                self.checks.history.note_snapshot(i, &ts);
+            }
+        }
+        self.drain_replica(i);
+    }
+
+    /// Routes everything replica `i` wants done.
+    pub(super) fn drain_replica(&mut self, i: usize) {
+        while let Some(out) = self.replicas[i].replica.poll_output() {
+            match out {
+                Output::Send { to, msg } => {
+                    let Some(&j) = self.index.get(&to) else {
+                        continue;
+                    };
+                    let env = Envelope {
+                        from: Node::Replica(i),
+                        to: Node::Replica(j),
+                        payload: Payload::Peer(msg),
+                    };
+                    self.net.send(self.now, env, &mut self.net_rng);
+                }
+                Output::Reply { token, reply } => {
+                    let Some(ticket) = self.replicas[i].tickets.remove(&token) else {
+                        continue;
+                    };
+                    let name = &self.names[i];
+                    let f = &mut self.checks.findings;
+                    self.checks.deadline.replied(f, i, name, token, self.now);
+                    if let ClientReply::Answer { .. } = &reply {
+                        let state = self.replicas[i].replica.value_ts();
+                        self.checks.session.replica_answered(
+                            f,
+                            self.now,
+                            ticket.origin,
+                            name,
+                            state,
+                        );
+                    }
+                    let env = Envelope {
+                        from: Node::Replica(i),
+                        to: Node::FrontEnd(ticket.frontend),
+                        payload: Payload::Reply {
+                            attempt: ticket.attempt,
+                            reply,
+                        },
+                    };
+                    self.net.send(self.now, env, &mut self.net_rng);
+                }
+                Output::Applied { id, dot, prev } => {
+                    let name = &self.names[i];
+                    self.checks.applied(self.now, i, name, id, &dot, &prev);
+                }
+            }
+        }
+    }
+
+    /// Routes everything front end `f` wants done. `hint` names the client
+    /// whose request caused the outputs, when known; otherwise (timeouts) each
+    /// attempt is matched to the client with that request pending.
+    pub(super) fn drain_frontend(&mut self, f: usize, hint: Option<usize>) {
+        while let Some(out) = self.frontends[f].frontend.poll_output() {
+            match out {
+                FrontEndOutput::Send {
+                    to,
+                    attempt,
+                    request,
+                } => self.send_attempt(f, hint, &to, attempt, request),
+                FrontEndOutput::Done { token, outcome } => {
+                    let c = usize::try_from(token.0).unwrap_or(usize::MAX);
+                    self.client_done(c, outcome);
+                }
+            }
+        }
+    }
+
+    fn send_attempt(
+        &mut self,
+        f: usize,
+        hint: Option<usize>,
+        to: &ReplicaId,
+        attempt: AttemptId,
+        request: ClientRequest<KvApp>,
+    ) {
+        let matches = |c: &Client| {
+            c.frontend == f && c.pending.as_ref().is_some_and(|p| p.request == request)
+        };
+        let client = hint
+            .filter(|c| matches(&self.clients[*c]))
+            .or_else(|| self.clients.iter().position(matches));
+        let (Some(c), Some(&j)) = (client, self.index.get(to)) else {
+            return;
+        };
+        let number = self.clients[c].pending.as_ref().map_or(0, |p| p.number);
+        self.frontends[f].attempts.insert(attempt, c);
+        let env = Envelope {
+            from: Node::FrontEnd(f),
+            to: Node::Replica(j),
+            payload: Payload::Request {
+                attempt,
+                origin: (c, number),
+                request,
+            },
+        };
+        self.net.send(self.now, env, &mut self.net_rng);
+    }
+
+    /// Client `c` issues its next request.
+    pub(super) fn client_wake(&mut self, c: usize) {
+        let replicas = self.replicas.len();
+        let (request, preferred) = self.clients[c].next_request(&mut self.client_rng, replicas);
+        let number = self.checks.session.issue(c);
+        self.ops.issued += 1;
+        self.trace
+            .event(self.now.as_micros(), &("submit", c, &request, preferred));
+        self.clients[c].pending = Some(Pending {
+            number,
+            request: request.clone(),
+        });
+        let f = self.clients[c].frontend;
+        let preferred = preferred.map(|p| self.names[p].clone());
+        let token = RequestToken(c as u64);
+        self.frontends[f]
+            .frontend
+            .submit(self.now, token, request, preferred);
+        self.drain_frontend(f, Some(c));
+    }
+
+    /// Client `c`'s request ended with `outcome`: check it, learn from it, rest.
+    fn client_done(&mut self, c: usize, outcome: Outcome<KvApp>) {
+        let Some(Pending { number, request }) =
+            self.clients.get_mut(c).and_then(|c| c.pending.take())
+        else {
+            return;
+        };
+        self.trace
+            .event(self.now.as_micros(), &("done", c, &outcome));
+        let now = self.now;
+        let checks = &mut self.checks;
+        let f = &mut checks.findings;
+        match (&request, &outcome) {
+            (
+                ClientRequest::Update { id, op, .. },
+                Outcome::Reply(ClientReply::Accepted { ts }),
+            ) => {
+                checks.session.accepted(f, now, (c, number), ts);
+                checks.values.update_done(c, op, true);
+                checks.once.acknowledged(*id);
+                self.ops.updates_acked += 1;
+            }
+            (
+                ClientRequest::Query { query, .. },
+                Outcome::Reply(ClientReply::Answer { reply, ts }),
+            ) => {
+                checks.session.answered(f, now, (c, number), ts);
+                checks.values.answered(f, now, c, query, reply);
+                self.ops.queries_answered += 1;
+            }
+            (request, outcome) => {
+                if let ClientRequest::Update { op, .. } = request {
+                    checks.values.update_done(c, op, false);
+                }
+                match outcome {
+                    Outcome::Busy => self.ops.busy += 1,
+                    Outcome::Reply(_) => self.ops.rejected += 1,
+                }
+            }
+        }
+        if let Outcome::Reply(reply) = &outcome {
+            self.clients[c].session.observe(reply);
+        }
+        let think = self.cfg.timing.think_max;
+        self.clients[c].rest(now, &mut self.client_rng, think);
+        if matches!(self.phase, Phase::Faults { .. }) && self.clients.iter().all(Client::is_done) {
+            self.begin_heal();
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The fault schedule: partitions that split replicas and front ends for a
+//! while, and replicas going offline (or overloaded) and coming back.
+
+use std::time::Duration;
+
+use hearsay_core::{Status, Time};
+use rand::Rng;
+use rand::rngs::StdRng;
+
+use super::Sim;
+use crate::config::Faults;
+
+/// A scheduled fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum FaultEvent {
+    /// Split the network.
+    Partition,
+    /// Join it again.
+    Heal,
+    /// Take a replica offline or overloaded.
+    StatusChange,
+    /// Bring replica `i` back online.
+    BackOnline(usize),
+}
+
+/// When each kind of fault happens next. One partition at a time; replicas go
+/// down one at a time, at most half of them (at least one) at once.
+#[derive(Debug)]
+pub(super) struct FaultPlan {
+    partition_every: Duration,
+    partition_max: Duration,
+    offline_every: Duration,
+    offline_max: Duration,
+    next_partition: Option<Time>,
+    heal_at: Option<Time>,
+    next_status: Option<Time>,
+    /// Per replica: when it comes back online, if it is down.
+    back_at: Vec<Option<Time>>,
+}
+
+impl FaultPlan {
+    pub(super) fn new(faults: &Faults, replicas: usize, rng: &mut StdRng) -> Self {
+        let next_partition = faults
+            .partitions
+            .then(|| Time::ZERO + exponential(rng, faults.partition_every));
+        let next_status = faults
+            .offline
+            .then(|| Time::ZERO + exponential(rng, faults.offline_every));
+        Self {
+            partition_every: faults.partition_every,
+            partition_max: faults.partition_max,
+            offline_every: faults.offline_every,
+            offline_max: faults.offline_max,
+            next_partition,
+            heal_at: None,
+            next_status,
+            back_at: vec![None; replicas],
+        }
+    }
+
+    /// The earliest scheduled fault (ties: partitions, heals, status changes,
+    /// then replicas coming back in index order).
+    pub(super) fn next(&self) -> Option<(Time, FaultEvent)> {
+        let singles = [
+            (self.next_partition, FaultEvent::Partition),
+            (self.heal_at, FaultEvent::Heal),
+            (self.next_status, FaultEvent::StatusChange),
+        ];
+        let backs = self
+            .back_at
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (*t, FaultEvent::BackOnline(i)));
+        singles
+            .into_iter()
+            .chain(backs)
+            .filter_map(|(t, e)| t.map(|t| (t, e)))
+            .fold(
+                None,
+                |best: Option<(Time, FaultEvent)>, (t, e)| match best {
+                    Some((bt, _)) if bt <= t => best,
+                    _ => Some((t, e)),
+                },
+            )
+    }
+
+    /// The heal phase: nothing more is scheduled.
+    pub(super) fn stop(&mut self) {
+        self.next_partition = None;
+        self.heal_at = None;
+        self.next_status = None;
+        self.back_at.iter_mut().for_each(|t| *t = None);
+    }
+}
+
+/// A draw from the exponential distribution with this mean.
+fn exponential(rng: &mut StdRng, mean: Duration) -> Duration {
+    let u: f64 = rng.random();
+    mean.mul_f64(-(1.0 - u).ln()).min(mean * 20)
+}
+
+/// A length uniform between a tenth of `max` and `max`.
+fn length(rng: &mut StdRng, max: Duration) -> Duration {
+    let hi = u64::try_from(max.as_micros()).unwrap_or(u64::MAX).max(10);
+    Duration::from_micros(rng.random_range(hi / 10..=hi))
+}
+
+impl Sim {
+    pub(super) fn fault(&mut self, event: FaultEvent) {
+        let now = self.now;
+        match event {
+            FaultEvent::Partition => {
+                self.plan.next_partition = None;
+                let nodes = self.replicas.len() + self.frontends.len();
+                let sides_n = if self.fault_rng.random_bool(0.3) {
+                    3
+                } else {
+                    2
+                };
+                let mut sides: Vec<u8> = (0..nodes)
+                    .map(|_| self.fault_rng.random_range(0..sides_n))
+                    .collect();
+                if sides.iter().all(|s| *s == sides[0]) {
+                    sides[0] = (sides[0] + 1) % sides_n;
+                }
+                self.trace.event(now.as_micros(), &("partition", &sides));
+                self.net.partition(sides);
+                self.plan.heal_at =
+                    Some(now + length(&mut self.fault_rng, self.plan.partition_max));
+            }
+            FaultEvent::Heal => {
+                self.trace.event(now.as_micros(), &"partition healed");
+                self.net.heal();
+                self.plan.heal_at = None;
+                let gap = exponential(&mut self.fault_rng, self.plan.partition_every);
+                self.plan.next_partition = Some(now + gap);
+            }
+            FaultEvent::StatusChange => {
+                let down = self.plan.back_at.iter().filter(|t| t.is_some()).count();
+                let up: Vec<usize> = (0..self.replicas.len())
+                    .filter(|i| self.plan.back_at[*i].is_none())
+                    .collect();
+                if down < (self.replicas.len() / 2).max(1) && !up.is_empty() {
+                    let i = up[self.fault_rng.random_range(0..up.len())];
+                    let status = if self.fault_rng.random_bool(0.7) {
+                        Status::Offline
+                    } else {
+                        Status::Overloaded
+                    };
+                    let tell = self.fault_rng.random_bool(0.5);
+                    self.set_status(i, status, tell);
+                    self.plan.back_at[i] =
+                        Some(now + length(&mut self.fault_rng, self.plan.offline_max));
+                }
+                let gap = exponential(&mut self.fault_rng, self.plan.offline_every);
+                self.plan.next_status = Some(now + gap);
+            }
+            FaultEvent::BackOnline(i) => {
+                self.plan.back_at[i] = None;
+                let tell = self.fault_rng.random_bool(0.5);
+                self.set_status(i, Status::Online, tell);
+            }
+        }
+        debug_assert!(!self.net.is_partitioned() || self.plan.heal_at.is_some());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn nothing_is_scheduled_without_faults_or_after_stop() {
+        let mut rng = StdRng::seed_from_u64(1);
+        assert_eq!(FaultPlan::new(&Faults::none(), 3, &mut rng).next(), None);
+        let mut plan = FaultPlan::new(&Faults::default(), 3, &mut rng);
+        assert!(plan.next().is_some());
+        plan.stop();
+        assert_eq!(plan.next(), None);
+    }
+
+    #[test]
+    fn the_earliest_fault_comes_first() {
+        let mut rng = StdRng::seed_from_u64(2);
+        let mut plan = FaultPlan::new(&Faults::none(), 3, &mut rng);
+        plan.back_at[2] = Some(Time::from_micros(5));
+        plan.heal_at = Some(Time::from_micros(5));
+        plan.back_at[1] = Some(Time::from_micros(9));
+        assert_eq!(plan.next(), Some((Time::from_micros(5), FaultEvent::Heal)));
+    }
+
+    #[test]
+    fn draws_stay_in_range() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let max = Duration::from_millis(100);
+        for _ in 0..1000 {
+            let l = length(&mut rng, max);
+            assert!(l >= max / 10 && l <= max);
+            assert!(exponential(&mut rng, max) <= max * 20);
+        }
+    }
+}

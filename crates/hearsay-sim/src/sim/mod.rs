@@ -1,0 +1,382 @@
+//! One seeded run: the nodes, the virtual clock and the event loop.
+
+mod dispatch;
+mod faults;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hearsay_core::testing::KvApp;
+use hearsay_core::{AttemptId, FrontEnd, Replica, ReplicaId, RequestToken, Status, Time};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use crate::config::SimConfig;
+use crate::invariants::{Checks, Property};
+use crate::net::{Network, Node};
+use crate::report::{OpStats, ReplicaTotals, SeedReport};
+use crate::trace::TraceHash;
+use crate::workload::Client;
+use faults::{FaultEvent, FaultPlan};
+
+/// Events at one virtual instant before the run counts as stuck: far more
+/// than any correct run produces, few enough to stop a livelock quickly.
+const MAX_EVENTS_AT_ONE_INSTANT: u64 = 200_000;
+
+/// A replica and the client requests it has not answered yet.
+#[derive(Debug)]
+struct ReplicaNode {
+    replica: Replica<KvApp>,
+    /// Per request token: where the answer goes and what it answers.
+    tickets: BTreeMap<RequestToken, Ticket>,
+    next_token: u64,
+}
+
+/// Where a replica's reply to one request goes.
+#[derive(Clone, Copy, Debug)]
+struct Ticket {
+    frontend: usize,
+    attempt: AttemptId,
+    /// The client and its request number.
+    origin: (usize, usize),
+}
+
+/// A front end and which client each of its attempts serves.
+#[derive(Debug)]
+struct FrontEndNode {
+    frontend: FrontEnd<KvApp>,
+    /// Filled as attempts are sent; a reply is matched to its client here.
+    attempts: BTreeMap<AttemptId, usize>,
+}
+
+/// Where the run is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Clients run and faults happen, until clients are done or `until`.
+    Faults { until: Time },
+    /// Faults stopped; checking for quiescence every anti-entropy interval.
+    Heal {
+        started: Time,
+        next_check: Time,
+        deadline: Time,
+    },
+    /// Finished; `quiet` says whether gossip quiesced in time.
+    Done { quiet_after: Option<Duration> },
+}
+
+/// What the loop does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Event {
+    Fault(FaultEvent),
+    Deliver,
+    ReplicaTimer(usize),
+    FrontEndTimer(usize),
+    ClientWake(usize),
+    Phase,
+}
+
+/// One run of the simulated cluster under one seed.
+#[derive(Debug)]
+pub(crate) struct Sim {
+    cfg: SimConfig,
+    now: Time,
+    phase: Phase,
+    /// Separate streams, so that a change in one concern (say, the workload)
+    /// leaves the others' draws as they were.
+    net_rng: StdRng,
+    fault_rng: StdRng,
+    client_rng: StdRng,
+    names: Vec<ReplicaId>,
+    index: BTreeMap<ReplicaId, usize>,
+    replicas: Vec<ReplicaNode>,
+    frontends: Vec<FrontEndNode>,
+    clients: Vec<Client>,
+    net: Network,
+    plan: FaultPlan,
+    checks: Checks,
+    trace: TraceHash,
+    ops: OpStats,
+    events: u64,
+}
+
+impl Sim {
+    /// Builds the cluster; `cfg` must be valid.
+    pub(crate) fn new(cfg: &SimConfig, seed: u64) -> Self {
+        let names: Vec<ReplicaId> = (1..=cfg.replicas)
+            .map(|i| ReplicaId::new(format!("r{i}")).expect("r<number> is a valid replica name"))
+            .collect();
+        let index = names.iter().cloned().zip(0..).collect();
+        let replicas = names
+            .iter()
+            .map(|name| {
+                let mut replica = Replica::new(
+                    name.clone(),
+                    cfg.replica_config(),
+                    KvApp::default(),
+                    Time::ZERO,
+                );
+                for peer in &names {
+                    replica.add_member(peer.clone());
+                }
+                ReplicaNode {
+                    replica,
+                    tickets: BTreeMap::new(),
+                    next_token: 1,
+                }
+            })
+            .collect();
+        let frontends = (0..cfg.frontends)
+            .map(|_| {
+                let mut frontend = FrontEnd::new(cfg.frontend_config());
+                for name in &names {
+                    frontend.add_replica(name.clone());
+                }
+                FrontEndNode {
+                    frontend,
+                    attempts: BTreeMap::new(),
+                }
+            })
+            .collect();
+        let clients = (0..cfg.clients)
+            .map(|i| Client::new(i, cfg.frontends, cfg.ops_per_client))
+            .collect();
+        let stream = |k: u64| StdRng::seed_from_u64(seed ^ k.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut fault_rng = stream(2);
+        let plan = FaultPlan::new(&cfg.faults, cfg.replicas, &mut fault_rng);
+        Self {
+            now: Time::ZERO,
+            phase: Phase::Faults {
+                until: Time::ZERO + cfg.timing.max_fault_phase,
+            },
+            net_rng: stream(1),
+            fault_rng,
+            client_rng: stream(3),
+            net: Network::new(cfg.faults.clone(), cfg.replicas),
+            plan,
+            checks: Checks::new(seed, cfg.replicas, cfg.clients, cfg.timing.hold_timeout),
+            trace: TraceHash::default(),
+            ops: OpStats::default(),
+            events: 0,
+            names,
+            index,
+            replicas,
+            frontends,
+            clients,
+            cfg: cfg.clone(),
+        }
+    }
+
+    /// Runs both phases to the end and reports.
+    pub(crate) fn run(mut self, seed: u64) -> SeedReport {
+        let mut at_instant = 0u64;
+        if self.clients.iter().all(Client::is_done) {
+            self.begin_heal();
+        }
+        while !matches!(self.phase, Phase::Done { .. }) {
+            // Both live phases always have a phase event pending.
+            let Some((t, event)) = self.next_event() else {
+                break;
+            };
+            if t > self.now {
+                self.now = t;
+                at_instant = 0;
+            }
+            at_instant += 1;
+            if at_instant > MAX_EVENTS_AT_ONE_INSTANT {
+                let description = format!(
+                    "the cluster is stuck: {at_instant} events without virtual time moving (last: {event:?})"
+                );
+                self.checks
+                    .findings
+                    .report(self.now, Property::Convergence, description);
+                self.phase = Phase::Done { quiet_after: None };
+                break;
+            }
+            self.events += 1;
+            self.handle(event);
+        }
+        self.finish(seed)
+    }
+
+    /// The earliest thing to do; ties go to the first kind listed, then to the
+    /// lowest index, so the order never depends on anything but the seed.
+    fn next_event(&self) -> Option<(Time, Event)> {
+        let mut best: Option<(Time, Event)> = None;
+        let mut consider = |t: Time, e: Event| {
+            if best.is_none_or(|(bt, _)| t < bt) {
+                best = Some((t, e));
+            }
+        };
+        if let Some((t, f)) = self.plan.next() {
+            consider(t, Event::Fault(f));
+        }
+        if let Some(t) = self.net.next_time() {
+            consider(t, Event::Deliver);
+        }
+        for (i, r) in self.replicas.iter().enumerate() {
+            consider(r.replica.poll_timeout(), Event::ReplicaTimer(i));
+        }
+        for (i, f) in self.frontends.iter().enumerate() {
+            if let Some(t) = f.frontend.poll_timeout() {
+                consider(t, Event::FrontEndTimer(i));
+            }
+        }
+        for (i, c) in self.clients.iter().enumerate() {
+            if let Some(t) = c.wake {
+                consider(t, Event::ClientWake(i));
+            }
+        }
+        match self.phase {
+            Phase::Faults { until } => consider(until, Event::Phase),
+            Phase::Heal {
+                next_check,
+                deadline,
+                ..
+            } => consider(next_check.min(deadline), Event::Phase),
+            Phase::Done { .. } => {}
+        }
+        best
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Fault(f) => self.fault(f),
+            Event::Deliver => self.deliver(),
+            Event::ReplicaTimer(i) => {
+                self.trace
+                    .event(self.now.as_micros(), &("timer", Node::Replica(i)));
+                self.replicas[i].replica.handle_timeout(self.now);
+                self.drain_replica(i);
+            }
+            Event::FrontEndTimer(i) => {
+                self.trace
+                    .event(self.now.as_micros(), &("timer", Node::FrontEnd(i)));
+                self.frontends[i].frontend.handle_timeout(self.now);
+                self.drain_frontend(i, None);
+            }
+            Event::ClientWake(c) => self.client_wake(c),
+            Event::Phase => self.phase_step(),
+        }
+    }
+
+    fn phase_step(&mut self) {
+        match self.phase {
+            Phase::Faults { .. } => self.begin_heal(),
+            Phase::Heal {
+                started,
+                next_check,
+                deadline,
+            } => {
+                if self.is_quiet() {
+                    let quiet_after = Some(self.now.saturating_since(started));
+                    self.phase = Phase::Done { quiet_after };
+                } else if self.now >= deadline {
+                    self.phase = Phase::Done { quiet_after: None };
+                } else {
+                    self.phase = Phase::Heal {
+                        started,
+                        next_check: next_check + self.cfg.timing.anti_entropy,
+                        deadline,
+                    };
+                }
+            }
+            Phase::Done { .. } => {}
+        }
+    }
+
+    /// Ends the fault phase: faults stop, partitions heal, every replica comes
+    /// back online, clients issue nothing new.
+    fn begin_heal(&mut self) {
+        if !matches!(self.phase, Phase::Faults { .. }) {
+            return;
+        }
+        self.trace.event(self.now.as_micros(), &"heal");
+        self.plan.stop();
+        self.net.calm();
+        for i in 0..self.replicas.len() {
+            self.set_status(i, Status::Online, true);
+        }
+        for c in &mut self.clients {
+            c.stop();
+        }
+        self.phase = Phase::Heal {
+            started: self.now,
+            next_check: self.now,
+            deadline: self.now + self.cfg.timing.max_heal_phase,
+        };
+    }
+
+    /// Whether gossip has quiesced: no request pending anywhere, and every
+    /// replica has applied everything it received, the same as every other,
+    /// with an empty log.
+    fn is_quiet(&self) -> bool {
+        let Some(first) = self.replicas.first() else {
+            return true;
+        };
+        let ts = first.replica.value_ts();
+        self.clients.iter().all(Client::is_done)
+            && self.frontends.iter().all(|f| f.frontend.pending_len() == 0)
+            && self.replicas.iter().all(|r| {
+                let r = &r.replica;
+                r.value_ts() == ts && r.rep_ts() == ts && r.log_len() == 0 && r.held_len() == 0
+            })
+    }
+
+    /// Changes a replica's status; front ends hear of it when `tell` (as
+    /// through the tracker), otherwise they find out by asking.
+    fn set_status(&mut self, i: usize, status: Status, tell: bool) {
+        if self.replicas[i].replica.status() == status {
+            return;
+        }
+        self.trace
+            .event(self.now.as_micros(), &("status", i, status));
+        self.replicas[i].replica.set_status(status);
+        self.drain_replica(i);
+        if tell {
+            for f in &mut self.frontends {
+                f.frontend.set_replica_status(&self.names[i], status);
+            }
+        }
+    }
+
+    fn finish(mut self, seed: u64) -> SeedReport {
+        let healed_in = match self.phase {
+            Phase::Done { quiet_after } => quiet_after,
+            _ => None,
+        };
+        if healed_in.is_none() {
+            self.checks.findings.report(
+                self.now,
+                Property::Convergence,
+                format!(
+                    "gossip did not quiesce within {:?} of healing",
+                    self.cfg.timing.max_heal_phase
+                ),
+            );
+        }
+        let replicas: Vec<&Replica<KvApp>> = self.replicas.iter().map(|r| &r.replica).collect();
+        self.checks.end(self.now, &replicas, &self.names);
+        let mut totals = ReplicaTotals::default();
+        for r in &replicas {
+            let s = r.stats();
+            totals.duplicate_requests += s.duplicate_requests;
+            totals.duplicates_skipped += s.duplicates_skipped;
+            totals.queries_held += s.queries_held;
+            totals.queries_not_yet += s.queries_not_yet;
+            totals.snapshots_adopted += s.snapshots_adopted;
+        }
+        let violation_count = self.checks.findings.total();
+        SeedReport {
+            seed,
+            violations: self.checks.findings.into_kept(),
+            violation_count,
+            trace_hash: self.trace.value(),
+            events: self.events,
+            ops: self.ops,
+            net: self.net.stats(),
+            replicas: totals,
+            end: self.now,
+            healed_in,
+        }
+    }
+}
