@@ -4,8 +4,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cmd_certs;
+mod cmd_client;
+mod cmd_frontend;
 mod cmd_maelstrom;
+mod cmd_replica;
 mod cmd_sim;
+mod cmd_up;
+mod node;
+mod repl;
 
 /// hearsay: highly available replicated services on the gossip architecture.
 #[derive(Parser, Debug)]
@@ -17,15 +24,41 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Start a local cluster (three replicas and a front end) and open the REPL.
+    Up(cmd_up::Args),
+    /// The movie-ratings REPL against a running front end.
+    Client(cmd_client::Args),
+    /// Run one replica manager.
+    Replica(cmd_replica::Args),
+    /// Run a front end.
+    Frontend(cmd_frontend::Args),
+    /// Make the cluster's certificates and admin token.
+    Certs(cmd_certs::Args),
     /// Run the deterministic fault simulation of the replication core.
     Sim(cmd_sim::Args),
     /// Run one Maelstrom node (reads Maelstrom JSON on stdin, writes it on stdout).
     Maelstrom(cmd_maelstrom::Args),
 }
 
+/// Logs go to stderr, filtered by RUST_LOG (default: warnings).
+fn install_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    install_tracing();
     let result = match cli.command {
+        Command::Up(args) => cmd_up::run(args),
+        Command::Client(args) => cmd_client::run(args),
+        Command::Replica(args) => cmd_replica::run(args),
+        Command::Frontend(args) => cmd_frontend::run(args),
+        Command::Certs(args) => cmd_certs::run(args),
         Command::Sim(args) => cmd_sim::run(args),
         Command::Maelstrom(args) => cmd_maelstrom::run(args),
     };

@@ -8,6 +8,8 @@
 
 mod actor;
 mod link;
+mod quic;
 
 pub use actor::{FrontendConfig, FrontendHandle, spawn};
 pub use link::{BoxFuture, LinkError, ReplicaLink};
+pub use quic::{QuicLink, ReplicaAddresses, serve_quic};

@@ -10,10 +10,12 @@
 
 mod actor;
 mod handle;
+mod net;
 mod overload;
 mod service;
 
 pub use actor::{Outbound, ReplicaServerConfig, spawn};
 pub use handle::{ReplicaHandle, ReplicaSnapshot};
+pub use net::{AddressBook, send_gossip, serve_quic};
 pub use overload::Overload;
 pub use service::{report, serve, stopped};

@@ -1,0 +1,205 @@
+//! `hearsay certs init`: make the cluster CA, node certificates and the admin token.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use hearsay_transport::certs::{self, CertsError, Existing};
+
+/// Flags of `hearsay certs`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    #[command(subcommand)]
+    command: CertsCommand,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum CertsCommand {
+    /// Make a new cluster CA, a certificate and key for each node, and an admin token.
+    Init(InitArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct InitArgs {
+    /// The directory to write them to (created if missing).
+    #[arg(long, default_value = "certs")]
+    dir: PathBuf,
+    /// The nodes to make certificates for, comma-separated; each name becomes
+    /// the certificate's DNS name.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "r1,r2,r3,fe,client,tracker"
+    )]
+    nodes: Vec<String>,
+    /// Replace files that already exist. Every node must then use the new
+    /// certificates: the old ones are signed by a CA nobody trusts any more.
+    #[arg(long)]
+    force: bool,
+}
+
+/// Runs `hearsay certs`.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        CertsCommand::Init(init) => run_init(init),
+    }
+}
+
+fn run_init(args: InitArgs) -> anyhow::Result<ExitCode> {
+    let mut nodes: Vec<String> = args
+        .nodes
+        .iter()
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .collect();
+    nodes.dedup();
+    if nodes.is_empty() {
+        anyhow::bail!("--nodes names no node: give at least one name, such as --nodes r1,r2,r3,fe");
+    }
+    let existing = if args.force {
+        Existing::Overwrite
+    } else {
+        Existing::Refuse
+    };
+    let written = match certs::init(&args.dir, &nodes, existing) {
+        Ok(written) => written,
+        Err(CertsError::AlreadyExists { paths }) => {
+            eprintln!(
+                "hearsay: {} already holds certificates ({}); nothing was written.\n\
+                 Replacing them means every node needs the new ones: run again with --force to do so.",
+                args.dir.display(),
+                names(&paths)
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("making certificates in {}", args.dir.display()));
+        }
+    };
+    println!(
+        "Made a cluster CA and certificates for {} in {}:",
+        nodes.join(", "),
+        args.dir.display()
+    );
+    for path in &written {
+        println!("  {}", describe(path));
+    }
+    println!(
+        "The .key files and admin.token are secrets (readable by you only): never commit them."
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The file names in `paths`, comma-separated.
+fn names(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| file_name(p))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// One line about a file just written.
+fn describe(path: &Path) -> String {
+    let name = file_name(path);
+    let what = match name.as_str() {
+        certs::CA_CERT_FILE => "the cluster CA certificate (give it to every node)".to_owned(),
+        certs::CA_KEY_FILE => "the cluster CA key (signs new nodes; keep it safe)".to_owned(),
+        certs::ADMIN_TOKEN_FILE => "the admin token".to_owned(),
+        other => match other.rsplit_once('.') {
+            Some((node, "pem")) => format!("{node}'s certificate"),
+            Some((node, "key")) => format!("{node}'s private key"),
+            _ => String::new(),
+        },
+    };
+    format!("{}  {what}", path.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn parse(line: &[&str]) -> Args {
+        let mut argv = vec!["certs"];
+        argv.extend_from_slice(line);
+        Cli::try_parse_from(argv).expect("parses").args
+    }
+
+    /// A fresh directory under the system temp dir, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(tag: &str) -> Self {
+            let dir = std::env::temp_dir()
+                .join(format!("hearsay-cmd-certs-{tag}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            Self(dir)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn defaults_cover_a_local_cluster() {
+        let CertsCommand::Init(init) = parse(&["init"]).command;
+        assert_eq!(init.dir, PathBuf::from("certs"));
+        assert_eq!(init.nodes, ["r1", "r2", "r3", "fe", "client", "tracker"]);
+        assert!(!init.force);
+    }
+
+    #[test]
+    fn init_refuses_to_overwrite_without_force() {
+        let tmp = TempDir::new("force");
+        let dir = tmp.0.to_string_lossy().into_owned();
+        let init = |extra: &[&str]| {
+            let mut line = vec!["init", "--dir", &dir, "--nodes", "r1,fe"];
+            line.extend_from_slice(extra);
+            run(parse(&line)).expect("runs")
+        };
+        assert_eq!(init(&[]), ExitCode::SUCCESS);
+        let ca = std::fs::read(tmp.0.join("ca.pem")).expect("ca written");
+        assert!(tmp.0.join("fe.key").exists());
+
+        assert_eq!(init(&[]), ExitCode::FAILURE);
+        assert_eq!(
+            std::fs::read(tmp.0.join("ca.pem")).expect("ca"),
+            ca,
+            "untouched"
+        );
+
+        assert_eq!(init(&["--force"]), ExitCode::SUCCESS);
+        assert_ne!(
+            std::fs::read(tmp.0.join("ca.pem")).expect("ca"),
+            ca,
+            "replaced"
+        );
+    }
+
+    #[test]
+    fn a_bad_node_name_is_an_error_naming_it() {
+        let tmp = TempDir::new("badname");
+        let dir = tmp.0.to_string_lossy().into_owned();
+        let err =
+            run(parse(&["init", "--dir", &dir, "--nodes", "r1,bad name"])).expect_err("bad name");
+        assert!(format!("{err:#}").contains("\"bad name\""), "{err:#}");
+    }
+}

@@ -1,0 +1,47 @@
+//! `hearsay frontend`: routes clients to available replicas.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use hearsay_core::ReplicaId;
+
+use crate::node::{self, Shutdown};
+
+/// Flags of `hearsay frontend`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// This front end's name (its certificate's name too).
+    #[arg(long, default_value = "fe")]
+    name: String,
+    /// Where to listen for clients (QUIC over UDP).
+    #[arg(long, default_value = "127.0.0.1:7500")]
+    listen: SocketAddr,
+    /// A replica to route to, NAME=HOST:PORT (repeatable).
+    #[arg(long = "replica", value_parser = node::parse_named_addr, required = true)]
+    replicas: Vec<(ReplicaId, SocketAddr)>,
+    /// Directory of the cluster's certificates (made on first run if missing).
+    #[arg(long, default_value = "certs")]
+    certs: PathBuf,
+}
+
+/// Runs `hearsay frontend` until ctrl-c.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        node::ensure_certs(&args.certs, std::slice::from_ref(&args.name))?;
+        let shutdown = Shutdown::new();
+        let replicas: BTreeMap<ReplicaId, SocketAddr> = args.replicas.into_iter().collect();
+        let running =
+            node::start_frontend(&args.name, args.listen, replicas, &args.certs, &shutdown)?;
+        println!(
+            "front end {} listening on {} (QUIC)",
+            args.name, running.addr
+        );
+        tokio::signal::ctrl_c().await?;
+        eprintln!("front end {}: stopping", args.name);
+        shutdown.trigger();
+        Ok(ExitCode::SUCCESS)
+    })
+}

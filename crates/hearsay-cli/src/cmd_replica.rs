@@ -1,0 +1,77 @@
+//! `hearsay replica`: one replica manager of the movies service.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use hearsay_core::ReplicaId;
+
+use crate::node::{self, ReplicaSpec, Shutdown};
+
+/// Flags of `hearsay replica`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// This replica's name (its certificate's name too).
+    #[arg(long, default_value = "r1", value_parser = |s: &str| ReplicaId::new(s).map_err(|e| e.to_string()))]
+    name: ReplicaId,
+    /// Where to listen for QUIC (UDP).
+    #[arg(long, default_value = "127.0.0.1:7501")]
+    listen: SocketAddr,
+    /// A peer to gossip with, NAME=HOST:PORT (repeatable).
+    #[arg(long = "peer", value_parser = node::parse_named_addr)]
+    peers: Vec<(ReplicaId, SocketAddr)>,
+    /// Chance (0 to 1) of refusing a client request as overloaded (demos use 0.2).
+    #[arg(long, default_value_t = 0.0, value_parser = probability)]
+    overload_probability: f64,
+    /// Client requests in flight before answering "overloaded".
+    #[arg(long, default_value_t = 4096)]
+    max_in_flight: usize,
+    /// MovieLens-format movies.csv (and ratings.csv) to load instead of the sample.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Directory of the cluster's certificates (made on first run if missing).
+    #[arg(long, default_value = "certs")]
+    certs: PathBuf,
+}
+
+/// Checks a probability flag.
+pub(crate) fn probability(s: &str) -> Result<f64, String> {
+    let p: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(format!(
+            "{p} is not a probability: use a number from 0 to 1"
+        ))
+    }
+}
+
+/// Runs `hearsay replica` until ctrl-c.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        node::ensure_certs(&args.certs, &[args.name.to_string()])?;
+        let app = node::load_movies(args.data.as_ref())?;
+        let shutdown = Shutdown::new();
+        let peers: BTreeMap<ReplicaId, SocketAddr> = args
+            .peers
+            .into_iter()
+            .filter(|(n, _)| *n != args.name)
+            .collect();
+        let spec = ReplicaSpec {
+            name: args.name.clone(),
+            listen: args.listen,
+            peers,
+            overload_probability: args.overload_probability,
+            max_in_flight: args.max_in_flight,
+        };
+        let running = node::start_replica(spec, app, &args.certs, &shutdown)?;
+        println!("replica {} listening on {} (QUIC)", args.name, running.addr);
+        tokio::signal::ctrl_c().await?;
+        eprintln!("replica {}: stopping", args.name);
+        shutdown.trigger();
+        running.handle.shutdown().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,109 @@
+//! `hearsay up`: a whole local cluster in one process, then the REPL.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use hearsay_core::ReplicaId;
+
+use crate::cmd_client::{ReplArgs, repl};
+use crate::cmd_replica::probability;
+use crate::node::{self, ReplicaSpec, Shutdown};
+
+/// Flags of `hearsay up`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// How many replicas (named r1, r2, ...).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=64))]
+    replicas: u16,
+    /// Start the cluster and wait for ctrl-c instead of opening the REPL.
+    #[arg(long)]
+    no_repl: bool,
+    /// Chance (0 to 1) that a replica refuses a request as overloaded (the
+    /// original demo used 0.2).
+    #[arg(long, default_value_t = 0.0, value_parser = probability)]
+    overload_probability: f64,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// The front end's port; replicas take the next ones (7501, 7502, ...).
+    /// 0 lets the system choose every port.
+    #[arg(long, default_value_t = 7500)]
+    port: u16,
+    /// MovieLens-format movies.csv (and ratings.csv) to load instead of the sample.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Directory of the cluster's certificates (made on first run if missing).
+    #[arg(long, default_value = "certs")]
+    certs: PathBuf,
+    #[command(flatten)]
+    repl: ReplArgs,
+}
+
+/// Runs `hearsay up`.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        let names: Vec<ReplicaId> = (1..=args.replicas)
+            .map(|i| ReplicaId::new(format!("r{i}")))
+            .collect::<Result<_, _>>()
+            .context("replica names")?;
+        let name_strings: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        node::ensure_certs(&args.certs, &name_strings)?;
+        let app = node::load_movies(args.data.as_ref())?;
+        let shutdown = Shutdown::new();
+        let port_of = |i: u16| if args.port == 0 { 0 } else { args.port.saturating_add(i) };
+        let in_use = |what: String| move |e: anyhow::Error| {
+            e.context(format!("{what} (is another cluster running? scripts/stop-cluster.sh stops one; --port picks others)"))
+        };
+        let mut replicas = BTreeMap::new();
+        for (i, name) in names.iter().enumerate() {
+            let spec = ReplicaSpec {
+                name: name.clone(),
+                listen: SocketAddr::new(args.host, port_of(i as u16 + 1)),
+                peers: BTreeMap::new(),
+                overload_probability: args.overload_probability,
+                max_in_flight: 4096,
+            };
+            let running = node::start_replica(spec, app.clone(), &args.certs, &shutdown)
+                .map_err(in_use(format!("starting replica {name}")))?;
+            replicas.insert(name.clone(), running);
+        }
+        let addrs: BTreeMap<ReplicaId, SocketAddr> = replicas.iter().map(|(n, r)| (n.clone(), r.addr)).collect();
+        for (name, r) in &replicas {
+            if let Ok(mut book) = r.book.write() {
+                book.extend(addrs.iter().filter(|(n, _)| *n != name).map(|(n, a)| (n.clone(), *a)));
+            }
+            for peer in addrs.keys().filter(|n| *n != name) {
+                r.handle.add_member(peer.clone()).await;
+            }
+        }
+        let fe = node::start_frontend("fe", SocketAddr::new(args.host, port_of(0)), addrs.clone(), &args.certs, &shutdown)
+            .map_err(in_use("starting the front end".into()))?;
+        eprintln!("hearsay: cluster up in {} ms", started.elapsed().as_millis());
+        eprintln!("  front end fe  {} (QUIC)", fe.addr);
+        for (n, a) in &addrs {
+            eprintln!("  replica {n:<4}  {a} (QUIC)");
+        }
+        let code = if args.no_repl {
+            eprintln!("hearsay: press ctrl-c to stop");
+            tokio::signal::ctrl_c().await?;
+            ExitCode::SUCCESS
+        } else {
+            let client = node::connect_client(&args.certs, fe.addr, "fe")?;
+            tokio::select! {
+                code = repl(client, args.repl) => code?,
+                _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+            }
+        };
+        shutdown.trigger();
+        for (_, r) in replicas {
+            r.handle.shutdown().await;
+        }
+        Ok(code)
+    })
+}

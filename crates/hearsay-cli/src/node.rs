@@ -1,0 +1,210 @@
+//! Starting nodes: certificates, endpoints, replicas and front ends on QUIC.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use anyhow::Context;
+use hearsay_apps::movies::Movies;
+use hearsay_core::ReplicaId;
+use hearsay_frontend::{FrontendConfig, QuicLink};
+use hearsay_replica::{ReplicaHandle, ReplicaServerConfig};
+use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig, NodeCredentials, ServeConfig};
+use tokio::sync::watch;
+
+/// Node names the development certificates cover besides the replicas.
+const OTHER_NODES: [&str; 3] = ["fe", "client", "tracker"];
+
+/// Makes development certificates in `dir` for `names` (and the usual nodes)
+/// when they are missing, saying so on stderr.
+pub(crate) fn ensure_certs(dir: &Path, names: &[String]) -> anyhow::Result<()> {
+    let mut all: Vec<String> = names.to_vec();
+    all.extend(OTHER_NODES.iter().map(|s| s.to_string()));
+    for n in 1..=3 {
+        all.push(format!("r{n}"));
+    }
+    all.sort();
+    all.dedup();
+    let made = hearsay_transport::certs::ensure_dev_certs(dir, &all)
+        .with_context(|| format!("preparing certificates in {}", dir.display()))?;
+    if made {
+        eprintln!(
+            "hearsay: made development certificates in {} (for real deployments run `hearsay certs init`)",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// Loads node `name`'s credentials from `dir`.
+pub(crate) fn credentials(dir: &Path, name: &str) -> anyhow::Result<NodeCredentials> {
+    NodeCredentials::load(dir, name)
+        .with_context(|| format!("loading the certificate of {name} from {}", dir.display()))
+}
+
+/// Stops every node started with it.
+#[derive(Clone)]
+pub(crate) struct Shutdown {
+    tx: Arc<watch::Sender<bool>>,
+}
+
+impl Shutdown {
+    pub(crate) fn new() -> Self {
+        Self {
+            tx: Arc::new(watch::channel(false).0),
+        }
+    }
+
+    /// Tells every node to stop.
+    pub(crate) fn trigger(&self) {
+        let _ = self.tx.send(true);
+    }
+
+    /// Completes once [`trigger`](Self::trigger) was called.
+    pub(crate) fn wait(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.tx.subscribe();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    }
+}
+
+/// Parses `NAME=HOST:PORT`.
+pub(crate) fn parse_named_addr(s: &str) -> Result<(ReplicaId, SocketAddr), String> {
+    let (name, addr) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not NAME=HOST:PORT (for example r2=127.0.0.1:7502)"))?;
+    let name = ReplicaId::new(name).map_err(|e| format!("{name:?}: {e}"))?;
+    let addr = addr.parse().map_err(|_| {
+        format!("{addr:?} is not an address HOST:PORT (for example 127.0.0.1:7502)")
+    })?;
+    Ok((name, addr))
+}
+
+/// The movies app a replica starts from.
+pub(crate) fn load_movies(data: Option<&PathBuf>) -> anyhow::Result<Movies> {
+    match data {
+        None => Ok(Movies::sample()),
+        Some(dir) => {
+            Movies::from_dir(dir).with_context(|| format!("loading movies from {}", dir.display()))
+        }
+    }
+}
+
+/// What a replica needs to start.
+pub(crate) struct ReplicaSpec {
+    pub(crate) name: ReplicaId,
+    pub(crate) listen: SocketAddr,
+    pub(crate) peers: BTreeMap<ReplicaId, SocketAddr>,
+    pub(crate) overload_probability: f64,
+    pub(crate) max_in_flight: usize,
+}
+
+/// A replica serving on QUIC.
+pub(crate) struct RunningReplica {
+    pub(crate) handle: ReplicaHandle<Movies>,
+    pub(crate) addr: SocketAddr,
+    /// Its peers' addresses; may be filled after start (ports chosen by the OS).
+    pub(crate) book: hearsay_replica::AddressBook,
+}
+
+/// Starts a replica of the movies app on QUIC, gossiping with `spec.peers`.
+pub(crate) fn start_replica(
+    spec: ReplicaSpec,
+    app: Movies,
+    certs: &Path,
+    shutdown: &Shutdown,
+) -> anyhow::Result<RunningReplica> {
+    let creds = credentials(certs, spec.name.as_str())?;
+    let endpoint = hearsay_transport::bind(spec.listen, &creds, &EndpointConfig::default())
+        .with_context(|| format!("starting replica {} on {}", spec.name, spec.listen))?;
+    let addr = endpoint.local_addr().context("reading the bound address")?;
+    let mut config = ReplicaServerConfig::new(spec.name.clone());
+    config.overload_probability = spec.overload_probability;
+    config.max_in_flight = spec.max_in_flight;
+    let (out_tx, out_rx) = tokio::sync::mpsc::channel(8192);
+    let handle = hearsay_replica::spawn(config, app, out_tx);
+    let book = Arc::new(RwLock::new(spec.peers.clone()));
+    let connector = Connector::new(endpoint.clone(), ConnectorConfig::default());
+    tokio::spawn(hearsay_replica::send_gossip(
+        spec.name.clone(),
+        out_rx,
+        connector,
+        book.clone(),
+    ));
+    {
+        let handle = handle.clone();
+        let peers: Vec<ReplicaId> = spec.peers.keys().cloned().collect();
+        tokio::spawn(async move {
+            for p in peers {
+                handle.add_member(p).await;
+            }
+        });
+    }
+    tokio::spawn(hearsay_replica::serve_quic(
+        handle.clone(),
+        endpoint,
+        ServeConfig::default(),
+        shutdown.wait(),
+    ));
+    Ok(RunningReplica { handle, addr, book })
+}
+
+/// A front end serving on QUIC.
+pub(crate) struct RunningFrontend {
+    pub(crate) addr: SocketAddr,
+}
+
+/// Starts a front end named `name` routing to `replicas`.
+pub(crate) fn start_frontend(
+    name: &str,
+    listen: SocketAddr,
+    replicas: BTreeMap<ReplicaId, SocketAddr>,
+    certs: &Path,
+    shutdown: &Shutdown,
+) -> anyhow::Result<RunningFrontend> {
+    let creds = credentials(certs, name)?;
+    let endpoint = hearsay_transport::bind(listen, &creds, &EndpointConfig::default())
+        .with_context(|| format!("starting front end {name} on {listen}"))?;
+    let addr = endpoint.local_addr().context("reading the bound address")?;
+    let connector = Connector::new(endpoint.clone(), ConnectorConfig::default());
+    let names: Vec<ReplicaId> = replicas.keys().cloned().collect();
+    let link = Arc::new(QuicLink::new(
+        connector,
+        Arc::new(RwLock::new(replicas)),
+        Duration::from_secs(3),
+    ));
+    let handle = hearsay_frontend::spawn::<Movies>(FrontendConfig::default(), names, link);
+    tokio::spawn(hearsay_frontend::serve_quic(
+        handle.clone(),
+        endpoint,
+        ServeConfig::default(),
+        shutdown.wait(),
+    ));
+    Ok(RunningFrontend { addr })
+}
+
+/// A client of the front end at `frontend`, as node `client`.
+pub(crate) fn connect_client(
+    certs: &Path,
+    frontend: SocketAddr,
+    frontend_name: &str,
+) -> anyhow::Result<hearsay_client::Client> {
+    let creds = credentials(certs, "client")?;
+    let any: SocketAddr = if frontend.is_ipv6() {
+        "[::]:0"
+    } else {
+        "0.0.0.0:0"
+    }
+    .parse()
+    .context("the wildcard address")?;
+    let endpoint = hearsay_transport::bind_client(any, &creds, &EndpointConfig::default())
+        .context("starting the client endpoint")?;
+    Ok(hearsay_client::Client::new(
+        Connector::new(endpoint, ConnectorConfig::default()),
+        frontend,
+        frontend_name,
+    ))
+}

@@ -1,0 +1,335 @@
+//! What each REPL command does against the service.
+
+use std::future::Future;
+
+use hearsay_apps::movies::{Movie, MovieQuery, MovieReply, MovieUpdate, Movies, Rating, UserId};
+use hearsay_core::{BUSY_MESSAGE, ClientReply, ClientRequest, ReplicaId, Session, Status};
+use hearsay_wire::{FrontendRequest, FrontendResponse, ReplicaEntry, SessionRequest};
+use serde_json::{Value, json};
+
+use super::command::{Command, HELP, parse};
+use super::render;
+
+/// The movie service as the REPL sees it: one request, one response.
+pub(crate) trait Service {
+    /// Sends one request to the front end.
+    fn call(
+        &mut self,
+        request: FrontendRequest<Movies>,
+    ) -> impl Future<Output = Result<FrontendResponse<Movies>, String>>;
+}
+
+/// What one line produced.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Shown {
+    /// Whether the command did what was asked.
+    pub(crate) ok: bool,
+    /// The text for people.
+    pub(crate) text: String,
+    /// The same as one JSON object (for `--json`).
+    pub(crate) json: Value,
+    /// The user asked to leave.
+    pub(crate) quit: bool,
+}
+
+impl Shown {
+    fn ok(text: String, json: Value) -> Self {
+        Self {
+            ok: true,
+            text,
+            json,
+            quit: false,
+        }
+    }
+
+    fn failed(command: &str, text: String) -> Self {
+        let json = json!({"command": command, "ok": false, "error": text});
+        Self {
+            ok: false,
+            text,
+            json,
+            quit: false,
+        }
+    }
+}
+
+/// Why a request produced no answer.
+enum Failure {
+    Busy(String),
+    Other(String),
+}
+
+/// A client session with the REPL's settings.
+pub(crate) struct Repl<S: Service> {
+    service: S,
+    session: Session,
+    user: UserId,
+    /// Route to this replica whenever it is available (`--prefer`).
+    prefer: Option<ReplicaId>,
+}
+
+impl<S: Service> Repl<S> {
+    /// A REPL for `user` over `service`.
+    pub(crate) fn new(
+        service: S,
+        session: Session,
+        user: UserId,
+        prefer: Option<ReplicaId>,
+    ) -> Self {
+        Self {
+            service,
+            session,
+            user,
+            prefer,
+        }
+    }
+
+    /// The current user.
+    pub(crate) fn user(&self) -> UserId {
+        self.user
+    }
+
+    /// Runs one line; `None` for a blank line or a comment.
+    pub(crate) async fn execute(&mut self, line: &str) -> Option<Shown> {
+        let cmd = match parse(line) {
+            Ok(None) => return None,
+            Ok(Some(cmd)) => cmd,
+            Err(e) => return Some(Shown::failed("parse", e)),
+        };
+        Some(self.run(cmd).await)
+    }
+
+    async fn run(&mut self, cmd: Command) -> Shown {
+        match cmd {
+            Command::Help => Shown::ok(
+                HELP.to_owned(),
+                json!({"command": "help", "ok": true, "help": HELP}),
+            ),
+            Command::Quit => Shown {
+                quit: true,
+                ..Shown::ok("bye".into(), json!({"command": "quit", "ok": true}))
+            },
+            Command::User(id) => {
+                self.user = UserId(id);
+                Shown::ok(
+                    format!("now acting as user {id}"),
+                    json!({"command": "user", "ok": true, "user": id}),
+                )
+            }
+            Command::Find(title) => self.lookup("find", MovieQuery::Find { title }).await,
+            Command::View(title) => {
+                let user = self.user;
+                self.lookup("view", MovieQuery::View { title, user }).await
+            }
+            Command::Average(title) => self.lookup("average", MovieQuery::Average { title }).await,
+            Command::Search(text) => {
+                self.lookup("search", MovieQuery::Search { text, limit: 10 })
+                    .await
+            }
+            Command::Rate(title, rating) => self.rate(title, rating).await,
+            Command::Delete(title) => self.delete(title).await,
+            Command::Change(replica, status) => self.change(replica, status).await,
+            Command::Status => self.status().await,
+        }
+    }
+
+    async fn query(&mut self, query: MovieQuery) -> Result<MovieReply, Failure> {
+        let request = self.session.query(query);
+        match self.send(request).await? {
+            ClientReply::Answer { reply, .. } => Ok(reply),
+            other => Err(Failure::Other(format!("unexpected reply {other:?}"))),
+        }
+    }
+
+    async fn update(&mut self, op: MovieUpdate) -> Result<(), Failure> {
+        let request = self.session.update(op);
+        match self.send(request).await? {
+            ClientReply::Accepted { .. } => Ok(()),
+            other => Err(Failure::Other(format!("unexpected reply {other:?}"))),
+        }
+    }
+
+    async fn send(
+        &mut self,
+        request: ClientRequest<Movies>,
+    ) -> Result<ClientReply<Movies>, Failure> {
+        let response = self
+            .service
+            .call(FrontendRequest::Session(SessionRequest {
+                client: self.session.client(),
+                request,
+                prefer: self.prefer.clone(),
+            }))
+            .await
+            .map_err(Failure::Other)?;
+        match response {
+            FrontendResponse::Reply(ClientReply::Rejected { reason }) => {
+                Err(Failure::Other(reason))
+            }
+            FrontendResponse::Reply(reply) => {
+                self.session.observe(&reply);
+                Ok(reply)
+            }
+            FrontendResponse::Busy { message } => Err(Failure::Busy(message)),
+            FrontendResponse::Error { reason } => Err(Failure::Other(reason)),
+            other => Err(Failure::Other(format!("unexpected response {other:?}"))),
+        }
+    }
+
+    fn failure(command: &str, f: Failure) -> Shown {
+        match f {
+            Failure::Busy(message) => {
+                let mut s = Shown::failed(command, message);
+                s.json =
+                    json!({"command": command, "ok": false, "busy": true, "error": BUSY_MESSAGE});
+                s
+            }
+            Failure::Other(e) => Shown::failed(command, e),
+        }
+    }
+
+    async fn lookup(&mut self, command: &str, query: MovieQuery) -> Shown {
+        match self.query(query).await {
+            Ok(reply) => render::movie_reply(command, self.user, &reply),
+            Err(f) => Self::failure(command, f),
+        }
+    }
+
+    /// Resolves a title to a movie, or the "not in the catalog" line.
+    async fn resolve(&mut self, command: &str, title: String) -> Result<Movie, Shown> {
+        match self.query(MovieQuery::Find { title }).await {
+            Ok(MovieReply::Movie(m)) => Ok(m),
+            Ok(other) => Err(render::movie_reply(command, self.user, &other)),
+            Err(f) => Err(Self::failure(command, f)),
+        }
+    }
+
+    async fn rate(&mut self, title: String, rating: Rating) -> Shown {
+        let movie = match self.resolve("rate", title).await {
+            Ok(m) => m,
+            Err(shown) => return shown,
+        };
+        let user = self.user;
+        match self
+            .update(MovieUpdate::Rate {
+                movie: movie.id,
+                user,
+                rating,
+            })
+            .await
+        {
+            Ok(()) => Shown::ok(
+                format!("user {} rated {movie} {rating}", user.0),
+                json!({"command": "rate", "ok": true, "user": user.0, "movie": render::movie_json(&movie), "rating": rating.stars()}),
+            ),
+            Err(f) => Self::failure("rate", f),
+        }
+    }
+
+    async fn delete(&mut self, title: String) -> Shown {
+        let user = self.user;
+        let movie = match self.query(MovieQuery::View { title, user }).await {
+            Ok(MovieReply::UserRating {
+                movie,
+                rating: Some(_),
+            }) => movie,
+            Ok(MovieReply::UserRating {
+                movie,
+                rating: None,
+            }) => {
+                return Shown::failed(
+                    "delete",
+                    format!("user {} has not rated {movie}: nothing to delete", user.0),
+                );
+            }
+            Ok(other) => return render::movie_reply("delete", user, &other),
+            Err(f) => return Self::failure("delete", f),
+        };
+        match self
+            .update(MovieUpdate::Delete {
+                movie: movie.id,
+                user,
+            })
+            .await
+        {
+            Ok(()) => Shown::ok(
+                format!("deleted user {}'s rating of {movie}", user.0),
+                json!({"command": "delete", "ok": true, "user": user.0, "movie": render::movie_json(&movie)}),
+            ),
+            Err(f) => Self::failure("delete", f),
+        }
+    }
+
+    async fn replicas(&mut self) -> Result<Vec<ReplicaEntry>, Failure> {
+        match self
+            .service
+            .call(FrontendRequest::ListReplicas)
+            .await
+            .map_err(Failure::Other)?
+        {
+            FrontendResponse::Replicas(list) => Ok(list),
+            FrontendResponse::Error { reason } => Err(Failure::Other(reason)),
+            other => Err(Failure::Other(format!("unexpected response {other:?}"))),
+        }
+    }
+
+    async fn change(&mut self, replica: String, status: Option<Status>) -> Shown {
+        let name = match ReplicaId::new(replica.clone()) {
+            Ok(n) => n,
+            Err(e) => {
+                return Shown::failed("change", format!("{replica:?} is not a replica name: {e}"));
+            }
+        };
+        let status = match status {
+            Some(s) => s,
+            None => {
+                // No status given: toggle online/offline, as the original did.
+                let list = match self.replicas().await {
+                    Ok(l) => l,
+                    Err(f) => return Self::failure("change", f),
+                };
+                let current = list
+                    .iter()
+                    .find(|e| e.name == name)
+                    .map(|e| e.report.as_ref().map_or(e.status, |r| r.status));
+                match current {
+                    Some(Status::Online) => Status::Offline,
+                    Some(_) => Status::Online,
+                    None => {
+                        let names: Vec<String> = list.iter().map(|e| e.name.to_string()).collect();
+                        return Shown::failed(
+                            "change",
+                            format!(
+                                "no replica named {name}: the replicas are {}",
+                                names.join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
+        };
+        let response = self
+            .service
+            .call(FrontendRequest::ChangeStatus {
+                replica: name.clone(),
+                status,
+            })
+            .await;
+        match response {
+            Ok(FrontendResponse::Status(report)) => Shown::ok(
+                format!("{} is now {}", report.name, report.status),
+                json!({"command": "change", "ok": true, "replica": report.name.to_string(), "status": report.status.as_str()}),
+            ),
+            Ok(FrontendResponse::Error { reason }) => Shown::failed("change", reason),
+            Ok(other) => Shown::failed("change", format!("unexpected response {other:?}")),
+            Err(e) => Shown::failed("change", e),
+        }
+    }
+
+    async fn status(&mut self) -> Shown {
+        match self.replicas().await {
+            Ok(list) => render::status(&list),
+            Err(f) => Self::failure("status", f),
+        }
+    }
+}

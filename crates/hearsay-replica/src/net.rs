@@ -1,0 +1,141 @@
+//! The replica on the network: QUIC in, gossip out.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use hearsay_core::{App, ReplicaId};
+use hearsay_transport::{Connector, RequestContext, ServeConfig};
+use hearsay_wire::{PeerFrame, ReplicaRequest, ReplicaResponse, decode, encode};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::actor::Outbound;
+use crate::handle::ReplicaHandle;
+
+/// Where each peer listens; shared with whatever keeps it current (flags, the
+/// tracker's peer list).
+pub type AddressBook = Arc<RwLock<BTreeMap<ReplicaId, SocketAddr>>>;
+
+/// Messages queued for one peer before new ones are dropped (anti-entropy
+/// repairs what is dropped).
+const PER_PEER_QUEUE: usize = 1024;
+
+/// How long one gossip message may take to reach a peer.
+const SEND_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Serves the replica's QUIC endpoint until `shutdown`: peer frames on
+/// one-way streams, front-end requests on bidirectional ones.
+pub async fn serve_quic<A>(
+    handle: ReplicaHandle<A>,
+    endpoint: quinn::Endpoint,
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) where
+    A: App + Send + Sync + 'static,
+    A::Update: Send + Sync,
+    A::Query: Send + Sync,
+    A::Reply: Send + Sync,
+{
+    let handler = move |ctx: RequestContext, bytes: Vec<u8>| {
+        let handle = handle.clone();
+        async move {
+            if ctx.oneway {
+                match decode::<PeerFrame<A>>(&bytes) {
+                    Ok(frame) if *frame.from.as_str() == *ctx.peer => {
+                        handle.peer(frame.from, frame.msg).await
+                    }
+                    Ok(frame) => {
+                        warn!(peer = %ctx.peer, claimed = %frame.from, "dropped a peer frame speaking for another node")
+                    }
+                    Err(e) => warn!(peer = %ctx.peer, error = %e, "dropped a malformed peer frame"),
+                }
+                return None;
+            }
+            let response = match decode::<ReplicaRequest<A>>(&bytes) {
+                Ok(request) => crate::serve(&handle, request).await,
+                Err(e) => ReplicaResponse::Error {
+                    reason: format!("malformed request: {e}"),
+                },
+            };
+            encode(&response).ok()
+        }
+    };
+    hearsay_transport::serve(endpoint, handler, config, shutdown).await;
+}
+
+/// Delivers the replica's outbound gossip: one ordered queue and task per
+/// peer, so a slow or dead peer delays no one else, and records reach each
+/// peer in the order they were sent (out-of-order records would be dropped
+/// and repaired later).
+pub async fn send_gossip<A>(
+    from: ReplicaId,
+    mut outbound: mpsc::Receiver<Outbound<A>>,
+    connector: Connector,
+    book: AddressBook,
+) where
+    A: App + Send + 'static,
+    A::Update: Send,
+    A::Query: Send,
+    A::Reply: Send,
+{
+    let mut queues: HashMap<ReplicaId, mpsc::Sender<Vec<u8>>> = HashMap::new();
+    while let Some(Outbound { to, msg }) = outbound.recv().await {
+        let frame = PeerFrame {
+            from: from.clone(),
+            msg,
+        };
+        let bytes = match encode(&frame) {
+            Ok(b) => b,
+            Err(e) => {
+                warn!(peer = %to, error = %e, "could not encode gossip");
+                continue;
+            }
+        };
+        let queue = queues.entry(to.clone()).or_insert_with(|| {
+            let (tx, rx) = mpsc::channel(PER_PEER_QUEUE);
+            tokio::spawn(peer_sender(to.clone(), rx, connector.clone(), book.clone()));
+            tx
+        });
+        let _ = queue.try_send(bytes); // full: dropped; anti-entropy repairs
+    }
+}
+
+async fn peer_sender(
+    peer: ReplicaId,
+    mut rx: mpsc::Receiver<Vec<u8>>,
+    connector: Connector,
+    book: AddressBook,
+) {
+    // Logged once per change between reachable and not, not per attempt.
+    let mut reachable = true;
+    while let Some(bytes) = rx.recv().await {
+        let addr = book.read().ok().and_then(|b| b.get(&peer).copied());
+        let Some(addr) = addr else {
+            if reachable {
+                warn!(%peer, "no address known for peer; gossip to it is dropped");
+                reachable = false;
+            }
+            continue;
+        };
+        match connector
+            .send_oneway(addr, peer.as_str(), &bytes, SEND_TIMEOUT)
+            .await
+        {
+            Ok(()) => {
+                if !reachable {
+                    info!(%peer, %addr, "peer reachable again");
+                    reachable = true;
+                }
+            }
+            Err(e) => {
+                if reachable {
+                    warn!(%peer, %addr, error = %e, "peer unreachable; will keep trying");
+                    reachable = false;
+                }
+            }
+        }
+    }
+}
