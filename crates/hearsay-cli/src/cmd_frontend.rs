@@ -39,7 +39,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             "front end {} listening on {} (QUIC)",
             args.name, running.addr
         );
-        tokio::signal::ctrl_c().await?;
+        node::stop_signal().await;
         eprintln!("front end {}: stopping", args.name);
         shutdown.trigger();
         Ok(ExitCode::SUCCESS)

@@ -68,7 +68,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         let running = node::start_replica(spec, app, &args.certs, &shutdown)?;
         println!("replica {} listening on {} (QUIC)", args.name, running.addr);
-        tokio::signal::ctrl_c().await?;
+        node::stop_signal().await;
         eprintln!("replica {}: stopping", args.name);
         shutdown.trigger();
         running.handle.shutdown().await;

@@ -91,13 +91,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         let code = if args.no_repl {
             eprintln!("hearsay: press ctrl-c to stop");
-            tokio::signal::ctrl_c().await?;
+            node::stop_signal().await;
             ExitCode::SUCCESS
         } else {
             let client = node::connect_client(&args.certs, fe.addr, "fe")?;
             tokio::select! {
                 code = repl(client, args.repl) => code?,
-                _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+                () = node::stop_signal() => ExitCode::SUCCESS,
             }
         };
         shutdown.trigger();

@@ -49,7 +49,7 @@ pub(super) fn movie_reply(command: &str, user: UserId, reply: &MovieReply) -> Sh
         }
         MovieReply::UserRating { movie, rating } => {
             let text = match rating {
-                Some(r) => format!("user {} rated {movie} {r}", user.0),
+                Some(r) => format!("user {}'s rating of {movie}: {r}", user.0),
                 None => format!("user {} has not rated {movie}", user.0),
             };
             shown(

@@ -1,0 +1,179 @@
+//! Helpers for black-box tests: a cluster in a child process and clients.
+
+#![allow(dead_code)] // each test file uses a different part
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The binary under test.
+pub(crate) fn hearsay() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hearsay"))
+}
+
+/// A fresh directory, removed on drop.
+pub(crate) struct TempDir(pub(crate) PathBuf);
+
+impl TempDir {
+    pub(crate) fn new(tag: &str) -> Self {
+        let n: u64 = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64;
+        let dir =
+            std::env::temp_dir().join(format!("hearsay-test-{tag}-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `hearsay up --no-repl` on ports the system picks; killed on drop.
+pub(crate) struct Cluster {
+    child: Child,
+    pub(crate) frontend: String,
+    /// `(name, address)` of each replica, as `up` printed them.
+    pub(crate) replicas: Vec<(String, String)>,
+    pub(crate) certs: TempDir,
+}
+
+impl Cluster {
+    pub(crate) fn start(extra: &[&str]) -> Self {
+        let certs = TempDir::new("certs");
+        let mut child = hearsay()
+            .args(["up", "--no-repl", "--port", "0", "--certs"])
+            .arg(certs.path())
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start hearsay up");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut frontend = None;
+        let mut seen: Vec<String> = Vec::new();
+        while frontend.is_none() {
+            match rx.recv_timeout(Duration::from_secs(20)) {
+                Ok(line) => {
+                    if let Some(rest) = line.trim().strip_prefix("front end fe") {
+                        frontend = rest.split_whitespace().next().map(str::to_owned);
+                    }
+                    seen.push(line);
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!("hearsay up did not come up; it said: {seen:#?}");
+                }
+            }
+        }
+        // `up` prints the replicas after the front end.
+        let mut replicas = Vec::new();
+        while let Ok(line) = rx.recv_timeout(Duration::from_millis(500)) {
+            let mut words = line.split_whitespace();
+            if words.next() == Some("replica") {
+                if let (Some(n), Some(a)) = (words.next(), words.next()) {
+                    replicas.push((n.to_owned(), a.to_owned()));
+                }
+            }
+            if line.contains("press ctrl-c") {
+                break;
+            }
+        }
+        // Keep draining stderr so the child never blocks on a full pipe.
+        std::thread::spawn(move || while rx.recv().is_ok() {});
+        Self {
+            child,
+            frontend: frontend.unwrap(),
+            replicas,
+            certs,
+        }
+    }
+
+    /// Runs `hearsay client` with these commands as user `user`.
+    pub(crate) fn client(&self, user: u32, extra: &[&str], commands: &[&str]) -> Output {
+        let mut cmd = hearsay();
+        cmd.args([
+            "client",
+            "--frontend",
+            &self.frontend,
+            "--user",
+            &user.to_string(),
+            "--certs",
+        ])
+        .arg(self.certs.path())
+        .args(extra);
+        for c in commands {
+            cmd.args(["--exec", c]);
+        }
+        run_bounded(cmd, None)
+    }
+
+    /// Runs `hearsay client` reading `input` from a pipe.
+    pub(crate) fn client_piped(&self, args: &[&str], input: &str) -> Output {
+        let mut cmd = hearsay();
+        cmd.args(["client", "--frontend", &self.frontend, "--certs"])
+            .arg(self.certs.path())
+            .args(args);
+        run_bounded(cmd, Some(input))
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a command with optional stdin, killing it after 60 s.
+pub(crate) fn run_bounded(mut cmd: Command, input: Option<&str>) -> Output {
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn");
+    if let Some(text) = input {
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(text.as_bytes()).unwrap();
+    }
+    let pid = child.id();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if done_rx.recv_timeout(Duration::from_secs(60)).is_err() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+    });
+    let out = child.wait_with_output().expect("wait");
+    let _ = done_tx.send(());
+    out
+}
+
+/// Standard output as lines.
+pub(crate) fn lines(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
