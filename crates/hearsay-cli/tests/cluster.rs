@@ -5,7 +5,7 @@ mod common;
 
 use common::{Cluster, TempDir, hearsay, lines, run_bounded};
 
-const BUSY: &str = "error: All servers are currently busy, please try again later";
+const BUSY: &str = "All servers are currently busy, please try again later";
 
 #[test]
 fn rate_then_view_returns_the_rating() {

@@ -30,6 +30,9 @@ pub(crate) struct Shown {
     pub(crate) json: Value,
     /// The user asked to leave.
     pub(crate) quit: bool,
+    /// Print the text as it is even though `ok` is false (the busy line is an
+    /// answer, printed exactly, not an input error).
+    pub(crate) bare: bool,
 }
 
 impl Shown {
@@ -39,6 +42,7 @@ impl Shown {
             text,
             json,
             quit: false,
+            bare: false,
         }
     }
 
@@ -49,6 +53,7 @@ impl Shown {
             text,
             json,
             quit: false,
+            bare: false,
         }
     }
 }
@@ -182,6 +187,7 @@ impl<S: Service> Repl<S> {
                 let mut s = Shown::failed(command, message);
                 s.json =
                     json!({"command": command, "ok": false, "busy": true, "error": BUSY_MESSAGE});
+                s.bare = true;
                 s
             }
             Failure::Other(e) => Shown::failed(command, e),

@@ -18,6 +18,7 @@ fn shown(ok: bool, text: String, json: Value) -> Shown {
         text,
         json,
         quit: false,
+        bare: false,
     }
 }
 

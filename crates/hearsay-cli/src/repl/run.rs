@@ -25,7 +25,7 @@ pub(crate) async fn run_lines<S: Service>(
         let mut out = std::io::stdout().lock();
         let _ = if json {
             writeln!(out, "{}", shown.json)
-        } else if shown.ok {
+        } else if shown.ok || shown.bare {
             writeln!(out, "{}", shown.text)
         } else {
             writeln!(out, "error: {}", shown.text)
