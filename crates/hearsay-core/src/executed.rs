@@ -24,15 +24,17 @@ struct Retiring {
     applied_at: Time,
     /// Once the record is known everywhere: everything any member had by then.
     /// A duplicate of this update accepted elsewhere before that member saw the
-    /// original is below this horizon, so once we hold all of it no duplicate
-    /// can still be on its way.
+    /// original is below this horizon, so once we have *applied* all of it
+    /// (each copy applied or skipped) no duplicate can still reach the apply
+    /// step. Having merely received it is not enough: a copy can sit in the
+    /// log, waiting for its causal past, long after the id would be retired.
     horizon: Option<VectorTimestamp>,
 }
 
 /// Update ids with their state, retired once no duplicate can still arrive.
 ///
 /// Bounded: an applied id is kept until (a) its record is known by every member,
-/// (b) this replica has received everything those members had at that point, and
+/// (b) this replica has applied everything those members had at that point, and
 /// (c) `retention` has passed, which covers front-end retries still in flight.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ExecutedTable {
@@ -87,12 +89,13 @@ impl ExecutedTable {
 
     /// Retires entries from the front while they meet the rule above.
     /// `known_everywhere(dot)` says whether every member has the record, and
-    /// `members_horizon()` merges what every member has reported.
+    /// `members_horizon()` merges what every member has reported; `applied` is
+    /// this replica's value timestamp.
     pub(crate) fn retire(
         &mut self,
         now: Time,
         retention: Duration,
-        rep_ts: &VectorTimestamp,
+        applied: &VectorTimestamp,
         known_everywhere: impl Fn(&Dot) -> bool,
         members_horizon: impl Fn() -> VectorTimestamp,
     ) {
@@ -106,7 +109,7 @@ impl ExecutedTable {
                 }
                 front.horizon = Some(members_horizon());
             }
-            if !front.horizon.as_ref().is_some_and(|h| h.le(rep_ts)) {
+            if !front.horizon.as_ref().is_some_and(|h| h.le(applied)) {
                 return;
             }
             let id = front.id;

@@ -718,11 +718,12 @@ impl<A: App> Replica<A> {
 
     fn retire(&mut self, now: Time) {
         let ts_table = &self.ts_table;
-        let rep_ts = &self.rep_ts;
+        // The value timestamp, not rep_ts: a duplicate copy received but not
+        // yet applied must still find its id here when it applies.
         self.executed.retire(
             now,
             self.config.dedup_retention,
-            rep_ts,
+            &self.value_ts,
             |dot| ts_table.values().all(|t| t.covers(dot)),
             || {
                 ts_table
@@ -730,5 +731,110 @@ impl<A: App> Replica<A> {
                     .fold(VectorTimestamp::new(), |acc, t| acc.merged(t))
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::ids::ClientId;
+    use crate::testing::{KvApp, KvUpdate};
+
+    fn r(n: &str) -> ReplicaId {
+        ReplicaId::new(n).unwrap()
+    }
+
+    fn ts(entries: &[(&str, u64)]) -> VectorTimestamp {
+        entries.iter().map(|(o, v)| (r(o), *v)).collect()
+    }
+
+    /// The record `origin:seq` of update `id`, adding `delta` to counter `k`.
+    fn add(
+        origin: &str,
+        seq: u64,
+        id: u64,
+        prev: &[(&str, u64)],
+        delta: i64,
+    ) -> UpdateRecord<KvUpdate> {
+        UpdateRecord {
+            id: UpdateId {
+                client: ClientId(1),
+                seq: id,
+            },
+            dot: Dot {
+                origin: r(origin),
+                seq,
+            },
+            prev: ts(prev),
+            op: KvUpdate::Add {
+                key: "k".into(),
+                delta,
+            },
+        }
+    }
+
+    fn gossip(rep_ts: &[(&str, u64)], records: Vec<UpdateRecord<KvUpdate>>) -> PeerMessage<KvApp> {
+        PeerMessage::Gossip(Gossip {
+            rep_ts: ts(rep_ts),
+            records,
+        })
+    }
+
+    fn digest(rep_ts: &[(&str, u64)]) -> PeerMessage<KvApp> {
+        PeerMessage::Digest {
+            rep_ts: ts(rep_ts),
+            reply: false,
+        }
+    }
+
+    /// Found by `hearsay-sim` under long outages: an update id was retired
+    /// while a second copy of the update sat received but unapplied in the
+    /// log, so that copy was applied again once it became stable.
+    #[test]
+    fn a_duplicate_received_but_not_yet_applied_keeps_its_id_from_retiring() {
+        let config = ReplicaConfig {
+            dedup_retention: Duration::from_secs(1),
+            ..ReplicaConfig::default()
+        };
+        let mut s = Replica::new(r("r3"), config, KvApp::default(), Time::ZERO);
+        for peer in ["r1", "r2", "r4"] {
+            s.add_member(r(peer));
+        }
+        let ms = |ms: u64| Time::from_micros(ms * 1000);
+
+        // Update 1 (add 1) was accepted at r1, and is applied here.
+        s.handle_peer(
+            ms(1),
+            &r("r1"),
+            gossip(&[("r1", 1)], vec![add("r1", 1, 1, &[], 1)]),
+        );
+        // Its reply was lost; the front end retried at r2, which did not have
+        // it yet and accepted a second copy, r2:2. Before it r2 accepted r2:1
+        // (add 10), whose context holds r4:1, which this replica lacks.
+        let from_r2 = vec![add("r2", 1, 2, &[("r4", 1)], 10), add("r2", 2, 1, &[], 1)];
+        s.handle_peer(ms(2), &r("r2"), gossip(&[("r1", 1), ("r2", 2)], from_r2));
+        // Every member reports having update 1; r4 last spoke before r4:1.
+        s.handle_peer(ms(3), &r("r4"), digest(&[("r1", 1)]));
+        s.handle_peer(ms(3), &r("r1"), digest(&[("r1", 1), ("r2", 2)]));
+        assert_eq!(
+            (s.app().count("k"), s.log_len()),
+            (1, 2),
+            "r2's records wait for r4:1"
+        );
+
+        // Long past the retention, a tick retires what it safely can.
+        s.handle_timeout(ms(5_000));
+
+        // r4:1 arrives at last: r2:1 applies, and r2:2 is update 1 again.
+        let from_r4 = vec![add("r4", 1, 3, &[], 100)];
+        s.handle_peer(
+            ms(5_001),
+            &r("r4"),
+            gossip(&[("r1", 1), ("r4", 1)], from_r4),
+        );
+        assert_eq!(s.app().count("k"), 1 + 10 + 100, "update 1 is applied once");
+        assert_eq!(s.stats().duplicates_skipped, 1);
     }
 }
