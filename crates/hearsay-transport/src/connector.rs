@@ -81,21 +81,23 @@ impl Connector {
         timeout: Duration,
     ) -> Result<Vec<u8>, TransportError> {
         let span = debug_span!("request", %addr, server = server_name, len = request.len());
-        let work = async {
-            let (mut send, mut recv) = self
-                .open(addr, server_name, |c| async move { c.open_bi().await })
-                .await?;
-            send.write_all(request)
-                .await
-                .map_err(|e| TransportError::from_write(addr, &e))?;
-            // Finishing fails only if the stream was already reset, which the
-            // read below reports with its reason.
-            let _ = send.finish();
-            let max = self.inner.config.max_response_bytes;
-            recv.read_to_end(max)
-                .await
-                .map_err(|e| TransportError::from_read(addr, &e, max))
-        };
+        let max = self.inner.config.max_response_bytes;
+        let work = self.on_pooled(
+            addr,
+            server_name,
+            |conn| async move { conn.open_bi().await },
+            |(mut send, mut recv)| async move {
+                send.write_all(request)
+                    .await
+                    .map_err(|e| TransportError::from_write(addr, &e))?;
+                // Finishing fails only if the stream was already reset, which the
+                // read below reports with its reason.
+                let _ = send.finish();
+                recv.read_to_end(max)
+                    .await
+                    .map_err(|e| TransportError::from_read(addr, &e, max))
+            },
+        );
         self.bounded(addr, timeout, work).instrument(span).await
     }
 
@@ -109,26 +111,28 @@ impl Connector {
         timeout: Duration,
     ) -> Result<(), TransportError> {
         let span = debug_span!("oneway", %addr, server = server_name, len = message.len());
-        let work = async {
-            let mut send = self
-                .open(addr, server_name, |c| async move { c.open_uni().await })
-                .await?;
-            send.write_all(message)
-                .await
-                .map_err(|e| TransportError::from_write(addr, &e))?;
-            let _ = send.finish();
-            match send.stopped().await {
-                Ok(None) => Ok(()),
-                Ok(Some(code)) => Err(TransportError::from_code(addr, code)),
-                Err(quinn::StoppedError::ConnectionLost(e)) => {
-                    Err(TransportError::from_connection(addr, &e, false))
+        let work = self.on_pooled(
+            addr,
+            server_name,
+            |conn| async move { conn.open_uni().await },
+            |mut send: quinn::SendStream| async move {
+                send.write_all(message)
+                    .await
+                    .map_err(|e| TransportError::from_write(addr, &e))?;
+                let _ = send.finish();
+                match send.stopped().await {
+                    Ok(None) => Ok(()),
+                    Ok(Some(code)) => Err(TransportError::from_code(addr, code)),
+                    Err(quinn::StoppedError::ConnectionLost(e)) => {
+                        Err(TransportError::from_connection(addr, &e, false))
+                    }
+                    Err(e) => Err(TransportError::ConnectionLost {
+                        addr,
+                        reason: e.to_string(),
+                    }),
                 }
-                Err(e) => Err(TransportError::ConnectionLost {
-                    addr,
-                    reason: e.to_string(),
-                }),
-            }
-        };
+            },
+        );
         self.bounded(addr, timeout, work).instrument(span).await
     }
 
@@ -167,31 +171,41 @@ impl Connector {
         }
     }
 
-    /// Opens a stream on the pooled connection, reconnecting once if the
-    /// pooled connection turns out to be dead. Nothing has been sent on a
-    /// stream that failed to open, so the retry cannot duplicate a request.
-    async fn open<T, F, Fut>(
+    /// Opens a stream with `open` on the pooled connection to `addr` and runs
+    /// `exchange` on it. If a pooled (not just made) connection turns out to
+    /// be dead in a way that proves the peer processed nothing, does it all
+    /// once more on a new connection: either no stream could be opened
+    /// (nothing was sent), or the peer answered with a stateless reset (it has
+    /// no state for the connection: it restarted). Any other failure is
+    /// returned as is, because the peer may have acted on the request.
+    async fn on_pooled<S, T, O, OF, X, XF>(
         &self,
         addr: SocketAddr,
         server_name: &str,
-        open: F,
+        open: O,
+        exchange: X,
     ) -> Result<T, TransportError>
     where
-        F: Fn(Connection) -> Fut,
-        Fut: Future<Output = Result<T, quinn::ConnectionError>>,
+        O: Fn(Connection) -> OF,
+        OF: Future<Output = Result<S, quinn::ConnectionError>>,
+        X: Fn(S) -> XF,
+        XF: Future<Output = Result<T, TransportError>>,
     {
-        let (conn, fresh) = self.connection(addr, server_name).await?;
-        match open(conn.clone()).await {
-            Ok(opened) => Ok(opened),
-            Err(e) if !fresh => {
-                debug!(error = %e, "pooled connection is dead, reconnecting");
-                self.drop_if_same(addr, server_name, &conn).await;
-                let (conn, _) = self.connection(addr, server_name).await?;
-                open(conn)
-                    .await
-                    .map_err(|e| TransportError::from_connection(addr, &e, false))
-            }
-            Err(e) => Err(TransportError::from_connection(addr, &e, false)),
+        let mut retried = false;
+        loop {
+            let (conn, fresh) = self.connection(addr, server_name).await?;
+            let may_retry = !fresh && !retried;
+            let error = match open(conn.clone()).await {
+                Ok(stream) => match exchange(stream).await {
+                    Err(e) if may_retry && peer_lost_state(&conn) => e,
+                    done => return done,
+                },
+                Err(e) if may_retry => TransportError::from_connection(addr, &e, false),
+                Err(e) => return Err(TransportError::from_connection(addr, &e, false)),
+            };
+            debug!(%error, "pooled connection is dead, reconnecting");
+            self.drop_if_same(addr, server_name, &conn).await;
+            retried = true;
         }
     }
 
@@ -262,4 +276,9 @@ impl Connector {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// Whether `conn` ended by a stateless reset: the peer had no state for it.
+fn peer_lost_state(conn: &Connection) -> bool {
+    matches!(conn.close_reason(), Some(quinn::ConnectionError::Reset))
 }

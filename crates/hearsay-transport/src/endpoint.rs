@@ -117,20 +117,56 @@ pub fn client_config(
 /// An endpoint on `addr` that both serves (see [`crate::serve`]) and connects
 /// out (see [`crate::Connector`]) as node `creds.name`. Port 0 picks a free
 /// port; `endpoint.local_addr()` tells which. Needs a tokio runtime.
+///
+/// A node restarted after a crash (same key, same port) resets its peers'
+/// stale connections at their first packet instead of leaving them to time
+/// out (see [`restart_aware`]); [`crate::Connector`] then retries on a new
+/// connection.
 pub fn bind(
     addr: SocketAddr,
     creds: &NodeCredentials,
     config: &EndpointConfig,
 ) -> Result<quinn::Endpoint, TransportError> {
-    let mut endpoint =
-        quinn::Endpoint::server(server_config(creds, config)?, addr).map_err(|e| {
-            TransportError::Bind {
-                addr,
-                reason: e.to_string(),
-            }
-        })?;
+    let bind_err = |e: std::io::Error| TransportError::Bind {
+        addr,
+        reason: e.to_string(),
+    };
+    let socket = std::net::UdpSocket::bind(addr).map_err(bind_err)?;
+    let runtime = quinn::default_runtime()
+        .ok_or_else(|| TransportError::Config("no async runtime (run inside tokio)".into()))?;
+    let mut endpoint = quinn::Endpoint::new(
+        restart_aware(creds),
+        Some(server_config(creds, config)?),
+        socket,
+        runtime,
+    )
+    .map_err(bind_err)?;
     endpoint.set_default_client_config(client_config(creds, config)?);
     Ok(endpoint)
+}
+
+/// An endpoint configuration whose stateless-reset tokens and connection ids
+/// survive a restart: both are keyed by a hash of the node's private key (which
+/// the hash does not reveal). A restarted node then recognises the connection
+/// ids it issued before the crash as its own and answers packets on them with
+/// a reset its peers accept. With quinn's default random keys it would drop
+/// those packets, and peers would wait for their idle timeout.
+fn restart_aware(creds: &NodeCredentials) -> quinn::EndpointConfig {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    ctx.update(b"hearsay endpoint keys v1\0");
+    ctx.update(creds.key.secret_der());
+    let digest = ctx.finish();
+    // A SHA-256 digest is 32 bytes, so both splits below are in bounds.
+    let (reset_secret, cid_secret) = digest.as_ref().split_at(16);
+    let reset_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, reset_secret);
+    let mut cid_key = [0u8; 8];
+    cid_key.copy_from_slice(&cid_secret[..8]);
+    let cid_key = u64::from_le_bytes(cid_key);
+    let mut endpoint = quinn::EndpointConfig::new(Arc::new(reset_key));
+    endpoint.cid_generator(move || {
+        Box::new(quinn_proto::HashedConnectionIdGenerator::from_key(cid_key))
+    });
+    endpoint
 }
 
 /// An endpoint on `addr` that only connects out (a client or a front end's

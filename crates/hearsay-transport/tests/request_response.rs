@@ -139,14 +139,7 @@ async fn the_connector_reconnects_after_the_server_restarts() {
         endpoint.wait_idle().await;
         drop(endpoint);
 
-        // quinn's endpoint driver lets go of the socket shortly after the last
-        // handle is dropped; wait for the port rather than guess how long.
-        let mut tries = 0;
-        while std::net::UdpSocket::bind(addr).is_err() {
-            tries += 1;
-            assert!(tries < 200, "port {addr} never came free");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        wait_for_port(addr).await;
         let server = Server::start_on(
             addr,
             &r1,
@@ -303,6 +296,60 @@ async fn shutdown_lets_requests_under_way_finish_then_refuses_new_ones() {
             .await
             .expect_err("server is gone");
         assert!(err.is_retryable(), "{err:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_request_to_a_node_restarted_after_a_crash_reconnects_at_once() {
+    bounded(async {
+        let dir = cluster(&["r1", "fe"]);
+        let r1 = creds(dir.path(), "r1");
+        let crashed = Server::start(&r1, echo);
+        let addr = crashed.addr;
+        let fe = client(&creds(dir.path(), "fe"));
+        fe.request(addr, "r1", b"before", REQUEST_TIMEOUT)
+            .await
+            .expect("first");
+
+        // A crash, as the client sees it: the old process goes silent without
+        // closing anything (its endpoint moves to another port and keeps its
+        // connections), and a new one with the same key takes the port.
+        // quinn keeps the previous socket after a rebind, so rebind twice to
+        // let go of the original one.
+        for _ in 0..2 {
+            crashed
+                .endpoint
+                .rebind(std::net::UdpSocket::bind(loopback()).expect("udp"))
+                .expect("rebind");
+        }
+        wait_for_port(addr).await;
+        let restarted = Server::start_on(
+            addr,
+            &r1,
+            echo,
+            EndpointConfig::default(),
+            ServeConfig::default(),
+        );
+
+        // The pooled connection is dead, which the client can only learn from
+        // the new process's stateless reset; the request then goes out again
+        // on a new connection, long before any idle timeout.
+        let started = std::time::Instant::now();
+        let answer = fe
+            .request(addr, "r1", &[b'x'; 200], REQUEST_TIMEOUT)
+            .await
+            .expect("request to the restarted node");
+        assert_eq!(&answer[..3], b"fe:");
+        assert_eq!(answer.len(), 203);
+        assert_eq!(fe.connections_made(), 2);
+        assert!(
+            started.elapsed() < EndpointConfig::default().idle_timeout / 2,
+            "took {:?}",
+            started.elapsed()
+        );
+        restarted.stop().await;
+        crashed.stop().await;
     })
     .await;
 }

@@ -124,3 +124,14 @@ pub(crate) async fn echo(ctx: hearsay_transport::RequestContext, req: Vec<u8>) -
     out.extend_from_slice(&req);
     Some(out)
 }
+
+/// Waits until `addr` can be bound again: quinn's endpoint driver lets go of
+/// an old socket shortly after it is replaced or its last handle dropped.
+pub(crate) async fn wait_for_port(addr: SocketAddr) {
+    let mut tries = 0;
+    while std::net::UdpSocket::bind(addr).is_err() {
+        tries += 1;
+        assert!(tries < 200, "port {addr} never came free");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
