@@ -30,6 +30,9 @@ pub struct ReplicaConfig {
     pub snapshot_interval: Duration,
     /// Emit [`crate::Output::Applied`] for every applied update (simulator, monitor).
     pub emit_applied: bool,
+    /// Keep what changes until [`crate::Replica::take_journal`] takes it: how a
+    /// durable shell learns what to write before it lets any reply or gossip out.
+    pub journal: bool,
     /// Deliberate bugs, for showing that the simulator's checkers catch them.
     pub bugs: InjectedBugs,
 }
@@ -47,6 +50,7 @@ impl Default for ReplicaConfig {
             dedup_retention: Duration::from_secs(10),
             snapshot_interval: Duration::from_millis(500),
             emit_applied: false,
+            journal: false,
             bugs: InjectedBugs::default(),
         }
     }

@@ -49,7 +49,7 @@ pub use frontend::{
 pub use ids::{ClientId, Dot, MAX_REPLICA_ID_LEN, ReplicaId, ReplicaIdError, UpdateId};
 pub use message::{ClientReply, ClientRequest, Gossip, PeerMessage, Snapshot};
 pub use record::UpdateRecord;
-pub use replica::{Output, Replica, RequestToken};
+pub use replica::{Journal, Output, Replica, RequestToken};
 pub use session::Session;
 pub use size::encoded_len;
 pub use stats::ReplicaStats;

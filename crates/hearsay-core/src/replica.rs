@@ -47,6 +47,33 @@ pub enum Output<A: App> {
     },
 }
 
+/// What a replica changed that durable storage must hold before any output
+/// leaves (see [`Replica::take_journal`]).
+#[derive(Debug)]
+pub struct Journal<A: App> {
+    /// Records that entered the log, in the order they did.
+    pub records: Vec<UpdateRecord<A::Update>>,
+    /// The replica adopted a snapshot (state transfer): write
+    /// [`Replica::snapshot`] too.
+    pub snapshot: bool,
+}
+
+impl<A: App> Default for Journal<A> {
+    fn default() -> Self {
+        Self {
+            records: Vec::new(),
+            snapshot: false,
+        }
+    }
+}
+
+impl<A: App> Journal<A> {
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty() && !self.snapshot
+    }
+}
+
 /// A query waiting for its causal past to arrive.
 #[derive(Clone, Debug)]
 struct Held<A: App> {
@@ -99,6 +126,8 @@ pub struct Replica<A: App> {
     catching_up_until: Option<Time>,
     next_anti_entropy: Time,
     outputs: VecDeque<Output<A>>,
+    /// What changed since the last `take_journal` (only with `config.journal`).
+    journal: Journal<A>,
     stats: ReplicaStats,
 }
 
@@ -126,8 +155,60 @@ impl<A: App> Replica<A> {
             catching_up_until: None,
             next_anti_entropy,
             outputs: VecDeque::new(),
+            journal: Journal::default(),
             stats: ReplicaStats::default(),
         }
+    }
+
+    /// A replica resumed from durable state: `snapshot` (an applied state and
+    /// the ids it includes) and the records written after it, in any order.
+    /// Records the snapshot covers are skipped; the rest are logged and
+    /// applied as they become stable, exactly as if they had arrived by gossip.
+    /// `members` are the peers known at start: records wait in the log until
+    /// they have them, as before the restart.
+    pub fn restore(
+        id: ReplicaId,
+        config: ReplicaConfig,
+        members: &[ReplicaId],
+        snapshot: Snapshot<A>,
+        mut records: Vec<UpdateRecord<A::Update>>,
+        now: Time,
+    ) -> Self {
+        let mut me = Self::new(id, config, snapshot.app, now);
+        for m in members {
+            me.add_member(m.clone());
+        }
+        me.value_ts = snapshot.value_ts;
+        me.rep_ts = me.value_ts.clone();
+        for (uid, dot) in &snapshot.executed {
+            me.executed.note_applied(*uid, dot, now);
+        }
+        records.sort_by(|a, b| a.dot.cmp(&b.dot));
+        for rec in records {
+            if rec.dot.seq == me.rep_ts.get(&rec.dot.origin) + 1 {
+                me.executed.note_logged(rec.id, &rec.dot);
+                me.rep_ts.set(rec.dot.origin.clone(), rec.dot.seq);
+                me.log.push(rec);
+            }
+        }
+        me.apply_stable(now);
+        me
+    }
+
+    /// The applied state as a snapshot (state transfer, durable storage).
+    pub fn snapshot(&self) -> Snapshot<A> {
+        Snapshot {
+            app: self.app.clone(),
+            value_ts: self.value_ts.clone(),
+            executed: self.executed.applied().collect(),
+        }
+    }
+
+    /// Takes what changed since the last call (see [`ReplicaConfig::journal`]).
+    /// A durable shell writes it before it polls any output, so nothing the
+    /// replica acknowledges or reports can be lost.
+    pub fn take_journal(&mut self) -> Journal<A> {
+        std::mem::take(&mut self.journal)
     }
 
     // ----- inspection -------------------------------------------------------
@@ -286,6 +367,9 @@ impl<A: App> Replica<A> {
         let ts = record.ts();
         self.executed.note_logged(id, &record.dot);
         self.rep_ts.set(self.id.clone(), seq);
+        if self.config.journal {
+            self.journal.records.push(record.clone());
+        }
         self.log.push(record);
         self.push_dirty = true;
         self.stats.updates_accepted += 1;
@@ -363,6 +447,9 @@ impl<A: App> Replica<A> {
             self.stats.records_in += 1;
             self.executed.note_logged(rec.id, &rec.dot);
             self.rep_ts.set(rec.dot.origin.clone(), rec.dot.seq);
+            if self.config.journal {
+                self.journal.records.push(rec.clone());
+            }
             self.log.push(rec);
             self.push_dirty = true;
         }
@@ -406,11 +493,7 @@ impl<A: App> Replica<A> {
                 .is_some_and(|t| now < *t + self.config.snapshot_interval);
             if !recent {
                 self.snapshot_sent.insert(to.clone(), now);
-                let snap = Snapshot {
-                    app: self.app.clone(),
-                    value_ts: self.value_ts.clone(),
-                    executed: self.executed.applied().collect(),
-                };
+                let snap = self.snapshot();
                 self.stats.snapshots_sent += 1;
                 self.outputs.push_back(Output::Send {
                     to: to.clone(),
@@ -488,6 +571,11 @@ impl<A: App> Replica<A> {
         self.app = snap.app;
         self.value_ts = snap.value_ts;
         self.rep_ts.merge(&self.value_ts);
+        if self.config.journal {
+            // Records covered by the snapshot may never reach the journal:
+            // the snapshot itself must be written.
+            self.journal.snapshot = true;
+        }
         self.apply_stable(now);
     }
 

@@ -684,3 +684,102 @@ fn anti_entropy_fanout_takes_peers_in_turn() {
     }
     assert_eq!(targets, ["r2", "r3", "r2"]);
 }
+
+#[test]
+fn the_journal_holds_every_record_that_entered_the_log_and_restore_resumes_from_it() {
+    let config = ReplicaConfig {
+        journal: true,
+        ..ReplicaConfig::default()
+    };
+    let mut r1 = Replica::new(r("r1"), config.clone(), KvApp::default(), t(0));
+    r1.add_member(r("r2"));
+    let empty = r1.snapshot();
+    r1.handle_request(
+        t(1),
+        RequestToken(1),
+        update(id(1, 1), VectorTimestamp::new(), add("c", 2)),
+    );
+    // A record from r2 that depends on something r1 lacks: logged, not applied.
+    let waiting = record("r2", 1, id(2, 1), ts(&[("r3", 1)]), add("c", 5));
+    r1.handle_peer(
+        t(2),
+        &r("r2"),
+        PeerMessage::Gossip(Gossip {
+            rep_ts: ts(&[("r2", 1)]),
+            records: vec![waiting],
+        }),
+    );
+    let journal = r1.take_journal();
+    assert!(!journal.snapshot);
+    assert_eq!(journal.records.len(), 2);
+    assert!(r1.take_journal().is_empty(), "taken once");
+    // Restart from the empty snapshot and the journal: the same state.
+    let mut restored = Replica::restore(r("r1"), config, &[r("r2")], empty, journal.records, t(10));
+    assert_eq!(restored.app(), r1.app());
+    assert_eq!(restored.value_ts(), r1.value_ts());
+    assert_eq!(restored.rep_ts(), r1.rep_ts());
+    assert_eq!(restored.log_len(), r1.log_len());
+    // A retry of the update applied before the restart is still recognised.
+    restored.handle_request(
+        t(11),
+        RequestToken(9),
+        update(id(1, 1), VectorTimestamp::new(), add("c", 2)),
+    );
+    assert_eq!(
+        drain(&mut restored),
+        vec![reply(
+            9,
+            ClientReply::Accepted {
+                ts: ts(&[("r1", 1)])
+            }
+        )]
+    );
+    assert_eq!(restored.app().count("c"), 2);
+}
+
+#[test]
+fn restoring_skips_what_the_snapshot_covers() {
+    let mut r1 = replica("r1", &[]);
+    for i in 1..=3 {
+        r1.handle_request(
+            t(i),
+            RequestToken(i),
+            update(id(1, i), VectorTimestamp::new(), add("c", 1)),
+        );
+    }
+    let snap = r1.snapshot();
+    let covered = record("r1", 2, id(1, 2), VectorTimestamp::new(), add("c", 1));
+    let next = record("r1", 4, id(1, 4), VectorTimestamp::new(), add("c", 10));
+    let restored = Replica::restore(
+        r("r1"),
+        ReplicaConfig::default(),
+        &[],
+        snap,
+        vec![next, covered],
+        t(5),
+    );
+    assert_eq!(restored.app().count("c"), 13);
+    assert_eq!(restored.value_ts(), &ts(&[("r1", 4)]));
+}
+
+#[test]
+fn adopting_a_snapshot_is_journaled() {
+    let config = ReplicaConfig {
+        journal: true,
+        ..ReplicaConfig::default()
+    };
+    let mut donor = replica("r1", &[]);
+    donor.handle_request(
+        t(1),
+        RequestToken(1),
+        update(id(1, 1), VectorTimestamp::new(), add("c", 1)),
+    );
+    let mut r4 = Replica::new(r("r4"), config, KvApp::default(), t(0));
+    r4.handle_peer(
+        t(2),
+        &r("r1"),
+        PeerMessage::Snapshot(Box::new(donor.snapshot())),
+    );
+    assert_eq!(r4.app().count("c"), 1);
+    assert!(r4.take_journal().snapshot);
+}
