@@ -23,6 +23,11 @@ pub struct SimConfig {
     pub faults: Faults,
     /// Deliberate replica bugs, to show the checkers catch them.
     pub bugs: InjectedBugs,
+    /// Draw the replicas' gossip settings from the seed: eager or batched
+    /// pushes, a relay ring instead of a full mesh, anti-entropy fanout, and
+    /// tiny gossip messages. Off, every seed uses [`ReplicaConfig`]'s defaults
+    /// with this config's timers.
+    pub vary_gossip: bool,
 }
 
 impl Default for SimConfig {
@@ -35,6 +40,7 @@ impl Default for SimConfig {
             timing: Timing::default(),
             faults: Faults::default(),
             bugs: InjectedBugs::default(),
+            vary_gossip: true,
         }
     }
 }
@@ -71,7 +77,7 @@ impl Default for Timing {
             hold_timeout: Duration::from_millis(200),
             attempt_timeout: Duration::from_millis(250),
             request_budget: Duration::from_millis(1000),
-            dedup_retention: Duration::from_millis(3000),
+            dedup_retention: Duration::from_millis(1500),
             think_max: Duration::from_millis(40),
             max_fault_phase: Duration::from_secs(60),
             max_heal_phase: Duration::from_secs(20),
@@ -111,6 +117,13 @@ pub struct Faults {
     pub offline_every: Duration,
     /// Longest a replica stays offline or overloaded.
     pub offline_max: Duration,
+    /// Whether the last replica joins late: it starts outside the membership,
+    /// so the others discard records without it, and it must catch up by
+    /// state transfer once added (needs at least two replicas).
+    pub late_join: bool,
+    /// Latest time of the join (uniform from zero); the heal phase joins it
+    /// if the fault phase ended first.
+    pub join_by: Duration,
 }
 
 impl Default for Faults {
@@ -129,6 +142,8 @@ impl Default for Faults {
             offline: true,
             offline_every: Duration::from_millis(500),
             offline_max: Duration::from_millis(600),
+            late_join: true,
+            join_by: Duration::from_millis(2000),
         }
     }
 }
@@ -143,6 +158,7 @@ impl Faults {
             duplicate: 0.0,
             partitions: false,
             offline: false,
+            late_join: false,
             ..Self::default()
         }
     }

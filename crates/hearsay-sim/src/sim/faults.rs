@@ -21,6 +21,8 @@ pub(super) enum FaultEvent {
     StatusChange,
     /// Bring replica `i` back online.
     BackOnline(usize),
+    /// Add the late replica to the cluster.
+    Join,
 }
 
 /// When each kind of fault happens next. One partition at a time; replicas go
@@ -36,6 +38,8 @@ pub(super) struct FaultPlan {
     next_status: Option<Time>,
     /// Per replica: when it comes back online, if it is down.
     back_at: Vec<Option<Time>>,
+    /// When the late replica joins, until it has.
+    pub(super) join_at: Option<Time>,
 }
 
 impl FaultPlan {
@@ -55,6 +59,8 @@ impl FaultPlan {
             heal_at: None,
             next_status,
             back_at: vec![None; replicas],
+            join_at: (faults.late_join && replicas >= 2)
+                .then(|| Time::ZERO + length(rng, faults.join_by)),
         }
     }
 
@@ -65,6 +71,7 @@ impl FaultPlan {
             (self.next_partition, FaultEvent::Partition),
             (self.heal_at, FaultEvent::Heal),
             (self.next_status, FaultEvent::StatusChange),
+            (self.join_at, FaultEvent::Join),
         ];
         let backs = self
             .back_at
@@ -84,12 +91,14 @@ impl FaultPlan {
             )
     }
 
-    /// The heal phase: nothing more is scheduled.
+    /// The heal phase: nothing more is scheduled (the caller joins the late
+    /// replica first if it is still out).
     pub(super) fn stop(&mut self) {
         self.next_partition = None;
         self.heal_at = None;
         self.next_status = None;
         self.back_at.iter_mut().for_each(|t| *t = None);
+        self.join_at = None;
     }
 }
 
@@ -137,7 +146,8 @@ impl Sim {
             }
             FaultEvent::StatusChange => {
                 let down = self.plan.back_at.iter().filter(|t| t.is_some()).count();
-                let up: Vec<usize> = (0..self.replicas.len())
+                let joined = self.replicas.len() - usize::from(self.plan.join_at.is_some());
+                let up: Vec<usize> = (0..joined)
                     .filter(|i| self.plan.back_at[*i].is_none())
                     .collect();
                 if down < (self.replicas.len() / 2).max(1) && !up.is_empty() {
@@ -155,6 +165,7 @@ impl Sim {
                 let gap = exponential(&mut self.fault_rng, self.plan.offline_every);
                 self.plan.next_status = Some(now + gap);
             }
+            FaultEvent::Join => self.join_late_replica(),
             FaultEvent::BackOnline(i) => {
                 self.plan.back_at[i] = None;
                 let tell = self.fault_rng.random_bool(0.5);
@@ -162,6 +173,27 @@ impl Sim {
             }
         }
         debug_assert!(!self.net.is_partitioned() || self.plan.heal_at.is_some());
+    }
+
+    /// The last replica, so far offline and outside everyone's membership,
+    /// joins: every replica and front end learns of it, and it comes online.
+    pub(super) fn join_late_replica(&mut self) {
+        if self.plan.join_at.take().is_none() {
+            return;
+        }
+        let Some(late) = self.replicas.len().checked_sub(1) else {
+            return;
+        };
+        self.trace.event(self.now.as_micros(), &("join", late));
+        let name = self.names[late].clone();
+        for r in &mut self.replicas[..late] {
+            r.replica.add_member(name.clone());
+        }
+        for f in &mut self.frontends {
+            f.frontend.add_replica(name.clone());
+        }
+        self.plan.back_at[late] = None;
+        self.set_status(late, Status::Online, false);
     }
 }
 

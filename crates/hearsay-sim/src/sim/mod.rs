@@ -2,6 +2,7 @@
 
 mod dispatch;
 mod faults;
+mod variant;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use crate::report::{OpStats, ReplicaTotals, SeedReport};
 use crate::trace::TraceHash;
 use crate::workload::Client;
 use faults::{FaultEvent, FaultPlan};
+use variant::GossipVariant;
 
 /// Events at one virtual instant before the run counts as stuck: far more
 /// than any correct run produces, few enough to stop a livelock quickly.
@@ -106,17 +108,42 @@ impl Sim {
             .map(|i| ReplicaId::new(format!("r{i}")).expect("r<number> is a valid replica name"))
             .collect();
         let index = names.iter().cloned().zip(0..).collect();
+        let stream = |k: u64| StdRng::seed_from_u64(seed ^ k.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let variant = if cfg.vary_gossip {
+            GossipVariant::draw(&mut stream(4))
+        } else {
+            GossipVariant::standard()
+        };
+        let mut fault_rng = stream(2);
+        let plan = FaultPlan::new(&cfg.faults, cfg.replicas, &mut fault_rng);
+        let mut replica_config = cfg.replica_config();
+        variant.apply(&mut replica_config);
         let replicas = names
             .iter()
-            .map(|name| {
+            .enumerate()
+            .map(|(i, name)| {
                 let mut replica = Replica::new(
                     name.clone(),
-                    cfg.replica_config(),
+                    replica_config.clone(),
                     KvApp::default(),
                     Time::ZERO,
                 );
                 for peer in &names {
                     replica.add_member(peer.clone());
+                }
+                // The late joiner knows everyone; nobody knows it yet.
+                // Until then it is offline, so it neither gossips nor is
+                // gossiped to.
+                if plan.join_at.is_some() {
+                    if i + 1 < names.len() {
+                        replica.remove_member(&names[names.len() - 1]);
+                    } else {
+                        replica.set_status(Status::Offline);
+                    }
+                }
+                if variant.ring {
+                    let next = names[(i + 1) % names.len()].clone();
+                    replica.set_push_targets(Some([next].into_iter().collect()));
                 }
                 ReplicaNode {
                     replica,
@@ -128,7 +155,8 @@ impl Sim {
         let frontends = (0..cfg.frontends)
             .map(|_| {
                 let mut frontend = FrontEnd::new(cfg.frontend_config());
-                for name in &names {
+                let joined = names.len() - usize::from(plan.join_at.is_some());
+                for name in &names[..joined] {
                     frontend.add_replica(name.clone());
                 }
                 FrontEndNode {
@@ -140,9 +168,8 @@ impl Sim {
         let clients = (0..cfg.clients)
             .map(|i| Client::new(i, cfg.frontends, cfg.ops_per_client))
             .collect();
-        let stream = |k: u64| StdRng::seed_from_u64(seed ^ k.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let mut fault_rng = stream(2);
-        let plan = FaultPlan::new(&cfg.faults, cfg.replicas, &mut fault_rng);
+        let mut trace = TraceHash::default();
+        trace.event(0, &variant);
         Self {
             now: Time::ZERO,
             phase: Phase::Faults {
@@ -154,7 +181,7 @@ impl Sim {
             net: Network::new(cfg.faults.clone(), cfg.replicas),
             plan,
             checks: Checks::new(seed, cfg.replicas, cfg.clients, cfg.timing.hold_timeout),
-            trace: TraceHash::default(),
+            trace,
             ops: OpStats::default(),
             events: 0,
             names,
@@ -291,6 +318,7 @@ impl Sim {
             return;
         }
         self.trace.event(self.now.as_micros(), &"heal");
+        self.join_late_replica();
         self.plan.stop();
         self.net.calm();
         for i in 0..self.replicas.len() {
