@@ -28,6 +28,7 @@ pub mod apps;
 mod codes;
 mod envelope;
 pub mod harness;
+mod links;
 mod node;
 mod server;
 mod service;

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::apps::{Counter, Echo, GrowSet, Registers};
 use crate::codes::RequestError;
 use crate::envelope::{Inbound, Request, body, line, parse_line};
+use crate::links::Links;
 use crate::server::{Driver, Out, Server};
 use crate::service::with;
 use crate::tuning::Tuning;
@@ -41,6 +42,8 @@ pub struct Node {
 struct Joined {
     id: String,
     driver: Box<dyn Driver>,
+    /// Orders `hs_peer` messages per link.
+    links: Links,
 }
 
 impl fmt::Debug for Node {
@@ -94,6 +97,12 @@ impl Node {
     pub fn handle_timeout(&mut self, now: Time) -> Vec<String> {
         let mut out = Vec::new();
         if let Some(j) = &mut self.joined {
+            for (from, msg) in j.links.expire(now) {
+                if let Err(why) = j.driver.peer(now, &from, msg, &mut out) {
+                    self.logs
+                        .push(format!("dropped hs_peer from {from}: {why}"));
+                }
+            }
             j.driver.timeout(now, &mut out);
         }
         self.render(out, "")
@@ -102,7 +111,10 @@ impl Node {
     /// When [`handle_timeout`](Self::handle_timeout) next has work; `None`
     /// before `init`.
     pub fn poll_timeout(&self) -> Option<Time> {
-        self.joined.as_ref().map(|j| j.driver.poll_timeout())
+        self.joined.as_ref().map(|j| {
+            let t = j.driver.poll_timeout();
+            j.links.poll_timeout().map_or(t, |l| l.min(t))
+        })
     }
 
     /// Log lines gathered since the last call, for stderr.
@@ -141,15 +153,18 @@ impl Node {
         }
         if r.kind == "hs_peer" {
             let msg = r.body.remove("msg").unwrap_or(Value::Null);
-            if let Err(why) = joined.driver.peer(now, &r.src, msg, out) {
-                self.logs
-                    .push(format!("dropped hs_peer from {}: {why}", r.src));
-                if let Some(msg_id) = r.msg_id {
-                    out.push(Out::Error {
-                        to: r.src,
-                        in_reply_to: msg_id,
-                        error: RequestError::malformed(why),
-                    });
+            let seq = r.body.get("seq").and_then(Value::as_u64);
+            for msg in joined.links.receive(now, &r.src, seq, msg) {
+                if let Err(why) = joined.driver.peer(now, &r.src, msg, out) {
+                    self.logs
+                        .push(format!("dropped hs_peer from {}: {why}", r.src));
+                    if let Some(msg_id) = r.msg_id {
+                        out.push(Out::Error {
+                            to: r.src.clone(),
+                            in_reply_to: msg_id,
+                            error: RequestError::malformed(why),
+                        });
+                    }
                 }
             }
             return;
@@ -256,6 +271,7 @@ impl Node {
         self.joined = Some(Joined {
             id: me.clone(),
             driver,
+            links: Links::new(self.tuning.reorder_hold),
         });
         Ok(())
     }
@@ -287,7 +303,11 @@ impl Node {
                     let b = with(b, "code", Value::from(error.code.code()));
                     (to, with(b, "text", Value::String(error.text)))
                 }
-                Out::Peer { to, msg } => (to, with(body("hs_peer"), "msg", msg)),
+                Out::Peer { to, msg } => {
+                    let seq = self.joined.as_mut().map_or(0, |j| j.links.stamp(&to));
+                    let b = with(body("hs_peer"), "msg", msg);
+                    (to, with(b, "seq", Value::from(seq)))
+                }
                 Out::Applied(dot) => {
                     if self.tuning.emit_applied {
                         self.applied.push(dot);

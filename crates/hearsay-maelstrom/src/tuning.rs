@@ -30,6 +30,9 @@ pub struct Tuning {
     pub hub_anti_entropy: Duration,
     /// With a hub: peers sent a digest per anti-entropy tick.
     pub hub_anti_entropy_fanout: usize,
+    /// How long an `hs_peer` message that overtook an earlier one waits for
+    /// it before the node gives up on the earlier one (see `links.rs`).
+    pub reorder_hold: Duration,
     /// Have the replica report every applied update (the harness measures
     /// propagation with it); off in real runs.
     pub emit_applied: bool,
@@ -43,6 +46,7 @@ impl Default for Tuning {
             hub_push_interval: Duration::from_millis(50),
             hub_anti_entropy: Duration::from_millis(500),
             hub_anti_entropy_fanout: 1,
+            reorder_hold: Duration::from_millis(200),
             emit_applied: false,
         }
     }
