@@ -48,7 +48,7 @@ for i in $(seq 1 "$REPLICAS"); do
     [ "$i" = "$j" ] || peers+=(--peer "r$j=$HOST:$((FE_PORT + j))")
   done
   start "r$i" replica --name "r$i" --listen "$HOST:$((FE_PORT + i))" "${peers[@]}" \
-    --overload-probability "$OVERLOAD" --certs "$CERTS"
+    --overload-probability "$OVERLOAD" --certs "$CERTS" --data-dir "$RUN_DIR/data/r$i"
 done
 start fe frontend --name fe --listen "$HOST:$FE_PORT" "${replica_flags[@]}" --certs "$CERTS"
 

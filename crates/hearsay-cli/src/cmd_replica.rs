@@ -33,6 +33,36 @@ pub(crate) struct Args {
     /// Directory of the cluster's certificates (made on first run if missing).
     #[arg(long, default_value = "certs")]
     certs: PathBuf,
+    /// Where the replica keeps its state (default .hearsay/data/NAME); an
+    /// acknowledged update survives a crash once written here.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Print what the data directory holds and exit, without starting.
+    #[arg(long)]
+    inspect: bool,
+}
+
+/// The data directory of replica `name` when none is given.
+pub(crate) fn default_data_dir(name: &ReplicaId) -> PathBuf {
+    PathBuf::from(".hearsay").join("data").join(name.as_str())
+}
+
+fn inspect(name: &ReplicaId, dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    if !dir.join(hearsay_replica::store::DB_FILE).exists() {
+        anyhow::bail!("{} holds no replica state", dir.display());
+    }
+    let store = hearsay_replica::store::Store::open(dir, name)?;
+    let i = store.inspect::<hearsay_apps::movies::Movies>()?;
+    println!("data directory   {}", dir.display());
+    println!("replica          {}", i.replica);
+    println!("format           {}", hearsay_replica::store::FORMAT);
+    println!(
+        "snapshot covers  {} ({} update ids remembered)",
+        i.snapshot_ts, i.snapshot_executed
+    );
+    println!("records since    {}", i.records);
+    println!("stored in all    {}", i.stored_ts);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Checks a probability flag.
@@ -49,6 +79,13 @@ pub(crate) fn probability(s: &str) -> Result<f64, String> {
 
 /// Runs `hearsay replica` until ctrl-c.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| default_data_dir(&args.name));
+    if args.inspect {
+        return inspect(&args.name, &data_dir);
+    }
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         node::ensure_certs(&args.certs, &[args.name.to_string()])?;
@@ -62,12 +99,19 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         let spec = ReplicaSpec {
             name: args.name.clone(),
             listen: args.listen,
+            members: peers.keys().cloned().collect(),
             peers,
+            data_dir: Some(data_dir.clone()),
             overload_probability: args.overload_probability,
             max_in_flight: args.max_in_flight,
         };
         let running = node::start_replica(spec, app, &args.certs, &shutdown)?;
-        println!("replica {} listening on {} (QUIC)", args.name, running.addr);
+        println!(
+            "replica {} listening on {} (QUIC), state in {}",
+            args.name,
+            running.addr,
+            data_dir.display()
+        );
         node::stop_signal().await;
         eprintln!("replica {}: stopping", args.name);
         shutdown.trigger();

@@ -39,6 +39,9 @@ pub(crate) struct Args {
     /// Directory of the cluster's certificates (made on first run if missing).
     #[arg(long, default_value = "certs")]
     certs: PathBuf,
+    /// Where the replicas keep their state, one directory each.
+    #[arg(long, default_value = ".hearsay/up")]
+    data_dir: PathBuf,
     #[command(flatten)]
     repl: ReplArgs,
 }
@@ -65,7 +68,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             let spec = ReplicaSpec {
                 name: name.clone(),
                 listen: SocketAddr::new(args.host, port_of(i as u16 + 1)),
+                members: names.iter().filter(|n| *n != name).cloned().collect(),
                 peers: BTreeMap::new(),
+                data_dir: Some(args.data_dir.join(name.as_str())),
                 overload_probability: args.overload_probability,
                 max_in_flight: 4096,
             };
@@ -77,9 +82,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         for (name, r) in &replicas {
             if let Ok(mut book) = r.book.write() {
                 book.extend(addrs.iter().filter(|(n, _)| *n != name).map(|(n, a)| (n.clone(), *a)));
-            }
-            for peer in addrs.keys().filter(|n| *n != name) {
-                r.handle.add_member(peer.clone()).await;
             }
         }
         let fe = node::start_frontend("fe", SocketAddr::new(args.host, port_of(0)), addrs.clone(), &args.certs, &shutdown)

@@ -97,7 +97,11 @@ pub(crate) fn load_movies(data: Option<&PathBuf>) -> anyhow::Result<Movies> {
 pub(crate) struct ReplicaSpec {
     pub(crate) name: ReplicaId,
     pub(crate) listen: SocketAddr,
+    /// Peers by name; an address may be filled in later through the book.
+    pub(crate) members: Vec<ReplicaId>,
     pub(crate) peers: BTreeMap<ReplicaId, SocketAddr>,
+    /// Where its state is kept (`None`: memory only).
+    pub(crate) data_dir: Option<PathBuf>,
     pub(crate) overload_probability: f64,
     pub(crate) max_in_flight: usize,
 }
@@ -124,8 +128,11 @@ pub(crate) fn start_replica(
     let mut config = ReplicaServerConfig::new(spec.name.clone());
     config.overload_probability = spec.overload_probability;
     config.max_in_flight = spec.max_in_flight;
+    config.data_dir = spec.data_dir.clone();
+    config.members = spec.members.clone();
     let (out_tx, out_rx) = tokio::sync::mpsc::channel(8192);
-    let handle = hearsay_replica::spawn(config, app, out_tx);
+    let handle = hearsay_replica::spawn(config, app, out_tx)
+        .with_context(|| format!("starting replica {}", spec.name))?;
     let book = Arc::new(RwLock::new(spec.peers.clone()));
     let connector = Connector::new(endpoint.clone(), ConnectorConfig::default());
     tokio::spawn(hearsay_replica::send_gossip(
@@ -134,15 +141,6 @@ pub(crate) fn start_replica(
         connector,
         book.clone(),
     ));
-    {
-        let handle = handle.clone();
-        let peers: Vec<ReplicaId> = spec.peers.keys().cloned().collect();
-        tokio::spawn(async move {
-            for p in peers {
-                handle.add_member(p).await;
-            }
-        });
-    }
     tokio::spawn(hearsay_replica::serve_quic(
         handle.clone(),
         endpoint,

@@ -48,7 +48,8 @@ async fn setup(
     let mut outs = Vec::new();
     for n in names {
         let (tx, rx) = mpsc::channel::<Outbound<KvApp>>(1024);
-        let h = hearsay_replica::spawn(ReplicaServerConfig::new(r(n)), KvApp::default(), tx);
+        let h =
+            hearsay_replica::spawn(ReplicaServerConfig::new(r(n)), KvApp::default(), tx).unwrap();
         for p in names.iter().filter(|p| **p != n) {
             h.add_member(r(p)).await;
         }

@@ -7,7 +7,9 @@ use hearsay_core::{
     App, ClientReply, Output, PeerMessage, Replica, ReplicaConfig, ReplicaId, RequestToken, Time,
 };
 use tokio::sync::{mpsc, oneshot};
-use tracing::{debug, warn};
+use tracing::{debug, error, info, warn};
+
+use crate::store::{Store, StoreError};
 
 use crate::handle::{Input, ReplicaHandle};
 use crate::overload::Overload;
@@ -26,6 +28,11 @@ pub struct ReplicaServerConfig {
     pub overload_probability: f64,
     /// Inputs queued for the actor; senders wait when it is full.
     pub queue: usize,
+    /// Where the replica keeps its state durably; `None` keeps it in memory
+    /// only (tests, the simulator's shells).
+    pub data_dir: Option<std::path::PathBuf>,
+    /// The peers known at start (more can be added through the handle).
+    pub members: Vec<ReplicaId>,
 }
 
 impl ReplicaServerConfig {
@@ -37,6 +44,8 @@ impl ReplicaServerConfig {
             max_in_flight: 4096,
             overload_probability: 0.0,
             queue: 8192,
+            data_dir: None,
+            members: Vec::new(),
         }
     }
 }
@@ -56,13 +65,16 @@ const BATCH: usize = 256;
 
 /// Starts the replica's actor on the current tokio runtime.
 ///
-/// Peer messages leave on `outbound`; when it is full they are dropped (the
-/// anti-entropy path repairs any loss) rather than stalling the replica.
+/// With a data directory, the replica resumes from what is stored there
+/// (`app` is only the starting state of a new directory), and every batch of
+/// changes is committed before any reply or gossip leaves. Peer messages
+/// leave on `outbound`; when it is full they are dropped (the anti-entropy
+/// path repairs any loss) rather than stalling the replica.
 pub fn spawn<A>(
     config: ReplicaServerConfig,
     app: A,
     outbound: mpsc::Sender<Outbound<A>>,
-) -> ReplicaHandle<A>
+) -> Result<ReplicaHandle<A>, StoreError>
 where
     A: App + Send + 'static,
     A::Update: Send,
@@ -72,9 +84,41 @@ where
     let (tx, rx) = mpsc::channel(config.queue.max(1));
     let overload = Overload::new(config.max_in_flight, config.overload_probability);
     let start = Instant::now();
-    let replica = Replica::new(config.name.clone(), config.core.clone(), app, Time::ZERO);
+    let (replica, store) = match &config.data_dir {
+        None => {
+            let mut replica =
+                Replica::new(config.name.clone(), config.core.clone(), app, Time::ZERO);
+            for m in &config.members {
+                replica.add_member(m.clone());
+            }
+            (replica, None)
+        }
+        Some(dir) => {
+            let store = Store::open(dir, &config.name)?;
+            let mut core = config.core.clone();
+            core.journal = true;
+            let crate::store::Stored { snapshot, records } = store.load::<A>()?;
+            let fresh = snapshot.is_none() && records.is_empty();
+            let snapshot = snapshot.unwrap_or_else(|| {
+                Replica::new(config.name.clone(), core.clone(), app, Time::ZERO).snapshot()
+            });
+            let replica = Replica::restore(
+                config.name.clone(),
+                core,
+                &config.members,
+                snapshot,
+                records,
+                Time::ZERO,
+            );
+            if !fresh {
+                info!(replica = %config.name, value_ts = %replica.value_ts(), log = replica.log_len(), "resumed from {}", dir.display());
+            }
+            (replica, Some(store))
+        }
+    };
     let actor = Actor {
         replica,
+        store,
         start,
         outbound,
         pending: HashMap::new(),
@@ -82,11 +126,13 @@ where
         dropped: 0,
     };
     let task = tokio::spawn(actor.run(rx));
-    ReplicaHandle::new(config.name, tx, overload, task)
+    Ok(ReplicaHandle::new(config.name, tx, overload, task))
 }
 
 struct Actor<A: App> {
     replica: Replica<A>,
+    /// Durable storage, when the replica has a data directory.
+    store: Option<Store>,
     /// The epoch of this replica's `Time`.
     start: Instant,
     outbound: mpsc::Sender<Outbound<A>>,
@@ -129,6 +175,11 @@ where
             if now >= self.replica.poll_timeout() {
                 self.replica.handle_timeout(now);
             }
+            if let Err(e) = self.persist() {
+                // Nothing more may be acknowledged: stop rather than lie.
+                error!(replica = %self.replica.id(), error = %e, "cannot write durable state; stopping the replica");
+                break;
+            }
             self.flush();
         }
         debug!(replica = %self.replica.id(), "replica actor stopped");
@@ -155,6 +206,20 @@ where
             Input::Shutdown => return false,
         }
         true
+    }
+
+    /// Commits what changed, before any output leaves.
+    fn persist(&mut self) -> Result<(), StoreError> {
+        let Some(store) = &mut self.store else {
+            return Ok(());
+        };
+        let journal = self.replica.take_journal();
+        let due = store.snapshot_due(&journal);
+        if journal.is_empty() && !due {
+            return Ok(());
+        }
+        let snapshot = due.then(|| self.replica.snapshot());
+        store.write(&journal, snapshot.as_ref())
     }
 
     fn flush(&mut self) {

@@ -13,6 +13,7 @@ mod handle;
 mod net;
 mod overload;
 mod service;
+pub mod store;
 
 pub use actor::{Outbound, ReplicaServerConfig, spawn};
 pub use handle::{ReplicaHandle, ReplicaSnapshot};

@@ -24,7 +24,7 @@ async fn cluster(
         let (tx, rx) = mpsc::channel::<Outbound<KvApp>>(1024);
         let mut config = ReplicaServerConfig::new(r(n));
         tweak(&mut config);
-        let h = spawn(config, KvApp::default(), tx);
+        let h = spawn(config, KvApp::default(), tx).unwrap();
         for p in names.iter().filter(|p| *p != n) {
             h.add_member(r(p)).await;
         }

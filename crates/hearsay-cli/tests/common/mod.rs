@@ -35,13 +35,17 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        if !self.0.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 }
 
 /// `hearsay up --no-repl` on ports the system picks; killed on drop.
 pub(crate) struct Cluster {
     child: Child,
+    /// The replicas' data directories (kept across `restart`).
+    pub(crate) data: TempDir,
     pub(crate) frontend: String,
     /// `(name, address)` of each replica, as `up` printed them.
     pub(crate) replicas: Vec<(String, String)>,
@@ -50,10 +54,25 @@ pub(crate) struct Cluster {
 
 impl Cluster {
     pub(crate) fn start(extra: &[&str]) -> Self {
-        let certs = TempDir::new("certs");
+        Self::start_in(TempDir::new("certs"), TempDir::new("data"), extra)
+    }
+
+    /// Kills the whole cluster with SIGKILL and starts it again on the same
+    /// certificates and data directories.
+    pub(crate) fn crash_and_restart(mut self, extra: &[&str]) -> Self {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let certs = std::mem::replace(&mut self.certs, TempDir(PathBuf::new()));
+        let data = std::mem::replace(&mut self.data, TempDir(PathBuf::new()));
+        Self::start_in(certs, data, extra)
+    }
+
+    fn start_in(certs: TempDir, data: TempDir, extra: &[&str]) -> Self {
         let mut child = hearsay()
             .args(["up", "--no-repl", "--port", "0", "--certs"])
             .arg(certs.path())
+            .arg("--data-dir")
+            .arg(data.path())
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -102,6 +121,7 @@ impl Cluster {
         std::thread::spawn(move || while rx.recv().is_ok() {});
         Self {
             child,
+            data,
             frontend: frontend.unwrap(),
             replicas,
             certs,
