@@ -143,6 +143,9 @@ pub struct SimReport {
     pub propagation: Quantiles,
     /// Updates that never reached every node.
     pub unpropagated: usize,
+    /// How long after the final heal every update had reached every node
+    /// (to 10 ms), or `None` if the recovery period was not enough.
+    pub converged_after_heal: Option<Duration>,
     /// Error replies by their text, so failures explain themselves.
     pub errors: BTreeMap<String, usize>,
     /// Node-to-node messages by the core message they carried (`Gossip`,
@@ -195,6 +198,14 @@ impl fmt::Display for SimReport {
             "propagation (origin applied -> all applied) {}; never everywhere: {}",
             self.propagation, self.unpropagated
         )?;
+        match self.converged_after_heal {
+            Some(d) => writeln!(
+                f,
+                "everything everywhere {} ms after the final heal",
+                d.as_millis()
+            )?,
+            None => writeln!(f, "not everything everywhere by the end of recovery")?,
+        }
         if self.valid() {
             write!(f, "valid: true")
         } else {
@@ -379,7 +390,15 @@ pub fn simulate(config: &SimConfig) -> SimReport {
     run.backlog.clear();
     run.net.heal();
     let quiet = end + config.recovery;
-    run.run_until(quiet);
+    let mut converged_after_heal = None;
+    let mut t = end;
+    while t < quiet {
+        t = (t + Duration::from_millis(10)).min(quiet);
+        run.run_until(t);
+        if converged_after_heal.is_none() && run.net.propagation().1 == 0 {
+            converged_after_heal = Some(t.saturating_since(end));
+        }
+    }
     if let Some(read) = requests.final_read() {
         let first = run.clients.len();
         for node in &nodes {
@@ -426,6 +445,7 @@ pub fn simulate(config: &SimConfig) -> SimReport {
         stable_latency: Quantiles::of(verdict.stable_latencies),
         propagation: Quantiles::of(spread),
         unpropagated,
+        converged_after_heal,
         errors,
         server_msgs_by_kind: run.net.server_msgs_by_kind().clone(),
         problems: verdict.problems,
