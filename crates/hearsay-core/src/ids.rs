@@ -11,8 +11,25 @@ pub const MAX_REPLICA_ID_LEN: usize = 64;
 ///
 /// Vector timestamps are keyed by this name (not by a position), so replicas can
 /// join and leave without renumbering anybody.
+///
+/// Decoding checks the name as [`ReplicaId::new`] does, so no empty, huge or
+/// odd name arrives from the network.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct ReplicaId(String);
+
+impl TryFrom<String> for ReplicaId {
+    type Error = ReplicaIdError;
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        Self::new(name)
+    }
+}
+
+impl From<ReplicaId> for String {
+    fn from(id: ReplicaId) -> String {
+        id.0
+    }
+}
 
 /// Why a string is not a valid [`ReplicaId`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +152,18 @@ pub struct Dot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decoding_checks_names_too() {
+        let ok: ReplicaId = postcard::from_bytes(&postcard::to_allocvec("r1").unwrap()).unwrap();
+        assert_eq!(ok.as_str(), "r1");
+        assert!(postcard::from_bytes::<ReplicaId>(&postcard::to_allocvec("").unwrap()).is_err());
+        assert!(postcard::from_bytes::<ReplicaId>(&postcard::to_allocvec("a b").unwrap()).is_err());
+        assert_eq!(
+            postcard::to_allocvec(&ok).unwrap(),
+            postcard::to_allocvec("r1").unwrap()
+        );
+    }
 
     #[test]
     fn replica_names_are_checked() {

@@ -17,8 +17,19 @@ use crate::ids::{Dot, ReplicaId};
 /// timestamps neither of which is below the other are *concurrent*, and
 /// `partial_cmp` gives `None` for them. `merge` is the pointwise maximum (the
 /// least upper bound), so timestamps form a join semilattice.
+///
+/// Decoding drops zero entries, so a timestamp from the network keeps that
+/// promise too (`{r1:0}` decodes as `{}`).
 #[derive(Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(from = "BTreeMap<ReplicaId, u64>")]
 pub struct VectorTimestamp(BTreeMap<ReplicaId, u64>);
+
+impl From<BTreeMap<ReplicaId, u64>> for VectorTimestamp {
+    fn from(mut entries: BTreeMap<ReplicaId, u64>) -> Self {
+        entries.retain(|_, v| *v != 0);
+        Self(entries)
+    }
+}
 
 impl VectorTimestamp {
     /// The zero timestamp, below every other.
@@ -180,6 +191,14 @@ mod tests {
         assert_eq!(a, ts(&[("r1", 2)]));
         a.set(r("r1"), 0);
         assert_eq!(a, VectorTimestamp::new());
+    }
+
+    #[test]
+    fn decoding_drops_zero_entries() {
+        let raw: BTreeMap<ReplicaId, u64> = [(r("r1"), 0), (r("r2"), 3)].into_iter().collect();
+        let bytes = postcard::to_allocvec(&raw).unwrap();
+        let decoded: VectorTimestamp = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(decoded, ts(&[("r2", 3)]));
     }
 
     #[test]

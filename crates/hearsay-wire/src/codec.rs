@@ -24,13 +24,20 @@ pub const MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
 pub trait Frame: Serialize + DeserializeOwned {
     /// The kind's name, for errors and logs.
     const KIND: &'static str;
+    /// The first byte of every frame of this kind, distinct per kind.
+    ///
+    /// postcard carries no type information, so without it a frame sent to
+    /// the wrong kind of node could decode as something else (a front end's
+    /// `ListReplicas` is byte for byte a replica's `GetStatus`). With it, a
+    /// misdirected frame is refused before anything is parsed.
+    const TAG: u8;
     /// The largest encoding accepted for this kind, at most [`MAX_FRAME_BYTES`].
     const MAX_BYTES: usize;
 }
 
 /// Encodes `frame`, refusing one over its kind's cap (the receiver would refuse it).
 pub fn encode<T: Frame>(frame: &T) -> Result<Vec<u8>, WireError> {
-    let bytes = postcard::to_allocvec(frame).map_err(|e| WireError::Unencodable {
+    let bytes = postcard::to_extend(frame, vec![T::TAG]).map_err(|e| WireError::Unencodable {
         kind: T::KIND,
         reason: e.to_string(),
     })?;
@@ -44,6 +51,12 @@ pub fn encode<T: Frame>(frame: &T) -> Result<Vec<u8>, WireError> {
 /// encoding means one value.
 pub fn decode<T: Frame>(bytes: &[u8]) -> Result<T, WireError> {
     check_len::<T>(bytes.len())?;
+    let Some((&tag, bytes)) = bytes.split_first() else {
+        return Err(WireError::Truncated { kind: T::KIND });
+    };
+    if tag != T::TAG {
+        return Err(WireError::WrongKind { kind: T::KIND, tag });
+    }
     match postcard::take_from_bytes::<T>(bytes) {
         Ok((value, [])) => Ok(value),
         Ok((_, rest)) => Err(WireError::TrailingBytes {
@@ -132,16 +145,34 @@ mod tests {
         );
         // Variant index 7 does not exist.
         assert!(matches!(
-            decode::<ReplicaRequest<KvApp>>(&[7]),
+            decode::<ReplicaRequest<KvApp>>(&[2, 7]),
             Err(WireError::Malformed { .. })
         ));
         // GetStatus (index 2) followed by a stray byte.
         assert_eq!(
-            decode::<ReplicaRequest<KvApp>>(&[2, 0]),
+            decode::<ReplicaRequest<KvApp>>(&[2, 2, 0]),
             Err(WireError::TrailingBytes {
                 kind: "replica request",
                 extra: 1
             })
+        );
+    }
+
+    /// Found by a black-box test: without a kind tag, a front end's
+    /// `ListReplicas` decoded as a replica's `GetStatus`.
+    #[test]
+    fn a_frame_of_another_kind_is_refused_before_parsing() {
+        let list = encode(&FrontendRequest::<KvApp>::ListReplicas).unwrap();
+        assert_eq!(
+            decode::<ReplicaRequest<KvApp>>(&list),
+            Err(WireError::WrongKind {
+                kind: "replica request",
+                tag: 4
+            })
+        );
+        assert_eq!(
+            decode::<FrontendRequest<KvApp>>(&list),
+            Ok(FrontendRequest::ListReplicas)
         );
     }
 
@@ -150,7 +181,7 @@ mod tests {
         // A session request whose key claims to be ~2^35 bytes long: the decoder
         // must fail on the short input rather than trust the length.
         // Session, client 1, Update, id (1, 1), empty prev, Put, key length.
-        let bytes = [0, 1, 0, 1, 1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x7f, b'k'];
+        let bytes = [4, 0, 1, 0, 1, 1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x7f, b'k'];
         assert_eq!(
             decode::<FrontendRequest<KvApp>>(&bytes),
             Err(WireError::Truncated {

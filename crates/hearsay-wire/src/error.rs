@@ -43,6 +43,14 @@ pub enum WireError {
         /// What the encoder said.
         reason: String,
     },
+    /// The frame is of another kind (its first byte is another kind's tag):
+    /// sent to the wrong kind of node.
+    WrongKind {
+        /// The frame kind expected.
+        kind: &'static str,
+        /// The tag found.
+        tag: u8,
+    },
 }
 
 impl fmt::Display for WireError {
@@ -60,6 +68,12 @@ impl fmt::Display for WireError {
                 write!(f, "{kind} frame has {extra} unexpected bytes after its end")
             }
             Self::Unencodable { kind, reason } => write!(f, "cannot encode {kind} frame: {reason}"),
+            Self::WrongKind { kind, tag } => {
+                write!(
+                    f,
+                    "expected a {kind} frame, got a frame of another kind (tag {tag})"
+                )
+            }
         }
     }
 }

@@ -90,10 +90,12 @@ impl<A: App> FrontendResponse<A> {
 
 impl<A: App> Frame for FrontendRequest<A> {
     const KIND: &'static str = "front end request";
+    const TAG: u8 = 4;
     const MAX_BYTES: usize = MAX_REQUEST_BYTES;
 }
 
 impl<A: App> Frame for FrontendResponse<A> {
     const KIND: &'static str = "front end response";
+    const TAG: u8 = 5;
     const MAX_BYTES: usize = MAX_REPLY_BYTES;
 }

@@ -19,5 +19,6 @@ pub struct PeerFrame<A: App> {
 
 impl<A: App> Frame for PeerFrame<A> {
     const KIND: &'static str = "peer";
+    const TAG: u8 = 1;
     const MAX_BYTES: usize = MAX_FRAME_BYTES;
 }

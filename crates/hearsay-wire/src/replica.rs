@@ -47,10 +47,12 @@ pub enum ReplicaResponse<A: App> {
 
 impl<A: App> Frame for ReplicaRequest<A> {
     const KIND: &'static str = "replica request";
+    const TAG: u8 = 2;
     const MAX_BYTES: usize = MAX_REQUEST_BYTES;
 }
 
 impl<A: App> Frame for ReplicaResponse<A> {
     const KIND: &'static str = "replica response";
+    const TAG: u8 = 3;
     const MAX_BYTES: usize = MAX_REPLY_BYTES;
 }

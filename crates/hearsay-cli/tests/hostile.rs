@@ -1,0 +1,85 @@
+//! Bad bytes from the network: an error for the sender, nothing changed, and
+//! the nodes go on serving.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::{Cluster, lines};
+use hearsay_apps::movies::Movies;
+use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig, NodeCredentials};
+use hearsay_wire::{FrontendRequest, FrontendResponse, ReplicaResponse, decode, encode};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_and_misplaced_frames_get_an_error_and_change_nothing() {
+    let c = Cluster::start(&[]);
+    assert_eq!(c.replicas.len(), 3, "{:?}", c.replicas);
+    let creds = NodeCredentials::load(c.certs.path(), "client").unwrap();
+    let endpoint = hearsay_transport::bind_client(
+        "127.0.0.1:0".parse().unwrap(),
+        &creds,
+        &EndpointConfig::default(),
+    )
+    .unwrap();
+    let conn = Connector::new(endpoint, ConnectorConfig::default());
+    let fe: SocketAddr = c.frontend.parse().unwrap();
+    let wait = Duration::from_secs(5);
+
+    // Garbage to the front end.
+    let answer = conn
+        .request(fe, "fe", b"\xff\xfe\xfd not postcard", wait)
+        .await
+        .unwrap();
+    match decode::<FrontendResponse<Movies>>(&answer).unwrap() {
+        FrontendResponse::Error { reason } => {
+            assert!(reason.starts_with("malformed request"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // A truncated valid request.
+    let good = encode(&FrontendRequest::<Movies>::ListReplicas).unwrap();
+    let mut long = encode(&FrontendRequest::<Movies>::ChangeStatus {
+        replica: hearsay_core::ReplicaId::new("r1").unwrap(),
+        status: hearsay_core::Status::Offline,
+    })
+    .unwrap();
+    long.truncate(long.len() - 1);
+    let answer = conn.request(fe, "fe", &long, wait).await.unwrap();
+    assert!(matches!(
+        decode::<FrontendResponse<Movies>>(&answer).unwrap(),
+        FrontendResponse::Error { .. }
+    ));
+
+    // A valid front-end frame sent to a replica (the wrong message type).
+    let (r1, r1_addr) = &c.replicas[0];
+    let r1_addr: SocketAddr = r1_addr.parse().unwrap();
+    let answer = conn.request(r1_addr, r1, &good, wait).await.unwrap();
+    assert!(
+        matches!(
+            decode::<ReplicaResponse<Movies>>(&answer),
+            Ok(ReplicaResponse::Error { .. }) | Err(_)
+        ),
+        "a replica must not act on a front-end frame"
+    );
+    // Garbage on a one-way (gossip) stream, claiming nothing.
+    conn.send_oneway(r1_addr, r1, &[0u8; 64], wait)
+        .await
+        .unwrap();
+
+    // Nothing changed, and everyone still serves.
+    let out = tokio::task::spawn_blocking(move || {
+        let out = c.client(1, &["--json"], &["status", "find Up"]);
+        drop(c);
+        out
+    })
+    .await
+    .unwrap();
+    let got = lines(&out);
+    let status: serde_json::Value = serde_json::from_str(&got[0]).unwrap();
+    for r in status["replicas"].as_array().unwrap() {
+        assert_eq!(r["status"], "online", "{r}");
+        assert_eq!(r["log_len"], 0, "{r}");
+    }
+    assert!(got[1].contains("\"Up\""), "{got:?}");
+}
