@@ -76,8 +76,8 @@ impl Default for Timing {
             anti_entropy: Duration::from_millis(50),
             hold_timeout: Duration::from_millis(200),
             attempt_timeout: Duration::from_millis(250),
-            request_budget: Duration::from_millis(1000),
-            dedup_retention: Duration::from_millis(1500),
+            request_budget: Duration::from_millis(800),
+            dedup_retention: Duration::from_millis(1100),
             think_max: Duration::from_millis(40),
             max_fault_phase: Duration::from_secs(60),
             max_heal_phase: Duration::from_secs(20),
@@ -115,7 +115,9 @@ pub struct Faults {
     pub offline: bool,
     /// Mean time between two status changes (exponential).
     pub offline_every: Duration,
-    /// Longest a replica stays offline or overloaded.
+    /// Longest a replica stays offline or overloaded. Outages longer than
+    /// `Timing::dedup_retention` matter: they strand records in logs while
+    /// update ids retire (the sweep found a double application that way).
     pub offline_max: Duration,
     /// Whether the last replica joins late: it starts outside the membership,
     /// so the others discard records without it, and it must catch up by
@@ -138,10 +140,10 @@ impl Default for Faults {
             duplicate: 0.03,
             partitions: true,
             partition_every: Duration::from_millis(700),
-            partition_max: Duration::from_millis(500),
+            partition_max: Duration::from_millis(1000),
             offline: true,
             offline_every: Duration::from_millis(500),
-            offline_max: Duration::from_millis(600),
+            offline_max: Duration::from_millis(2000),
             late_join: true,
             join_by: Duration::from_millis(2000),
         }
