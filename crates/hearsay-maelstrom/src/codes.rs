@@ -1,18 +1,17 @@
-//! Maelstrom error codes, numbered as issue 7 numbers them.
+//! Maelstrom error codes, numbered as Maelstrom's `doc/protocol.md` numbers them.
 
 /// The `code` of a Maelstrom `error` body.
 ///
-/// The numbers follow issue 7's table. Maelstrom's own `doc/protocol.md`
-/// names some of them differently (there 10 is "not supported", 11
-/// "temporarily unavailable" and 12 "malformed request"); every code this node
-/// sends is *definite* under both tables, so Maelstrom's checkers read our
-/// errors the same way: the operation did not happen.
+/// The numbers are Maelstrom's own (10 not supported, 11 temporarily
+/// unavailable, 12 malformed request). Issue 7 listed them shifted by one;
+/// the node follows Maelstrom, whose checkers read them. Both codes this node
+/// sends are *definite*: the operation did not happen.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum ErrorCode {
-    /// 10: the node cannot serve the request right now (not initialised, or
+    /// 11: the node cannot serve the request right now (not initialised, or
     /// its replica has not caught up with the client's context).
     TemporarilyUnavailable,
-    /// 11: the line is not a request this node understands: missing or
+    /// 12: the line is not a request this node understands: missing or
     /// ill-typed fields, or an unknown `type`.
     MalformedRequest,
 }
@@ -21,8 +20,8 @@ impl ErrorCode {
     /// The number that goes in the `code` field.
     pub fn code(self) -> u64 {
         match self {
-            Self::TemporarilyUnavailable => 10,
-            Self::MalformedRequest => 11,
+            Self::TemporarilyUnavailable => 11,
+            Self::MalformedRequest => 12,
         }
     }
 }

@@ -13,7 +13,7 @@ pub(crate) enum Inbound {
     /// Not something to answer: unparseable, no sender, or a reply to someone.
     /// The string says why, for the log.
     Ignore(String),
-    /// A request we cannot read but can answer: error 11 to `src`.
+    /// A request we cannot read but can answer: error 12 (malformed request) to `src`.
     Malformed {
         /// The sender.
         src: String,

@@ -20,11 +20,11 @@ use crate::workload::Workload;
 /// [`handle_timeout`](Self::handle_timeout) once [`poll_timeout`](Self::poll_timeout)
 /// has passed; print every returned line on stdout and every
 /// [`take_logs`](Self::take_logs) line on stderr. Until `init` it answers
-/// requests with error 10; after it, it is a core replica of the cluster
+/// requests with error 11 (temporarily unavailable); after it, it is a core replica of the cluster
 /// `init` named and the front end of the clients that talk to it.
 ///
 /// No input line can make it panic: unreadable lines are logged and dropped,
-/// and readable requests it cannot serve get an `error` reply (code 11 when
+/// and readable requests it cannot serve get an `error` reply (code 12, malformed, when
 /// the request is malformed or of an unknown type).
 pub struct Node {
     workload: Workload,

@@ -51,7 +51,7 @@ fn requests_before_init_are_temporarily_unavailable() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0]["src"], "n1");
     assert_eq!(out[0]["body"]["type"], "error");
-    assert_eq!(out[0]["body"]["code"], 10);
+    assert_eq!(out[0]["body"]["code"], 11);
     assert_eq!(out[0]["body"]["in_reply_to"], 3);
     assert_eq!(n.poll_timeout(), None);
 }
@@ -67,7 +67,7 @@ fn bad_inits_are_refused_and_a_repeated_one_is_harmless() {
         json!({"type": "init", "msg_id": 1, "node_id": "n1", "node_ids": [1]}),
     ] {
         let out = parse(&n.handle_line(ms(0), &msg("c0", "n1", body)));
-        assert_eq!(out[0]["body"]["code"], 11, "{out:?}");
+        assert_eq!(out[0]["body"]["code"], 12, "{out:?}");
     }
     assert_eq!(n.node_id(), None);
     let mut n = node(Workload::GCounter, "n1", &["n1", "n2"]);
@@ -76,11 +76,11 @@ fn bad_inits_are_refused_and_a_repeated_one_is_harmless() {
     assert_eq!(out[0]["body"]["type"], "init_ok");
     let other = json!({"type": "init", "msg_id": 3, "node_id": "n2", "node_ids": ["n1", "n2"]});
     let out = parse(&n.handle_line(ms(1), &msg("c0", "n1", other)));
-    assert_eq!(out[0]["body"]["code"], 11);
+    assert_eq!(out[0]["body"]["code"], 12);
 }
 
 #[test]
-fn malformed_requests_with_a_msg_id_get_error_11() {
+fn malformed_requests_with_a_msg_id_get_error_12() {
     for workload in Workload::ALL {
         let mut n = node(workload, "n1", &["n1", "n2"]);
         for body in [
@@ -92,7 +92,7 @@ fn malformed_requests_with_a_msg_id_get_error_11() {
             let id = body["msg_id"].clone();
             let r = ask_one(&mut n, "n1", ms(1), body);
             assert_eq!(r["type"], "error", "{workload}");
-            assert_eq!(r["code"], 11, "{workload}");
+            assert_eq!(r["code"], 12, "{workload}");
             assert_eq!(r["in_reply_to"], id);
             assert!(r["text"].as_str().is_some_and(|t| !t.is_empty()));
         }
@@ -100,7 +100,7 @@ fn malformed_requests_with_a_msg_id_get_error_11() {
 }
 
 #[test]
-fn malformed_fields_get_error_11() {
+fn malformed_fields_get_error_12() {
     let cases = [
         (Workload::Echo, json!({"type": "echo", "msg_id": 1})),
         (
@@ -134,7 +134,7 @@ fn malformed_fields_get_error_11() {
         let r = ask_one(&mut n, "n1", ms(1), body.clone());
         assert_eq!(
             (r["type"].as_str(), r["code"].as_u64()),
-            (Some("error"), Some(11)),
+            (Some("error"), Some(12)),
             "{body}"
         );
     }
@@ -204,7 +204,7 @@ fn bad_peer_messages_change_nothing() {
     let mut errors = 0;
     for line in &bad {
         for v in parse(&n.handle_line(ms(1), line)) {
-            assert_eq!(v["body"]["code"], 11);
+            assert_eq!(v["body"]["code"], 12);
             errors += 1;
         }
     }
