@@ -18,7 +18,7 @@ fn the_scripts_run_the_node() {
     let bin = env!("CARGO_BIN_EXE_hearsay");
     for w in WORKLOADS {
         let mut child = Command::new(script(w))
-            .env("HEARSAY_BIN", &bin)
+            .env("HEARSAY_BIN", bin)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
