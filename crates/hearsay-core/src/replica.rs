@@ -115,8 +115,10 @@ pub struct Replica<A: App> {
     /// Set when `rep_ts` grew since the last push, so polling stays cheap.
     push_dirty: bool,
     next_push: Time,
-    /// Where the next anti-entropy round starts among the members.
-    ae_cursor: usize,
+    /// Where the next anti-entropy round starts among the members; `None`
+    /// until the first round, which starts at this replica's successor in
+    /// name order so that replicas do not all ask the same peer at once.
+    ae_cursor: Option<usize>,
     /// Per peer: when we last sent it a snapshot (they are large).
     snapshot_sent: BTreeMap<ReplicaId, Time>,
     held: Vec<Held<A>>,
@@ -149,7 +151,7 @@ impl<A: App> Replica<A> {
             push_targets: None,
             push_dirty: false,
             next_push: now,
-            ae_cursor: 0,
+            ae_cursor: None,
             snapshot_sent: BTreeMap::new(),
             held: Vec::new(),
             catching_up_until: None,
@@ -466,7 +468,11 @@ impl<A: App> Replica<A> {
     ) {
         self.stats.digests_in += 1;
         self.note_peer_ts(from, &peer_ts);
-        self.send_missing(now, from, &peer_ts);
+        // Judge what the peer lacks by everything it has reported, not this
+        // digest alone: a digest delayed in the network is older than what we
+        // know, and would make the peer look behind the discarded horizon.
+        let known = self.ts_table.get(from).cloned().unwrap_or(peer_ts.clone());
+        self.send_missing(now, from, &known);
         if reply && !peer_ts.le(&self.rep_ts) {
             self.outputs.push_back(Output::Send {
                 to: from.clone(),
@@ -614,8 +620,12 @@ impl<A: App> Replica<A> {
             0 => n,
             f => f.min(n),
         };
+        // Members are in name order: the first one above us is our successor.
+        let start = *self
+            .ae_cursor
+            .get_or_insert_with(|| members.iter().filter(|m| **m < self.id).count());
         for i in 0..fanout {
-            let peer = members[(self.ae_cursor + i) % n].clone();
+            let peer = members[(start + i) % n].clone();
             self.outputs.push_back(Output::Send {
                 to: peer,
                 msg: PeerMessage::Digest {
@@ -626,7 +636,7 @@ impl<A: App> Replica<A> {
             self.stats.digests_sent += 1;
         }
         if n > 0 {
-            self.ae_cursor = (self.ae_cursor + fanout) % n;
+            self.ae_cursor = Some((start + fanout) % n);
         }
     }
 
