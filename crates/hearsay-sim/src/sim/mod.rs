@@ -2,10 +2,10 @@
 
 mod dispatch;
 mod faults;
+mod phase;
 mod variant;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use hearsay_core::testing::KvApp;
 use hearsay_core::{AttemptId, FrontEnd, Replica, ReplicaId, RequestToken, Status, Time};
@@ -19,6 +19,7 @@ use crate::report::{OpStats, ReplicaTotals, SeedReport};
 use crate::trace::TraceHash;
 use crate::workload::Client;
 use faults::{FaultEvent, FaultPlan};
+use phase::Phase;
 use variant::GossipVariant;
 
 /// Events at one virtual instant before the run counts as stuck: far more
@@ -31,6 +32,8 @@ struct ReplicaNode {
     replica: Replica<KvApp>,
     /// Per request token: where the answer goes and what it answers.
     tickets: BTreeMap<RequestToken, Ticket>,
+    /// Tokens are per replica and never reused, so a late duplicate request
+    /// gets its own ticket.
     next_token: u64,
 }
 
@@ -49,21 +52,6 @@ struct FrontEndNode {
     frontend: FrontEnd<KvApp>,
     /// Filled as attempts are sent; a reply is matched to its client here.
     attempts: BTreeMap<AttemptId, usize>,
-}
-
-/// Where the run is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    /// Clients run and faults happen, until clients are done or `until`.
-    Faults { until: Time },
-    /// Faults stopped; checking for quiescence every anti-entropy interval.
-    Heal {
-        started: Time,
-        next_check: Time,
-        deadline: Time,
-    },
-    /// Finished; `quiet` says whether gossip quiesced in time.
-    Done { quiet_after: Option<Duration> },
 }
 
 /// What the loop does next.
@@ -88,7 +76,10 @@ pub(crate) struct Sim {
     net_rng: StdRng,
     fault_rng: StdRng,
     client_rng: StdRng,
+    /// Replica names by index (`r1`, `r2`, ...); the core speaks in names,
+    /// the simulator in indices.
     names: Vec<ReplicaId>,
+    /// The inverse of `names`, for routing a replica's `Send { to }`.
     index: BTreeMap<ReplicaId, usize>,
     replicas: Vec<ReplicaNode>,
     frontends: Vec<FrontEndNode>,
@@ -96,8 +87,10 @@ pub(crate) struct Sim {
     net: Network,
     plan: FaultPlan,
     checks: Checks,
+    /// Every event in order, for the determinism check.
     trace: TraceHash,
     ops: OpStats,
+    /// Events processed, reported so a sweep shows how much it simulated.
     events: u64,
 }
 
@@ -284,70 +277,6 @@ impl Sim {
             Event::ClientWake(c) => self.client_wake(c),
             Event::Phase => self.phase_step(),
         }
-    }
-
-    fn phase_step(&mut self) {
-        match self.phase {
-            Phase::Faults { .. } => self.begin_heal(),
-            Phase::Heal {
-                started,
-                next_check,
-                deadline,
-            } => {
-                if self.is_quiet() {
-                    let quiet_after = Some(self.now.saturating_since(started));
-                    self.phase = Phase::Done { quiet_after };
-                } else if self.now >= deadline {
-                    self.phase = Phase::Done { quiet_after: None };
-                } else {
-                    self.phase = Phase::Heal {
-                        started,
-                        next_check: next_check + self.cfg.timing.anti_entropy,
-                        deadline,
-                    };
-                }
-            }
-            Phase::Done { .. } => {}
-        }
-    }
-
-    /// Ends the fault phase: faults stop, partitions heal, every replica comes
-    /// back online, clients issue nothing new.
-    fn begin_heal(&mut self) {
-        if !matches!(self.phase, Phase::Faults { .. }) {
-            return;
-        }
-        self.trace.event(self.now.as_micros(), &"heal");
-        self.join_late_replica();
-        self.plan.stop();
-        self.net.calm();
-        for i in 0..self.replicas.len() {
-            self.set_status(i, Status::Online, true);
-        }
-        for c in &mut self.clients {
-            c.stop();
-        }
-        self.phase = Phase::Heal {
-            started: self.now,
-            next_check: self.now,
-            deadline: self.now + self.cfg.timing.max_heal_phase,
-        };
-    }
-
-    /// Whether gossip has quiesced: no request pending anywhere, and every
-    /// replica has applied everything it received, the same as every other,
-    /// with an empty log.
-    fn is_quiet(&self) -> bool {
-        let Some(first) = self.replicas.first() else {
-            return true;
-        };
-        let ts = first.replica.value_ts();
-        self.clients.iter().all(Client::is_done)
-            && self.frontends.iter().all(|f| f.frontend.pending_len() == 0)
-            && self.replicas.iter().all(|r| {
-                let r = &r.replica;
-                r.value_ts() == ts && r.rep_ts() == ts && r.log_len() == 0 && r.held_len() == 0
-            })
     }
 
     /// Changes a replica's status; front ends hear of it when `tell` (as
