@@ -40,6 +40,10 @@ pub(crate) struct Args {
     /// Print what the data directory holds and exit, without starting.
     #[arg(long)]
     inspect: bool,
+    /// Test-only fault switch: while this file exists the replica drops all
+    /// gossip in and out (it still serves clients).
+    #[arg(long, hide = true)]
+    isolate_file: Option<PathBuf>,
 }
 
 /// The data directory of replica `name` when none is given.
@@ -102,6 +106,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             members: peers.keys().cloned().collect(),
             peers,
             data_dir: Some(data_dir.clone()),
+            isolation: match args.isolate_file {
+                Some(f) => hearsay_replica::Isolation::following_file(f),
+                None => hearsay_replica::Isolation::default(),
+            },
             overload_probability: args.overload_probability,
             max_in_flight: args.max_in_flight,
         };

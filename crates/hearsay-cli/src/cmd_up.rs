@@ -71,6 +71,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 members: names.iter().filter(|n| *n != name).cloned().collect(),
                 peers: BTreeMap::new(),
                 data_dir: Some(args.data_dir.join(name.as_str())),
+                isolation: hearsay_replica::Isolation::default(),
                 overload_probability: args.overload_probability,
                 max_in_flight: 4096,
             };

@@ -102,6 +102,8 @@ pub(crate) struct ReplicaSpec {
     pub(crate) peers: BTreeMap<ReplicaId, SocketAddr>,
     /// Where its state is kept (`None`: memory only).
     pub(crate) data_dir: Option<PathBuf>,
+    /// The test-only partition switch.
+    pub(crate) isolation: hearsay_replica::Isolation,
     pub(crate) overload_probability: f64,
     pub(crate) max_in_flight: usize,
 }
@@ -140,11 +142,13 @@ pub(crate) fn start_replica(
         out_rx,
         connector,
         book.clone(),
+        spec.isolation.clone(),
     ));
     tokio::spawn(hearsay_replica::serve_quic(
         handle.clone(),
         endpoint,
         ServeConfig::default(),
+        spec.isolation,
         shutdown.wait(),
     ));
     Ok(RunningReplica { handle, addr, book })

@@ -10,6 +10,7 @@
 
 mod actor;
 mod handle;
+mod isolation;
 mod net;
 mod overload;
 mod service;
@@ -17,6 +18,7 @@ pub mod store;
 
 pub use actor::{Outbound, ReplicaServerConfig, spawn};
 pub use handle::{ReplicaHandle, ReplicaSnapshot};
+pub use isolation::Isolation;
 pub use net::{AddressBook, send_gossip, serve_quic};
 pub use overload::Overload;
 pub use service::{report, serve, stopped};

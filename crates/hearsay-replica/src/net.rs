@@ -14,6 +14,7 @@ use tracing::{info, warn};
 
 use crate::actor::Outbound;
 use crate::handle::ReplicaHandle;
+use crate::isolation::Isolation;
 
 /// Where each peer listens; shared with whatever keeps it current (flags, the
 /// tracker's peer list).
@@ -32,6 +33,7 @@ pub async fn serve_quic<A>(
     handle: ReplicaHandle<A>,
     endpoint: quinn::Endpoint,
     config: ServeConfig,
+    isolation: Isolation,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) where
     A: App + Send + Sync + 'static,
@@ -41,8 +43,12 @@ pub async fn serve_quic<A>(
 {
     let handler = move |ctx: RequestContext, bytes: Vec<u8>| {
         let handle = handle.clone();
+        let isolation = isolation.clone();
         async move {
             if ctx.oneway {
+                if isolation.is_on() {
+                    return None;
+                }
                 match decode::<PeerFrame<A>>(&bytes) {
                     Ok(frame) if *frame.from.as_str() == *ctx.peer => {
                         handle.peer(frame.from, frame.msg).await
@@ -75,6 +81,7 @@ pub async fn send_gossip<A>(
     mut outbound: mpsc::Receiver<Outbound<A>>,
     connector: Connector,
     book: AddressBook,
+    isolation: Isolation,
 ) where
     A: App + Send + 'static,
     A::Update: Send,
@@ -83,6 +90,9 @@ pub async fn send_gossip<A>(
 {
     let mut queues: HashMap<ReplicaId, mpsc::Sender<Vec<u8>>> = HashMap::new();
     while let Some(Outbound { to, msg }) = outbound.recv().await {
+        if isolation.is_on() {
+            continue;
+        }
         let frame = PeerFrame {
             from: from.clone(),
             msg,

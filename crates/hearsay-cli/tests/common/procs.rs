@@ -1,0 +1,196 @@
+//! A cluster of separate processes (`hearsay replica` ×N, `hearsay frontend`)
+//! whose replicas can be killed, restarted and cut off one by one.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use super::{TempDir, hearsay, run_bounded};
+
+/// A port the system just gave out on loopback (bound to port 0, then freed)
+/// so that a restarted replica comes back at the same address.
+fn free_port() -> u16 {
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.local_addr().unwrap().port()
+}
+
+/// Spawns `cmd` and waits until its stdout says it is listening.
+fn spawn_ready(mut cmd: Command) -> Child {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(20)) {
+        Ok(line) if line.contains("listening on") => child,
+        other => {
+            let _ = child.kill();
+            panic!("node did not start: {other:?}");
+        }
+    }
+}
+
+pub(crate) struct Procs {
+    pub(crate) dir: TempDir,
+    ports: Vec<u16>,
+    fe_port: u16,
+    replicas: Vec<Option<Child>>,
+    fe: Option<Child>,
+}
+
+impl Procs {
+    pub(crate) fn start(n: usize) -> Self {
+        let dir = TempDir::new("procs");
+        let mut names: Vec<String> = (1..=n).map(|i| format!("r{i}")).collect();
+        names.extend(["fe".to_string(), "client".to_string()]);
+        let mut init = hearsay();
+        init.args(["certs", "init", "--dir"])
+            .arg(dir.path().join("certs"))
+            .args(["--nodes", &names.join(",")]);
+        assert!(run_bounded(init, None).status.success());
+        let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+        let mut me = Self {
+            dir,
+            ports,
+            fe_port: free_port(),
+            replicas: (0..n).map(|_| None).collect(),
+            fe: None,
+        };
+        for i in 0..n {
+            me.start_replica(i);
+        }
+        let mut fe = hearsay();
+        fe.args([
+            "frontend",
+            "--listen",
+            &format!("127.0.0.1:{}", me.fe_port),
+            "--certs",
+        ])
+        .arg(me.dir.path().join("certs"));
+        for (i, p) in me.ports.iter().enumerate() {
+            fe.args(["--replica", &format!("r{}=127.0.0.1:{p}", i + 1)]);
+        }
+        me.fe = Some(spawn_ready(fe));
+        me
+    }
+
+    fn isolate_file(&self, i: usize) -> PathBuf {
+        self.dir.path().join(format!("isolate-r{}", i + 1))
+    }
+
+    /// Starts (or restarts) replica `i` (0-based) at its address and data directory.
+    pub(crate) fn start_replica(&mut self, i: usize) {
+        let mut cmd = hearsay();
+        cmd.args(["replica", "--name", &format!("r{}", i + 1)])
+            .args(["--listen", &format!("127.0.0.1:{}", self.ports[i])])
+            .arg("--certs")
+            .arg(self.dir.path().join("certs"))
+            .arg("--data-dir")
+            .arg(self.dir.path().join(format!("data-r{}", i + 1)))
+            .arg("--isolate-file")
+            .arg(self.isolate_file(i));
+        for (j, p) in self.ports.iter().enumerate() {
+            if j != i {
+                cmd.args(["--peer", &format!("r{}=127.0.0.1:{p}", j + 1)]);
+            }
+        }
+        self.replicas[i] = Some(spawn_ready(cmd));
+    }
+
+    /// SIGKILL to replica `i`.
+    pub(crate) fn kill9(&mut self, i: usize) {
+        if let Some(mut c) = self.replicas[i].take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Cuts replica `i` off from its peers (or heals it).
+    pub(crate) fn isolate(&self, i: usize, on: bool) {
+        let f = self.isolate_file(i);
+        if on {
+            std::fs::write(&f, b"").unwrap();
+        } else {
+            let _ = std::fs::remove_file(&f);
+        }
+        std::thread::sleep(Duration::from_millis(150)); // the switch polls every 50 ms
+    }
+
+    pub(crate) fn client(&self, user: u32, extra: &[&str], commands: &[String]) -> Output {
+        let mut cmd = hearsay();
+        cmd.args([
+            "client",
+            "--frontend",
+            &format!("127.0.0.1:{}", self.fe_port),
+            "--user",
+            &user.to_string(),
+        ])
+        .arg("--certs")
+        .arg(self.dir.path().join("certs"))
+        .args(extra);
+        for c in commands {
+            cmd.args(["--exec", c]);
+        }
+        run_bounded(cmd, None)
+    }
+
+    /// The `status` JSON of every replica.
+    pub(crate) fn status(&self) -> Vec<serde_json::Value> {
+        let out = self.client(1, &["--json"], &["status".to_string()]);
+        let line = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or(serde_json::Value::Null);
+        v["replicas"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits until every replica has the same value timestamp and an empty
+    /// log (gossip has quieted); panics after `limit`.
+    pub(crate) fn wait_converged(&self, limit: Duration) -> Vec<serde_json::Value> {
+        let start = Instant::now();
+        loop {
+            let s = self.status();
+            let same = s.len() == self.ports.len()
+                && s.iter().all(|r| {
+                    r["value_ts"] == s[0]["value_ts"]
+                        && r["rep_ts"] == s[0]["value_ts"]
+                        && r["log_len"] == 0
+                });
+            if same {
+                return s;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "not converged after {limit:?}: {s:#?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Procs {
+    fn drop(&mut self) {
+        for c in self
+            .replicas
+            .iter_mut()
+            .chain(std::iter::once(&mut self.fe))
+        {
+            if let Some(c) = c.as_mut() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+}
