@@ -202,7 +202,7 @@ where
             }
             Input::AddMember(peer) => self.replica.add_member(peer),
             Input::RemoveMember(peer) => self.replica.remove_member(&peer),
-            Input::Inspect(f) => f(&self.replica),
+            Input::Inspect(f) => f(&self.replica, now),
             Input::Shutdown => return false,
         }
         true

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use hearsay_core::{
-    App, ClientReply, ClientRequest, PeerMessage, Replica, ReplicaId, ReplicaStats, Status,
+    App, ClientReply, ClientRequest, PeerMessage, Replica, ReplicaId, ReplicaStats, Status, Time,
     VectorTimestamp,
 };
 use tokio::sync::{mpsc, oneshot};
@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use crate::overload::Overload;
 
 /// A read-only job run inside the actor.
-pub(crate) type InspectJob<A> = Box<dyn FnOnce(&Replica<A>) + Send>;
+pub(crate) type InspectJob<A> = Box<dyn FnOnce(&Replica<A>, Time) + Send>;
 
 /// What the actor takes.
 pub(crate) enum Input<A: App> {
@@ -48,6 +48,8 @@ pub struct ReplicaSnapshot {
     pub executed_len: usize,
     /// Queries waiting for their causal past.
     pub held: usize,
+    /// How long the oldest of them has waited.
+    pub oldest_held: Option<std::time::Duration>,
     /// What each peer last reported having.
     pub timestamp_table: BTreeMap<ReplicaId, VectorTimestamp>,
     /// Counters since start.
@@ -144,14 +146,15 @@ where
         let _ = self.tx.send(Input::RemoveMember(peer)).await;
     }
 
-    /// Runs `f` on the replica inside its actor; `None` if it has stopped.
+    /// Runs `f` on the replica inside its actor, with the replica's clock
+    /// now; `None` if it has stopped.
     pub async fn inspect<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&Replica<A>) -> R + Send + 'static,
+        f: impl FnOnce(&Replica<A>, Time) -> R + Send + 'static,
     ) -> Option<R> {
         let (tx, rx) = oneshot::channel();
-        let job: InspectJob<A> = Box::new(move |r| {
-            let _ = tx.send(f(r));
+        let job: InspectJob<A> = Box::new(move |r, now| {
+            let _ = tx.send(f(r, now));
         });
         self.tx.send(Input::Inspect(job)).await.ok()?;
         rx.await.ok()
@@ -159,7 +162,7 @@ where
 
     /// The replica's state now.
     pub async fn snapshot(&self) -> Option<ReplicaSnapshot> {
-        self.inspect(|r| ReplicaSnapshot {
+        self.inspect(|r, now| ReplicaSnapshot {
             name: r.id().clone(),
             status: r.status(),
             value_ts: r.value_ts().clone(),
@@ -167,6 +170,12 @@ where
             log_len: r.log_len(),
             executed_len: r.executed_len(),
             held: r.held_len(),
+            // Held at `deadline - hold_timeout`, so its age is this.
+            oldest_held: r.oldest_held_deadline().map(|deadline| {
+                let hold = u64::try_from(r.config().hold_timeout.as_micros()).unwrap_or(u64::MAX);
+                let held_at = deadline.as_micros().saturating_sub(hold);
+                std::time::Duration::from_micros(now.as_micros().saturating_sub(held_at))
+            }),
             timestamp_table: r.timestamp_table().clone(),
             stats: r.stats().clone(),
         })

@@ -14,6 +14,9 @@ pub fn report(s: &ReplicaSnapshot) -> StatusReport {
         rep_ts: s.rep_ts.clone(),
         log_len: s.log_len as u64,
         held_queries: s.held as u64,
+        oldest_held_ms: s
+            .oldest_held
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         executed_len: s.executed_len as u64,
     }
 }

@@ -132,3 +132,25 @@ async fn the_demo_overload_probability_refuses_requests() {
         }
     );
 }
+
+#[tokio::test]
+async fn the_snapshot_tells_how_long_the_oldest_held_query_has_waited() {
+    let c = cluster(&["r1", "r2"], |_| {}).await;
+    let mut ahead = Session::new(ClientId(5));
+    // A context from the future of r2 (r1:1 that r2 will not get: r1 stays
+    // silent because the query goes to r2 before anything is written).
+    ahead.merge_prev(&[(r("r9"), 1)].into_iter().collect());
+    let h = c["r2"].clone();
+    let q = ahead.query(KvQuery::Get { key: "x".into() });
+    let waiting = tokio::spawn(async move { h.request(q).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let snap = c["r2"].snapshot().await.unwrap();
+    assert_eq!(snap.held, 1);
+    let age = snap.oldest_held.unwrap();
+    assert!(
+        age >= Duration::from_millis(250) && age < Duration::from_millis(1900),
+        "{age:?}"
+    );
+    assert!(matches!(waiting.await.unwrap(), ClientReply::NotYet { .. }));
+    assert_eq!(c["r2"].snapshot().await.unwrap().oldest_held, None);
+}

@@ -46,10 +46,10 @@ pub use replica::{ReplicaRequest, ReplicaResponse};
 pub use report::StatusReport;
 
 /// The version of this format; bump it on any change the rules above forbid.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The TLS application protocol name: `hearsay/` and [`PROTOCOL_VERSION`].
-pub const ALPN: &[u8] = b"hearsay/1";
+pub const ALPN: &[u8] = b"hearsay/2";
 
 #[cfg(test)]
 mod tests {

@@ -21,4 +21,7 @@ pub struct StatusReport {
     pub held_queries: u64,
     /// Entries in its executed-update table.
     pub executed_len: u64,
+    /// How long its oldest held query has waited, in milliseconds (`None`
+    /// when no query waits): a replica that stays behind shows it here.
+    pub oldest_held_ms: Option<u64>,
 }

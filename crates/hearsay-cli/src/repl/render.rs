@@ -106,35 +106,41 @@ pub(super) fn status(list: &[ReplicaEntry]) -> Shown {
         .filter_map(|e| e.report.as_ref())
         .fold(VectorTimestamp::new(), |acc, r| acc.merged(&r.rep_ts));
     let mut rows = vec![format!(
-        "{:<8} {:<11} {:<28} {:>5} {:>5}  {}",
-        "replica", "status", "value timestamp", "log", "held", "caught up"
+        "{:<8} {:<11} {:<28} {:>5} {:>5} {:>12}  {}",
+        "replica", "status", "value timestamp", "log", "held", "oldest held", "caught up"
     )];
     let mut json_rows = Vec::new();
     for e in list {
         match &e.report {
             Some(r) => {
                 let caught_up = newest.le(&r.value_ts);
+                let oldest = r
+                    .oldest_held_ms
+                    .map_or("-".to_owned(), |ms| format!("{ms} ms"));
                 rows.push(format!(
-                    "{:<8} {:<11} {:<28} {:>5} {:>5}  {}",
+                    "{:<8} {:<11} {:<28} {:>5} {:>5} {:>12}  {}",
                     r.name.to_string(),
                     r.status.to_string(),
                     r.value_ts.to_string(),
                     r.log_len,
                     r.held_queries,
+                    oldest,
                     if caught_up { "yes" } else { "no" }
                 ));
                 json_rows.push(json!({
                     "replica": r.name.to_string(), "status": r.status.as_str(),
                     "value_ts": r.value_ts.iter().map(|(k, v)| (k.to_string(), v)).collect::<std::collections::BTreeMap<_, _>>(),
                     "rep_ts": r.rep_ts.iter().map(|(k, v)| (k.to_string(), v)).collect::<std::collections::BTreeMap<_, _>>(),
-                    "log_len": r.log_len, "held_queries": r.held_queries, "caught_up": caught_up,
+                    "log_len": r.log_len, "held_queries": r.held_queries,
+                    "oldest_held_ms": r.oldest_held_ms, "caught_up": caught_up,
                 }));
             }
             None => {
                 rows.push(format!(
-                    "{:<8} {:<11} {:<28} {:>5} {:>5}  {}",
+                    "{:<8} {:<11} {:<28} {:>5} {:>5} {:>12}  {}",
                     e.name.to_string(),
                     "unreachable",
+                    "-",
                     "-",
                     "-",
                     "-",

@@ -136,6 +136,7 @@ fn report() -> StatusReport {
         rep_ts: ts(&[("r1", 3), ("r2", 1)]),
         log_len: 1,
         held_queries: 0,
+        oldest_held_ms: None,
         executed_len: 3,
     }
 }
