@@ -83,3 +83,51 @@ async fn malformed_and_misplaced_frames_get_an_error_and_change_nothing() {
     }
     assert!(got[1].contains("\"Up\""), "{got:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_streams_is_answered_and_memory_stays_bounded() {
+    let c = Cluster::start(&[]);
+    let creds = NodeCredentials::load(c.certs.path(), "client").unwrap();
+    let endpoint = hearsay_transport::bind_client(
+        "127.0.0.1:0".parse().unwrap(),
+        &creds,
+        &EndpointConfig::default(),
+    )
+    .unwrap();
+    let conn = Connector::new(endpoint, ConnectorConfig::default());
+    let fe: SocketAddr = c.frontend.parse().unwrap();
+    let before = c.rss_bytes();
+    // 2000 requests at once on one connection: the server takes 256 streams
+    // at a time (the rest wait for credit), answers each, and holds no more.
+    let mut asks = Vec::new();
+    for i in 0..2000u32 {
+        let conn = conn.clone();
+        asks.push(tokio::spawn(async move {
+            let junk = i.to_le_bytes();
+            conn.request(fe, "fe", &junk, Duration::from_secs(30)).await
+        }));
+    }
+    let mut answered = 0;
+    for a in asks {
+        let answer = a.await.unwrap().expect("every stream is answered");
+        assert!(matches!(
+            decode::<FrontendResponse<Movies>>(&answer),
+            Ok(FrontendResponse::Error { .. })
+        ));
+        answered += 1;
+    }
+    assert_eq!(answered, 2000);
+    if let (Some(before), Some(after)) = (before, c.rss_bytes()) {
+        assert!(
+            after < before + 64 * 1024 * 1024,
+            "memory grew from {before} to {after} bytes"
+        );
+    }
+    let out = tokio::task::spawn_blocking(move || c.client(1, &[], &["find Up"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        lines(&out),
+        ["Up (2009): Adventure, Animation, Children, Drama"]
+    );
+}

@@ -159,6 +159,16 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// The resident memory of the cluster's process, in bytes (Linux).
+    pub(crate) fn rss_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
+    }
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         let _ = self.child.kill();
