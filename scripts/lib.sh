@@ -12,7 +12,13 @@ ensure_binary() {
   fi
 }
 
-# Whether the process in pid file $1 is alive.
+# Whether the process in pid file $1 is alive (a zombie, killed but not yet
+# reaped, is not).
 alive() {
-  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+  [ -f "$1" ] || return 1
+  local pid state
+  pid=$(cat "$1")
+  kill -0 "$pid" 2>/dev/null || return 1
+  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo "?")
+  [ "$state" != "Z" ]
 }

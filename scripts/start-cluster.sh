@@ -16,14 +16,18 @@ HOST=127.0.0.1
 FE_PORT=7500
 
 mkdir -p "$RUN_DIR"
+nodes=(fe)
+for i in $(seq 1 "$REPLICAS"); do nodes+=("r$i"); done
 running=()
-for pid in "$RUN_DIR"/*.pid; do
-  [ -e "$pid" ] || continue
-  if alive "$pid"; then running+=("$(basename "$pid" .pid)"); else rm -f "$pid"; fi
+for node in "${nodes[@]}"; do
+  if alive "$RUN_DIR/$node.pid"; then running+=("$node"); else rm -f "$RUN_DIR/$node.pid"; fi
 done
-if [ ${#running[@]} -gt 0 ]; then
-  echo "a cluster is already running (${running[*]}) in $RUN_DIR; scripts/stop-cluster.sh stops it"
+if [ ${#running[@]} -eq ${#nodes[@]} ]; then
+  echo "the cluster is already running (${running[*]}) in $RUN_DIR; scripts/stop-cluster.sh stops it"
   exit 0
+fi
+if [ ${#running[@]} -gt 0 ]; then
+  echo "already running: ${running[*]}; starting the others"
 fi
 
 ensure_binary
@@ -34,8 +38,9 @@ if [ ! -f "$CERTS/ca.pem" ]; then
   echo "made development certificates in $CERTS"
 fi
 
-start() { # name, then the command's arguments
+start() { # name, then the command's arguments; skips a node that is running
   local name=$1; shift
+  if alive "$RUN_DIR/$name.pid"; then return; fi
   nohup "$BIN" "$@" >"$RUN_DIR/$name.log" 2>&1 &
   echo $! >"$RUN_DIR/$name.pid"
 }

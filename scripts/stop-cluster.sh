@@ -11,8 +11,8 @@ for pidfile in "$RUN_DIR"/*.pid; do
   if alive "$pidfile"; then
     pid=$(cat "$pidfile")
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    if kill -0 "$pid" 2>/dev/null; then
+    for _ in $(seq 1 100); do alive "$pidfile" || break; sleep 0.05; done
+    if alive "$pidfile"; then
       echo "$node did not stop in 5 s; killing it" >&2
       kill -KILL "$pid" 2>/dev/null || true
     fi
