@@ -11,19 +11,23 @@ use hearsay_apps::movies::Movies;
 use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig, NodeCredentials};
 use hearsay_wire::{FrontendRequest, FrontendResponse, ReplicaResponse, decode, encode};
 
+/// A bare QUIC connector with the cluster's client certificate, and the front
+/// end's address: for sending bytes no well-behaved client would.
+fn raw_client(c: &Cluster) -> (Connector, SocketAddr) {
+    let creds = NodeCredentials::load(c.certs.path(), "client").unwrap();
+    let any = "127.0.0.1:0".parse().unwrap();
+    let endpoint = hearsay_transport::bind_client(any, &creds, &EndpointConfig::default()).unwrap();
+    (
+        Connector::new(endpoint, ConnectorConfig::default()),
+        c.frontend.parse().unwrap(),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_and_misplaced_frames_get_an_error_and_change_nothing() {
     let c = Cluster::start(&[]);
     assert_eq!(c.replicas.len(), 3, "{:?}", c.replicas);
-    let creds = NodeCredentials::load(c.certs.path(), "client").unwrap();
-    let endpoint = hearsay_transport::bind_client(
-        "127.0.0.1:0".parse().unwrap(),
-        &creds,
-        &EndpointConfig::default(),
-    )
-    .unwrap();
-    let conn = Connector::new(endpoint, ConnectorConfig::default());
-    let fe: SocketAddr = c.frontend.parse().unwrap();
+    let (conn, fe) = raw_client(&c);
     let wait = Duration::from_secs(5);
 
     // Garbage to the front end.
@@ -87,15 +91,7 @@ async fn malformed_and_misplaced_frames_get_an_error_and_change_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_streams_is_answered_and_memory_stays_bounded() {
     let c = Cluster::start(&[]);
-    let creds = NodeCredentials::load(c.certs.path(), "client").unwrap();
-    let endpoint = hearsay_transport::bind_client(
-        "127.0.0.1:0".parse().unwrap(),
-        &creds,
-        &EndpointConfig::default(),
-    )
-    .unwrap();
-    let conn = Connector::new(endpoint, ConnectorConfig::default());
-    let fe: SocketAddr = c.frontend.parse().unwrap();
+    let (conn, fe) = raw_client(&c);
     let before = c.rss_bytes();
     // 2000 requests at once on one connection: the server takes 256 streams
     // at a time (the rest wait for credit), answers each, and holds no more.
