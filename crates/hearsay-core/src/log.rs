@@ -58,6 +58,11 @@ impl<U: Clone> UpdateLog<U> {
         self.by_origin.get(origin)?.front().map(|r| r.dot.seq)
     }
 
+    /// The last counter held for `origin`.
+    pub(crate) fn last_seq(&self, origin: &ReplicaId) -> Option<u64> {
+        self.by_origin.get(origin)?.back().map(|r| r.dot.seq)
+    }
+
     /// Whether the log can serve every record a peer at `peer_ts` lacks, given that
     /// this replica has `rep_ts`; `false` means the peer needs a snapshot.
     pub(crate) fn can_serve(&self, rep_ts: &VectorTimestamp, peer_ts: &VectorTimestamp) -> bool {

@@ -163,11 +163,15 @@ impl<A: App> Replica<A> {
     }
 
     /// A replica resumed from durable state: `snapshot` (an applied state and
-    /// the ids it includes) and the records written after it, in any order.
-    /// Records the snapshot covers are skipped; the rest are logged and
-    /// applied as they become stable, exactly as if they had arrived by gossip.
-    /// `members` are the peers known at start: records wait in the log until
-    /// they have them, as before the restart.
+    /// the ids it includes) and the stored records, in any order. Each
+    /// origin's records must run on without a gap from at or below the
+    /// snapshot's entry (a shell that deletes only records at or below
+    /// [`Replica::log_horizon`] keeps that so); records past a gap are
+    /// skipped, and gossip brings them again. Records the snapshot covers go
+    /// back into the log as applied, so peers that lack them still get them
+    /// by gossip; the rest are logged and applied as they become stable,
+    /// exactly as if they had arrived by gossip. `members` are the peers known
+    /// at start: records wait in the log until they have them, as before.
     pub fn restore(
         id: ReplicaId,
         config: ReplicaConfig,
@@ -187,10 +191,34 @@ impl<A: App> Replica<A> {
         }
         records.sort_by(|a, b| a.dot.cmp(&b.dot));
         for rec in records {
-            if rec.dot.seq == me.rep_ts.get(&rec.dot.origin) + 1 {
+            let (origin, seq) = (&rec.dot.origin, rec.dot.seq);
+            let last = me.log.last_seq(origin);
+            if last.is_some_and(|l| seq <= l) {
+                continue; // a record held already
+            }
+            if last.is_none_or(|l| seq != l + 1) {
+                // Not the next of the run under way: only a record that can
+                // start a run joined to the snapshot is taken, and it
+                // replaces a run that fell short of it.
+                if seq == 0 || seq > me.value_ts.get(origin) + 1 {
+                    continue;
+                }
+                me.log.clear_origin(origin);
+            }
+            if me.value_ts.covers(&rec.dot) {
+                me.executed.note_applied(rec.id, &rec.dot, now);
+            } else {
                 me.executed.note_logged(rec.id, &rec.dot);
-                me.rep_ts.set(rec.dot.origin.clone(), rec.dot.seq);
-                me.log.push(rec);
+            }
+            me.rep_ts.raise(origin, seq);
+            me.log.push(rec);
+        }
+        // A run of covered records that stops short of the snapshot would
+        // leave a gap at the end of the log: drop it.
+        let origins: Vec<ReplicaId> = me.log.origins().cloned().collect();
+        for origin in origins {
+            if me.log.last_seq(&origin) < Some(me.value_ts.get(&origin)) {
+                me.log.clear_origin(&origin);
             }
         }
         me.apply_stable(now);
@@ -204,6 +232,21 @@ impl<A: App> Replica<A> {
             value_ts: self.value_ts.clone(),
             executed: self.executed.applied().collect(),
         }
+    }
+
+    /// Per origin, the last record no longer in the log: every member has it
+    /// and it is applied here. A durable shell may delete a stored record at
+    /// or below this horizon once a snapshot covering it is written, and no
+    /// other: until every member has a record, peers may need it from this
+    /// log, even after a restart ([`Replica::restore`] puts it back there).
+    pub fn log_horizon(&self) -> VectorTimestamp {
+        self.rep_ts
+            .iter()
+            .map(|(origin, have)| {
+                let gone = self.log.front_seq(origin).map_or(have, |f| f - 1);
+                (origin.clone(), gone)
+            })
+            .collect()
     }
 
     /// Takes what changed since the last call (see [`ReplicaConfig::journal`]).
@@ -934,5 +977,60 @@ mod tests {
         );
         assert_eq!(s.app().count("k"), 1 + 10 + 100, "update 1 is applied once");
         assert_eq!(s.stats().duplicates_skipped, 1);
+    }
+
+    /// Found by `hearsay-sim` with crashes: a replica restarted from a
+    /// durable snapshot that covered records its peers did not have yet, so
+    /// its log could no longer serve them; only a state transfer could, which
+    /// a peer that applied something the snapshot lacks refuses. Two such
+    /// replicas deadlocked for good.
+    #[test]
+    fn a_restart_keeps_in_the_log_the_records_peers_still_lack() {
+        let config = ReplicaConfig {
+            journal: true,
+            ..ReplicaConfig::default()
+        };
+        let mut r1 = Replica::new(r("r1"), config.clone(), KvApp::default(), Time::ZERO);
+        r1.add_member(r("r2"));
+        let put = |seq| ClientRequest::Update {
+            id: UpdateId {
+                client: ClientId(1),
+                seq,
+            },
+            prev: VectorTimestamp::new(),
+            op: KvUpdate::Add {
+                key: "k".into(),
+                delta: 1,
+            },
+        };
+        r1.handle_request(Time::ZERO, RequestToken(1), put(1));
+        r1.handle_request(Time::ZERO, RequestToken(2), put(2));
+        while r1.poll_output().is_some() {} // the pushes to r2 are lost
+
+        // A durable shell writes the records and a snapshot, then deletes the
+        // records at or below the log horizon: none, as r2 lacks both.
+        let records = r1.take_journal().records;
+        let snapshot = r1.snapshot();
+        assert_eq!(snapshot.value_ts, ts(&[("r1", 2)]));
+        assert_eq!(r1.log_horizon(), VectorTimestamp::new());
+
+        // r1 crashes and restarts; r2 asks for what it lacks.
+        let mut back = Replica::restore(r("r1"), config, &[r("r2")], snapshot, records, Time::ZERO);
+        assert_eq!((back.log_len(), back.app().count("k")), (2, 2));
+        back.handle_peer(Time::ZERO, &r("r2"), digest(&[]));
+        let Some(Output::Send {
+            msg: PeerMessage::Gossip(g),
+            ..
+        }) = back.poll_output()
+        else {
+            panic!("expected gossip from the log, not a snapshot");
+        };
+        assert_eq!(g.records.len(), 2);
+
+        // Once r2 reports having them they leave the log, and the store may
+        // delete them.
+        back.handle_peer(Time::ZERO, &r("r2"), digest(&[("r1", 2)]));
+        assert_eq!(back.log_len(), 0);
+        assert_eq!(back.log_horizon(), ts(&[("r1", 2)]));
     }
 }
