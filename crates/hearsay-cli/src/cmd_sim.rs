@@ -55,6 +55,9 @@ pub(crate) struct Args {
     /// No replicas going offline or overloaded.
     #[arg(long)]
     no_offline: bool,
+    /// No replicas crashing and restarting from their durable state.
+    #[arg(long)]
+    no_crashes: bool,
     /// No faults at all: overrides every fault flag (only delay remains).
     #[arg(long)]
     no_faults: bool,
@@ -99,6 +102,7 @@ impl Args {
         f.delay_max = Duration::from_millis(self.max_delay_ms);
         f.partitions = !self.no_partitions;
         f.offline = !self.no_offline;
+        f.crashes = !self.no_crashes;
         if self.no_faults {
             *f = Faults {
                 delay_max: f.delay_max,
@@ -151,6 +155,7 @@ impl Args {
         for (on, name) in [
             (self.no_partitions, "--no-partitions"),
             (self.no_offline, "--no-offline"),
+            (self.no_crashes, "--no-crashes"),
             (self.no_faults, "--no-faults"),
         ] {
             if on {
@@ -372,13 +377,12 @@ mod tests {
 
     #[test]
     fn the_reproduce_command_names_every_changed_flag_and_parses_back() {
-        let line =
-            "--seeds 50 --seed 3 --replicas 3 --loss 0.2 --no-offline --bug stale-read --json";
+        let line = "--seeds 50 --seed 3 --replicas 3 --loss 0.2 --no-offline --no-crashes --bug stale-read --json";
         let args = parse(line).unwrap();
         let cmd = args.reproduce(17);
         assert_eq!(
             cmd,
-            "hearsay sim --seeds 1 --seed 17 --replicas 3 --loss 0.2 --no-offline --bug stale-read"
+            "hearsay sim --seeds 1 --seed 17 --replicas 3 --loss 0.2 --no-offline --no-crashes --bug stale-read"
         );
         let again = parse(cmd.trim_start_matches("hearsay sim")).unwrap();
         assert_eq!(again.config().unwrap(), args.config().unwrap());

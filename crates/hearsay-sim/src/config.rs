@@ -119,6 +119,14 @@ pub struct Faults {
     /// `Timing::dedup_retention` matter: they strand records in logs while
     /// update ids retire (the sweep found a double application that way).
     pub offline_max: Duration,
+    /// Whether replicas crash (losing everything in memory) and restart from
+    /// what a durable shell wrote: the core's journal, committed before any
+    /// output left.
+    pub crashes: bool,
+    /// Mean time between two crashes (exponential).
+    pub crash_every: Duration,
+    /// Longest a crashed replica stays down.
+    pub crash_max: Duration,
     /// Whether the last replica joins late: it starts outside the membership,
     /// so the others discard records without it, and it must catch up by
     /// state transfer once added (needs at least two replicas).
@@ -144,6 +152,9 @@ impl Default for Faults {
             offline: true,
             offline_every: Duration::from_millis(500),
             offline_max: Duration::from_millis(2000),
+            crashes: true,
+            crash_every: Duration::from_millis(1000),
+            crash_max: Duration::from_millis(1000),
             late_join: true,
             join_by: Duration::from_millis(2000),
         }
@@ -160,6 +171,7 @@ impl Faults {
             duplicate: 0.0,
             partitions: false,
             offline: false,
+            crashes: false,
             late_join: false,
             ..Self::default()
         }
@@ -229,6 +241,9 @@ impl SimConfig {
         if f.offline && (f.offline_every.is_zero() || f.offline_max.is_zero()) {
             return err("offline interval and length must be above zero".into());
         }
+        if f.crashes && (f.crash_every.is_zero() || f.crash_max.is_zero()) {
+            return err("crash interval and downtime must be above zero".into());
+        }
         let t = &self.timing;
         if t.anti_entropy.is_zero() || t.attempt_timeout.is_zero() {
             return err("the anti-entropy interval and attempt timeout must be above zero".into());
@@ -251,6 +266,7 @@ impl SimConfig {
             anti_entropy_interval: self.timing.anti_entropy,
             dedup_retention: self.timing.dedup_retention,
             emit_applied: true,
+            journal: true,
             bugs: self.bugs,
             ..ReplicaConfig::default()
         }

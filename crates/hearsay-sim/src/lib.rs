@@ -13,17 +13,19 @@
 //!    network delays (and so reorders), loses and duplicates messages —
 //!    including replies lost after a replica accepted an update, so front ends
 //!    retry under the same update id — partitions split replicas and front
-//!    ends into groups and heal, and replicas go offline or overloaded and
-//!    come back. Safety properties are checked as events happen.
+//!    ends into groups and heal, replicas go offline or overloaded and come
+//!    back, replicas crash and restart from what a durable shell wrote (the
+//!    core's journal), and one replica joins late and catches up by state
+//!    transfer. Safety properties are checked as events happen.
 //! 2. **Heal.** Faults stop, partitions heal, every replica comes back online,
 //!    clients issue nothing new, and the clock runs until gossip quiets
 //!    (bounded). Then convergence and "every acknowledged update applied
 //!    everywhere" are checked.
 //!
 //! The checkers live in `src/invariants/`, one file per property; see
-//! [`Property`]. Not modelled: crashes that lose a replica's memory (the core
-//! keeps state in memory; persistence belongs to the replica server),
-//! membership changes during a run, and Byzantine messages.
+//! [`Property`]. Not modelled: replicas leaving the membership, disk faults
+//! (the simulated durable store never loses a committed write), and
+//! Byzantine messages.
 //!
 //! ```
 //! use hearsay_sim::{SimConfig, run_seed};

@@ -36,6 +36,8 @@ pub struct ReplicaTotals {
     pub queries_not_yet: u64,
     /// Snapshots adopted by replicas behind the discarded horizon.
     pub snapshots_adopted: u64,
+    /// Crashes, each followed by a restart from the durable store.
+    pub crashes: u64,
 }
 
 /// The outcome of one seed.

@@ -71,6 +71,13 @@ impl History {
         }
     }
 
+    /// `replica` crashed and will restart from a snapshot at `value_ts`: its
+    /// applied set is what that snapshot holds, and nothing more.
+    pub(crate) fn note_restart(&mut self, replica: usize, value_ts: &VectorTimestamp) {
+        self.applied[replica] = Applied::default();
+        self.note_snapshot(replica, value_ts);
+    }
+
     /// The first record of `origin` at or below `upto` whose update `replica`
     /// has not applied, if any.
     pub(crate) fn first_missing(

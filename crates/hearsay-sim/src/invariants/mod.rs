@@ -20,6 +20,7 @@ use session_values::SessionValues;
 
 pub(crate) mod causal_order;
 pub(crate) mod convergence;
+pub(crate) mod durability;
 pub(crate) mod exactly_once;
 pub(crate) mod history;
 pub(crate) mod query_deadline;
@@ -47,11 +48,13 @@ pub enum Property {
     Convergence,
     /// A held query is answered no later than its deadline.
     QueryDeadline,
+    /// A restarted replica has everything it had received and applied.
+    Durability,
 }
 
 impl Property {
     /// Every property, in report order.
-    pub const ALL: [Property; 9] = [
+    pub const ALL: [Property; 10] = [
         Property::ReadYourWrites,
         Property::MonotonicReads,
         Property::MonotonicWrites,
@@ -61,6 +64,7 @@ impl Property {
         Property::EventuallyApplied,
         Property::Convergence,
         Property::QueryDeadline,
+        Property::Durability,
     ];
 
     /// The kebab-case name used in reports and JSON.
@@ -75,6 +79,7 @@ impl Property {
             Self::EventuallyApplied => "eventually-applied",
             Self::Convergence => "convergence",
             Self::QueryDeadline => "query-deadline",
+            Self::Durability => "durability",
         }
     }
 }

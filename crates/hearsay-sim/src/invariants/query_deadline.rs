@@ -64,6 +64,12 @@ impl QueryDeadline {
         }
     }
 
+    /// `replica` crashed: the queries it held are gone with it (their front
+    /// ends time out and move on).
+    pub(crate) fn forget(&mut self, replica: usize) {
+        self.open[replica].clear();
+    }
+
     /// After healing: no query is left unanswered.
     pub(crate) fn check_end(&self, findings: &mut Findings, now: Time, names: &[ReplicaId]) {
         for (open, name) in self.open.iter().zip(names) {

@@ -24,6 +24,11 @@ impl Sim {
                 return;
             }
         };
+        if self.is_down(env.to) {
+            self.trace
+                .event(self.now.as_micros(), &("down", env.from, env.to));
+            return;
+        }
         self.trace
             .event(self.now.as_micros(), &(env.from, env.to, &env.payload));
         match (env.from, env.to, env.payload) {
@@ -97,8 +102,11 @@ impl Sim {
         self.drain_replica(i);
     }
 
-    /// Routes everything replica `i` wants done.
+    /// Commits what replica `i` journaled, then routes everything it wants
+    /// done: nothing leaves before it is durable.
     pub(super) fn drain_replica(&mut self, i: usize) {
+        let node = &mut self.replicas[i];
+        node.durable.persist(&mut node.replica);
         while let Some(out) = self.replicas[i].replica.poll_output() {
             match out {
                 Output::Send { to, msg } => {

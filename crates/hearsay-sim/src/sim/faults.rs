@@ -23,6 +23,10 @@ pub(super) enum FaultEvent {
     BackOnline(usize),
     /// Add the late replica to the cluster.
     Join,
+    /// Crash a replica.
+    Crash,
+    /// Restart crashed replica `i` from its durable store.
+    Restart(usize),
 }
 
 /// When each kind of fault happens next. One partition at a time; replicas go
@@ -33,6 +37,8 @@ pub(super) struct FaultPlan {
     partition_max: Duration,
     offline_every: Duration,
     offline_max: Duration,
+    crash_every: Duration,
+    crash_max: Duration,
     next_partition: Option<Time>,
     heal_at: Option<Time>,
     next_status: Option<Time>,
@@ -40,6 +46,9 @@ pub(super) struct FaultPlan {
     back_at: Vec<Option<Time>>,
     /// When the late replica joins, until it has.
     pub(super) join_at: Option<Time>,
+    next_crash: Option<Time>,
+    /// Per replica: when it restarts, if it is crashed.
+    restart_at: Vec<Option<Time>>,
 }
 
 impl FaultPlan {
@@ -50,7 +59,14 @@ impl FaultPlan {
         let next_status = faults
             .offline
             .then(|| Time::ZERO + exponential(rng, faults.offline_every));
+        let next_crash = faults
+            .crashes
+            .then(|| Time::ZERO + exponential(rng, faults.crash_every));
         Self {
+            crash_every: faults.crash_every,
+            crash_max: faults.crash_max,
+            next_crash,
+            restart_at: vec![None; replicas],
             partition_every: faults.partition_every,
             partition_max: faults.partition_max,
             offline_every: faults.offline_every,
@@ -72,15 +88,22 @@ impl FaultPlan {
             (self.heal_at, FaultEvent::Heal),
             (self.next_status, FaultEvent::StatusChange),
             (self.join_at, FaultEvent::Join),
+            (self.next_crash, FaultEvent::Crash),
         ];
         let backs = self
             .back_at
             .iter()
             .enumerate()
             .map(|(i, t)| (*t, FaultEvent::BackOnline(i)));
+        let restarts = self
+            .restart_at
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (*t, FaultEvent::Restart(i)));
         singles
             .into_iter()
             .chain(backs)
+            .chain(restarts)
             .filter_map(|(t, e)| t.map(|t| (t, e)))
             .fold(
                 None,
@@ -99,6 +122,21 @@ impl FaultPlan {
         self.next_status = None;
         self.back_at.iter_mut().for_each(|t| *t = None);
         self.join_at = None;
+        self.next_crash = None;
+        self.restart_at.iter_mut().for_each(|t| *t = None);
+    }
+
+    /// Replicas that may go down now (offline, overloaded or crashed): joined
+    /// ones that are up, if fewer than half (at least one) are down already.
+    fn may_go_down(&self) -> Vec<usize> {
+        let n = self.back_at.len();
+        let is_down = |i: usize| self.back_at[i].is_some() || self.restart_at[i].is_some();
+        let down = (0..n).filter(|i| is_down(*i)).count();
+        if down >= (n / 2).max(1) {
+            return Vec::new();
+        }
+        let joined = n - usize::from(self.join_at.is_some());
+        (0..joined).filter(|i| !is_down(*i)).collect()
     }
 }
 
@@ -145,12 +183,8 @@ impl Sim {
                 self.plan.next_partition = Some(now + gap);
             }
             FaultEvent::StatusChange => {
-                let down = self.plan.back_at.iter().filter(|t| t.is_some()).count();
-                let joined = self.replicas.len() - usize::from(self.plan.join_at.is_some());
-                let up: Vec<usize> = (0..joined)
-                    .filter(|i| self.plan.back_at[*i].is_none())
-                    .collect();
-                if down < (self.replicas.len() / 2).max(1) && !up.is_empty() {
+                let up = self.plan.may_go_down();
+                if !up.is_empty() {
                     let i = up[self.fault_rng.random_range(0..up.len())];
                     let status = if self.fault_rng.random_bool(0.7) {
                         Status::Offline
@@ -166,6 +200,21 @@ impl Sim {
                 self.plan.next_status = Some(now + gap);
             }
             FaultEvent::Join => self.join_late_replica(),
+            FaultEvent::Crash => {
+                let up = self.plan.may_go_down();
+                if !up.is_empty() {
+                    let i = up[self.fault_rng.random_range(0..up.len())];
+                    self.crash(i);
+                    let downtime = length(&mut self.fault_rng, self.plan.crash_max);
+                    self.plan.restart_at[i] = Some(now + downtime);
+                }
+                let gap = exponential(&mut self.fault_rng, self.plan.crash_every);
+                self.plan.next_crash = Some(now + gap);
+            }
+            FaultEvent::Restart(i) => {
+                self.plan.restart_at[i] = None;
+                self.restart(i);
+            }
             FaultEvent::BackOnline(i) => {
                 self.plan.back_at[i] = None;
                 let tell = self.fault_rng.random_bool(0.5);

@@ -1,5 +1,6 @@
 //! One seeded run: the nodes, the virtual clock and the event loop.
 
+mod crash;
 mod dispatch;
 mod faults;
 mod phase;
@@ -8,16 +9,21 @@ mod variant;
 use std::collections::BTreeMap;
 
 use hearsay_core::testing::KvApp;
-use hearsay_core::{AttemptId, FrontEnd, Replica, ReplicaId, RequestToken, Status, Time};
+use hearsay_core::{
+    AttemptId, FrontEnd, Replica, ReplicaConfig, ReplicaId, RequestToken, Status, Time,
+};
+use rand::Rng;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use crate::config::SimConfig;
+use crate::invariants::durability::BeforeCrash;
 use crate::invariants::{Checks, Property};
 use crate::net::{Network, Node};
 use crate::report::{OpStats, ReplicaTotals, SeedReport};
 use crate::trace::TraceHash;
 use crate::workload::Client;
+use crash::Durable;
 use faults::{FaultEvent, FaultPlan};
 use phase::Phase;
 use variant::GossipVariant;
@@ -35,6 +41,10 @@ struct ReplicaNode {
     /// Tokens are per replica and never reused, so a late duplicate request
     /// gets its own ticket.
     next_token: u64,
+    /// What survives a crash.
+    durable: Durable,
+    /// Set while crashed, with what it had then (for the durability check).
+    down: Option<BeforeCrash>,
 }
 
 /// Where a replica's reply to one request goes.
@@ -69,6 +79,11 @@ enum Event {
 #[derive(Debug)]
 pub(crate) struct Sim {
     cfg: SimConfig,
+    /// Every replica's configuration (this seed's gossip variant applied),
+    /// kept to restart crashed replicas with.
+    replica_config: ReplicaConfig,
+    /// Whether eager pushes go round a ring rather than to every member.
+    ring: bool,
     now: Time,
     phase: Phase,
     /// Separate streams, so that a change in one concern (say, the workload)
@@ -92,6 +107,7 @@ pub(crate) struct Sim {
     ops: OpStats,
     /// Events processed, reported so a sweep shows how much it simulated.
     events: u64,
+    crashes: u64,
 }
 
 impl Sim {
@@ -111,6 +127,7 @@ impl Sim {
         let plan = FaultPlan::new(&cfg.faults, cfg.replicas, &mut fault_rng);
         let mut replica_config = cfg.replica_config();
         variant.apply(&mut replica_config);
+        let snapshot_every = stream(5).random_range(1..=64);
         let replicas = names
             .iter()
             .enumerate()
@@ -139,9 +156,11 @@ impl Sim {
                     replica.set_push_targets(Some([next].into_iter().collect()));
                 }
                 ReplicaNode {
+                    durable: Durable::new(&replica, snapshot_every),
                     replica,
                     tickets: BTreeMap::new(),
                     next_token: 1,
+                    down: None,
                 }
             })
             .collect();
@@ -164,6 +183,8 @@ impl Sim {
         let mut trace = TraceHash::default();
         trace.event(0, &variant);
         Self {
+            ring: variant.ring,
+            replica_config,
             now: Time::ZERO,
             phase: Phase::Faults {
                 until: Time::ZERO + cfg.timing.max_fault_phase,
@@ -177,6 +198,7 @@ impl Sim {
             trace,
             ops: OpStats::default(),
             events: 0,
+            crashes: 0,
             names,
             index,
             replicas,
@@ -234,7 +256,9 @@ impl Sim {
             consider(t, Event::Deliver);
         }
         for (i, r) in self.replicas.iter().enumerate() {
-            consider(r.replica.poll_timeout(), Event::ReplicaTimer(i));
+            if r.down.is_none() {
+                consider(r.replica.poll_timeout(), Event::ReplicaTimer(i));
+            }
         }
         for (i, f) in self.frontends.iter().enumerate() {
             if let Some(t) = f.frontend.poll_timeout() {
@@ -279,10 +303,23 @@ impl Sim {
         }
     }
 
+    /// The replicas currently in the cluster (all but a late joiner that has
+    /// not joined yet).
+    fn members(&self) -> impl Iterator<Item = ReplicaId> + '_ {
+        let joined = self.names.len() - usize::from(self.plan.join_at.is_some());
+        self.names[..joined].iter().cloned()
+    }
+
+    /// The replica `i` pushes to in a ring.
+    fn ring_next(&self, i: usize) -> ReplicaId {
+        self.names[(i + 1) % self.names.len()].clone()
+    }
+
     /// Changes a replica's status; front ends hear of it when `tell` (as
     /// through the tracker), otherwise they find out by asking.
     fn set_status(&mut self, i: usize, status: Status, tell: bool) {
-        if self.replicas[i].replica.status() == status {
+        let node = &self.replicas[i];
+        if node.down.is_some() || node.replica.status() == status {
             return;
         }
         self.trace
@@ -313,7 +350,10 @@ impl Sim {
         }
         let replicas: Vec<&Replica<KvApp>> = self.replicas.iter().map(|r| &r.replica).collect();
         self.checks.end(self.now, &replicas, &self.names);
-        let mut totals = ReplicaTotals::default();
+        let mut totals = ReplicaTotals {
+            crashes: self.crashes,
+            ..ReplicaTotals::default()
+        };
         for r in &replicas {
             let s = r.stats();
             totals.duplicate_requests += s.duplicate_requests;

@@ -57,6 +57,9 @@ impl Sim {
         }
         self.trace.event(self.now.as_micros(), &"heal");
         self.join_late_replica();
+        for i in 0..self.replicas.len() {
+            self.restart(i);
+        }
         self.plan.stop();
         self.net.calm();
         for i in 0..self.replicas.len() {
