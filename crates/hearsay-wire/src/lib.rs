@@ -37,6 +37,7 @@ mod frontend;
 mod peer;
 mod replica;
 mod report;
+pub mod tracker;
 
 pub use codec::{Frame, MAX_FRAME_BYTES, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, decode, encode};
 pub use error::WireError;

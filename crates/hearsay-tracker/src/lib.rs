@@ -1,0 +1,113 @@
+//! The hearsay tracker: the cluster's HTTP JSON API for peers (register,
+//! heartbeat, list, expiry), payloads (id = SHA-256), replica status changes
+//! and the activity log, with `/metrics`, `/openapi.json` and `/healthz`.
+//!
+//! [`app`] is the whole API as an axum `Router` over a [`Tracker`] (tests
+//! drive it without a socket); [`run`] serves it on a listener until a
+//! shutdown future completes, and expires silent peers meanwhile. Request and
+//! response types live in [`hearsay_wire::tracker`], so nodes talk to the
+//! tracker without depending on this crate.
+//!
+//! Mutating calls (`/v1/admin/...` and every write to `/v1/peers`) need
+//! `Authorization: Bearer <token>`; reads are open. Peers, payloads and the
+//! activity log persist in a redb database in the data directory.
+
+mod admin;
+mod error;
+mod extract;
+mod metrics;
+mod routes;
+mod state;
+mod store;
+mod validate;
+
+use std::future::Future;
+use std::sync::Arc;
+
+pub use admin::{AdminError, AdminFuture, ReplicaAdmin, Unconnected};
+pub use error::ApiError;
+pub use routes::app;
+pub use state::{Config, Tracker, payload_id};
+pub use store::{DB_FILE, StoreError};
+
+/// The largest request body accepted, in bytes; larger ones get 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The OpenAPI 3 document served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Why the tracker could not start or stopped with an error.
+#[derive(Debug)]
+pub enum RunError {
+    /// The data directory could not be opened.
+    Store(StoreError),
+    /// The admin token is empty, so no call could be authorized.
+    EmptyToken,
+    /// Serving failed.
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Store(e) => write!(f, "tracker store: {e}"),
+            Self::EmptyToken => f.write_str("the admin token is empty"),
+            Self::Io(e) => write!(f, "serving HTTP: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Opens the tracker (see [`Tracker::open`]), refusing an empty token.
+pub fn open(config: Config) -> Result<Arc<Tracker>, RunError> {
+    if config.admin_token.trim().is_empty() {
+        return Err(RunError::EmptyToken);
+    }
+    Tracker::open(config).map(Arc::new).map_err(RunError::Store)
+}
+
+/// Opens the tracker of `config` and serves it on `listener` until
+/// `shutdown` completes (see [`serve`]).
+pub async fn run(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    serve(open(config)?, listener, shutdown).await
+}
+
+/// Serves `tracker` on `listener` until `shutdown` completes, then lets
+/// requests in progress finish. Checks for silent peers every quarter of the
+/// expiry time, so their expiry is logged even when nobody asks.
+pub async fn serve(
+    tracker: Arc<Tracker>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let sweeper = {
+        let tracker = tracker.clone();
+        let period = (tracker.expiry() / 4).max(std::time::Duration::from_millis(10));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        if let Err(e) = tracker.expire() {
+                            tracing::warn!(error = ?e, "expiring peers failed");
+                        }
+                    }
+                    _ = stop_rx.wait_for(|s| *s) => break,
+                }
+            }
+        })
+    };
+    let served = axum::serve(listener, app(tracker))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    let _ = stop_tx.send(true);
+    let _ = sweeper.await;
+    served.map_err(RunError::Io)
+}

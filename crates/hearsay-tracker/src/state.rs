@@ -1,0 +1,626 @@
+//! [`Tracker`]: the tracker's state and every operation of its API, free of
+//! HTTP (the routes only parse, call one method and answer).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use hearsay_wire::tracker::{
+    ActivityEntry, ActivityKind, ActivityQuery, Heartbeat, MAX_PAYLOAD_BYTES, MAX_RANDOM_PAYLOADS,
+    Payload, PayloadIds, PayloadPage, PayloadQuery, Peer, PeerList, PeerQuery, PeerRole,
+    RegisterPeer, ReplicaStatus, StatusChanged, WritePayloads,
+};
+use tokio::time::Instant;
+
+use crate::admin::{AdminError, ReplicaAdmin, Unconnected};
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::store::{Changes, NewActivity, Store, StoreError};
+use crate::validate;
+
+/// How a tracker is set up.
+#[derive(Clone)]
+pub struct Config {
+    /// Where the database lives (created if missing).
+    pub data_dir: PathBuf,
+    /// The bearer token every admin call and peer write must present.
+    pub admin_token: String,
+    /// A peer not heard from for this long is dropped.
+    pub expiry: Duration,
+    /// Activity entries kept; the oldest go first.
+    pub activity_capacity: u64,
+    /// Payloads kept; writes past it are refused (507).
+    pub max_payloads: u64,
+    /// Live peers at once; registrations past it are refused (507).
+    pub max_peers: usize,
+    /// How status changes reach replicas.
+    pub replica_admin: Arc<dyn ReplicaAdmin>,
+}
+
+impl Config {
+    /// The defaults (expiry 5 s, 10,000 activity entries, 100,000 payloads,
+    /// 1,024 peers, no replica client) for a data directory and token.
+    pub fn new(data_dir: impl Into<PathBuf>, admin_token: impl Into<String>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            admin_token: admin_token.into(),
+            expiry: Duration::from_secs(5),
+            activity_capacity: 10_000,
+            max_payloads: 100_000,
+            max_peers: 1024,
+            replica_admin: Arc::new(Unconnected),
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("admin_token", &"<hidden>")
+            .field("expiry", &self.expiry)
+            .field("activity_capacity", &self.activity_capacity)
+            .field("max_payloads", &self.max_payloads)
+            .field("max_peers", &self.max_peers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A live peer and when it expires.
+struct Live {
+    peer: Peer,
+    /// On the tokio clock, so tests can pause and advance it.
+    deadline: Instant,
+}
+
+/// The live peers; one lock, so a registration's uniqueness check and its
+/// write are one step.
+struct Peers {
+    live: BTreeMap<u64, Live>,
+    /// The id the next new peer gets (persisted, so ids are never reused).
+    next_id: u64,
+}
+
+/// The tracker: a store, the live peers, and the counters behind `/metrics`.
+pub struct Tracker {
+    store: Store,
+    /// Compared in constant time with each bearer token.
+    token: String,
+    expiry: Duration,
+    max_peers: usize,
+    admin: Arc<dyn ReplicaAdmin>,
+    peers: Mutex<Peers>,
+    pub(crate) metrics: Metrics,
+}
+
+/// Milliseconds since the Unix epoch, for people (never for expiry).
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn activity(kind: ActivityKind, peer: Option<&str>, detail: String) -> NewActivity {
+    NewActivity {
+        at_ms: now_ms(),
+        kind,
+        peer: peer.map(str::to_owned),
+        detail,
+    }
+}
+
+/// The lowercase hex SHA-256 of `bytes`: a payload's id.
+pub fn payload_id(bytes: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    hex(digest.as_ref())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    s
+}
+
+impl Tracker {
+    /// Opens the store in `config.data_dir` and takes back the peers it
+    /// holds; each gets a full expiry period from now to heartbeat again.
+    pub fn open(config: Config) -> Result<Self, StoreError> {
+        let store = Store::open(
+            &config.data_dir,
+            config.activity_capacity,
+            config.max_payloads,
+        )?;
+        let deadline = Instant::now() + config.expiry;
+        let live = store
+            .peers()?
+            .into_iter()
+            .map(|peer| (peer.id, Live { peer, deadline }))
+            .collect();
+        let next_id = store.next_peer_id()?;
+        Ok(Self {
+            store,
+            token: config.admin_token,
+            expiry: config.expiry,
+            max_peers: config.max_peers,
+            admin: config.replica_admin,
+            peers: Mutex::new(Peers { live, next_id }),
+            metrics: Metrics::default(),
+        })
+    }
+
+    /// How long a peer may go without a heartbeat.
+    pub fn expiry(&self) -> Duration {
+        self.expiry
+    }
+
+    /// Checks an `Authorization` header value against the admin token.
+    pub fn authorize(&self, header: Option<&[u8]>) -> Result<(), ApiError> {
+        let Some(value) = header else {
+            return Err(ApiError::Unauthorized(
+                "this call needs the admin token: send `Authorization: Bearer <token>` (the token is in certs/admin.token)".into(),
+            ));
+        };
+        let Some(token) = value.strip_prefix(b"Bearer ") else {
+            return Err(ApiError::Unauthorized(
+                "the Authorization header must be `Bearer <token>`".into(),
+            ));
+        };
+        let expected = self.token.as_bytes();
+        // Constant time over the expected length, so timing does not reveal
+        // how much of a guess was right.
+        let mut diff = u8::from(token.len() != expected.len());
+        for (i, e) in expected.iter().enumerate() {
+            diff |= e ^ token.get(i).copied().unwrap_or(0);
+        }
+        if diff == 0 {
+            Ok(())
+        } else {
+            Err(ApiError::Unauthorized("wrong admin token".into()))
+        }
+    }
+
+    /// The peers, with every peer whose deadline passed dropped (and logged).
+    fn peers(&self) -> Result<MutexGuard<'_, Peers>, ApiError> {
+        // A poisoned lock only means a panic elsewhere; the map is still whole.
+        let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let due: Vec<u64> = peers
+            .live
+            .iter()
+            .filter(|(_, l)| l.deadline <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        if !due.is_empty() {
+            let mut changes = Changes::default();
+            for id in &due {
+                let p = &peers.live[id].peer;
+                changes.remove_peers.push(*id);
+                changes.activity.push(activity(
+                    ActivityKind::PeerExpired,
+                    Some(&p.name),
+                    format!(
+                        "{} {} ({}, id {id}) sent no heartbeat for {:?} and was dropped",
+                        p.role.as_str(),
+                        p.name,
+                        p.addr,
+                        self.expiry
+                    ),
+                ));
+            }
+            self.store.commit(changes)?;
+            for id in due {
+                if let Some(l) = peers.live.remove(&id) {
+                    tracing::info!(peer = %l.peer.name, "peer expired");
+                }
+            }
+        }
+        Ok(peers)
+    }
+
+    /// Drops the peers whose heartbeats stopped; run periodically so the
+    /// activity log says so even when nobody asks.
+    pub fn expire(&self) -> Result<(), ApiError> {
+        self.peers().map(drop)
+    }
+
+    /// Registers a peer. Returns it and whether it is new (`false` when the
+    /// same name registered again: same id, address updated if it moved).
+    pub fn register(&self, req: RegisterPeer) -> Result<(Peer, bool), ApiError> {
+        validate::name(&req.name)?;
+        let (addr, key) = validate::addr("addr", &req.addr)?;
+        let http_addr = match &req.http_addr {
+            Some(h) => Some(validate::addr("http_addr", h)?.0),
+            None => None,
+        };
+        let mut peers = self.peers()?;
+        let holder = peers
+            .live
+            .values()
+            .find(|l| validate::addr("addr", &l.peer.addr).is_ok_and(|(_, k)| k == key));
+        if let Some(h) = holder
+            && h.peer.name != req.name
+        {
+            return Err(ApiError::Conflict(format!(
+                "address {addr} is registered to peer {} (id {}); deregister it or wait for it to expire",
+                h.peer.name, h.peer.id
+            )));
+        }
+        let now = now_ms();
+        let existing = peers
+            .live
+            .values()
+            .find(|l| l.peer.name == req.name)
+            .map(|l| l.peer.clone());
+        let mut changes = Changes::default();
+        let (peer, created) = match existing {
+            Some(old) => {
+                let peer = Peer {
+                    role: req.role,
+                    addr: addr.clone(),
+                    http_addr,
+                    seen_ms: now,
+                    ..old.clone()
+                };
+                let detail = if old.addr == addr {
+                    format!(
+                        "{} {} registered again at {addr} (id {})",
+                        peer.role.as_str(),
+                        peer.name,
+                        peer.id
+                    )
+                } else {
+                    format!(
+                        "{} {} moved from {} to {addr} (id {})",
+                        peer.role.as_str(),
+                        peer.name,
+                        old.addr,
+                        peer.id
+                    )
+                };
+                changes.activity.push(activity(
+                    ActivityKind::PeerRenewed,
+                    Some(&peer.name),
+                    detail,
+                ));
+                (peer, false)
+            }
+            None => {
+                if peers.live.len() >= self.max_peers {
+                    return Err(ApiError::Full(format!(
+                        "the tracker holds its maximum of {} peers",
+                        self.max_peers
+                    )));
+                }
+                let id = peers.next_id;
+                let peer = Peer {
+                    id,
+                    name: req.name,
+                    role: req.role,
+                    addr,
+                    http_addr,
+                    status: ReplicaStatus::Online,
+                    registered_ms: now,
+                    seen_ms: now,
+                };
+                changes.next_peer_id = Some(id + 1);
+                changes.activity.push(activity(
+                    ActivityKind::PeerRegistered,
+                    Some(&peer.name),
+                    format!(
+                        "{} {} registered at {} (id {id})",
+                        peer.role.as_str(),
+                        peer.name,
+                        peer.addr
+                    ),
+                ));
+                (peer, true)
+            }
+        };
+        changes.put_peers.push(peer.clone());
+        self.store.commit(changes)?;
+        if created {
+            peers.next_id = peer.id + 1;
+        }
+        let deadline = Instant::now() + self.expiry;
+        peers.live.insert(
+            peer.id,
+            Live {
+                peer: peer.clone(),
+                deadline,
+            },
+        );
+        Ok((peer, created))
+    }
+
+    /// The live peers that pass the query's filters, by id.
+    pub fn list(&self, q: &PeerQuery) -> Result<PeerList, ApiError> {
+        let peers = self.peers()?;
+        let peers = peers
+            .live
+            .values()
+            .map(|l| &l.peer)
+            .filter(|p| q.role.is_none_or(|r| p.role == r))
+            .filter(|p| q.status.is_none_or(|s| p.status == s))
+            .cloned()
+            .collect();
+        Ok(PeerList { peers })
+    }
+
+    fn no_peer(id: u64) -> ApiError {
+        ApiError::NotFound(format!(
+            "no live peer has id {id} (it may have expired or deregistered; register again)"
+        ))
+    }
+
+    /// One live peer.
+    pub fn peer(&self, id: u64) -> Result<Peer, ApiError> {
+        let peers = self.peers()?;
+        peers
+            .live
+            .get(&id)
+            .map(|l| l.peer.clone())
+            .ok_or_else(|| Self::no_peer(id))
+    }
+
+    /// Removes a peer.
+    pub fn deregister(&self, id: u64) -> Result<(), ApiError> {
+        let mut peers = self.peers()?;
+        let p = peers
+            .live
+            .get(&id)
+            .map(|l| l.peer.clone())
+            .ok_or_else(|| Self::no_peer(id))?;
+        self.store.commit(Changes {
+            remove_peers: vec![id],
+            activity: vec![activity(
+                ActivityKind::PeerDeregistered,
+                Some(&p.name),
+                format!(
+                    "{} {} ({}, id {id}) deregistered",
+                    p.role.as_str(),
+                    p.name,
+                    p.addr
+                ),
+            )],
+            ..Changes::default()
+        })?;
+        peers.live.remove(&id);
+        Ok(())
+    }
+
+    /// A peer is alive (and, optionally, reports its status).
+    pub fn heartbeat(&self, id: u64, beat: Heartbeat) -> Result<(), ApiError> {
+        let mut peers = self.peers()?;
+        let deadline = Instant::now() + self.expiry;
+        let live = peers.live.get_mut(&id).ok_or_else(|| Self::no_peer(id))?;
+        if let Some(status) = beat.status
+            && status != live.peer.status
+        {
+            // Persisted only when the status changes: heartbeats are frequent.
+            let mut peer = live.peer.clone();
+            peer.status = status;
+            self.store.commit(Changes {
+                put_peers: vec![peer.clone()],
+                ..Changes::default()
+            })?;
+            live.peer = peer;
+        }
+        live.peer.seen_ms = now_ms();
+        live.deadline = deadline;
+        Ok(())
+    }
+
+    /// Stores one given payload or `random` new ones.
+    pub fn write_payloads(&self, req: WritePayloads) -> Result<PayloadIds, ApiError> {
+        let contents = match (req.payload, req.random) {
+            (Some(p), None) => {
+                if p.is_empty() || p.len() > MAX_PAYLOAD_BYTES {
+                    return Err(ApiError::BadRequest(format!(
+                        "bad payload: {} bytes; a payload has 1 to {MAX_PAYLOAD_BYTES} bytes",
+                        p.len()
+                    )));
+                }
+                vec![p]
+            }
+            (None, Some(n)) => {
+                if n == 0 || n > MAX_RANDOM_PAYLOADS {
+                    return Err(ApiError::BadRequest(format!(
+                        "bad random count {n}: ask for 1 to {MAX_RANDOM_PAYLOADS} payloads"
+                    )));
+                }
+                random_payloads(n)?
+            }
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "give exactly one of `payload` (a string) and `random` (a count)".into(),
+                ));
+            }
+        };
+        let payloads: Vec<(String, String)> = contents
+            .into_iter()
+            .map(|c| (payload_id(c.as_bytes()), c))
+            .collect();
+        let ids: Vec<String> = payloads.iter().map(|(id, _)| id.clone()).collect();
+        let detail = match ids.as_slice() {
+            [one] => format!("payload {one} written"),
+            many => format!("{} payloads written", many.len()),
+        };
+        let created = self.store.commit(Changes {
+            payloads,
+            activity: vec![activity(ActivityKind::PayloadsWritten, None, detail)],
+            ..Changes::default()
+        })?;
+        Ok(PayloadIds { ids, created })
+    }
+
+    /// One payload.
+    pub fn payload(&self, id: &str) -> Result<Payload, ApiError> {
+        validate::payload_id("payload id", id)?;
+        match self.store.payload(id)? {
+            Some(payload) => Ok(Payload {
+                id: id.to_owned(),
+                payload,
+            }),
+            None => Err(ApiError::NotFound(format!("no payload has id {id}"))),
+        }
+    }
+
+    /// One page of payloads.
+    pub fn payloads(&self, q: &PayloadQuery) -> Result<PayloadPage, ApiError> {
+        if let Some(after) = &q.after {
+            validate::payload_id("after", after)?;
+        }
+        let limit = validate::limit(q.limit)?;
+        let (payloads, more) = self.store.payloads(q.after.as_deref(), limit)?;
+        let next = if more {
+            payloads.last().map(|p| p.id.clone())
+        } else {
+            None
+        };
+        Ok(PayloadPage { payloads, next })
+    }
+
+    /// Asks replica `name` to take `status`, and records what it says.
+    pub async fn set_status(
+        &self,
+        name: &str,
+        status: ReplicaStatus,
+    ) -> Result<StatusChanged, ApiError> {
+        validate::name(name)?;
+        let peer = {
+            let peers = self.peers()?;
+            peers
+                .live
+                .values()
+                .find(|l| l.peer.name == name)
+                .map(|l| l.peer.clone())
+        };
+        let Some(peer) = peer else {
+            return Err(ApiError::NotFound(format!(
+                "no replica named {name} is registered (see GET /v1/peers?role=replica)"
+            )));
+        };
+        if peer.role != PeerRole::Replica {
+            return Err(ApiError::BadRequest(format!(
+                "{name} is a {}, not a replica: only replicas have a status to change",
+                peer.role.as_str()
+            )));
+        }
+        let result = self.admin.set_status(&peer, status).await;
+        let mut peers = self.peers()?;
+        match result {
+            Ok(now) => {
+                let mut changes = Changes::default();
+                if let Some(live) = peers.live.get(&peer.id) {
+                    let mut updated = live.peer.clone();
+                    updated.status = now;
+                    changes.put_peers.push(updated);
+                }
+                changes.activity.push(activity(
+                    ActivityKind::StatusChanged,
+                    Some(name),
+                    format!(
+                        "replica {name} asked to be {}; it is now {}",
+                        status.as_str(),
+                        now.as_str()
+                    ),
+                ));
+                self.store.commit(changes)?;
+                if let Some(live) = peers.live.get_mut(&peer.id) {
+                    live.peer.status = now;
+                }
+                Ok(StatusChanged {
+                    name: name.to_owned(),
+                    status: now,
+                })
+            }
+            Err(e) => {
+                self.store.commit(Changes {
+                    activity: vec![activity(
+                        ActivityKind::StatusChangeFailed,
+                        Some(name),
+                        format!("replica {name} asked to be {}: {e}", status.as_str()),
+                    )],
+                    ..Changes::default()
+                })?;
+                Err(match e {
+                    AdminError::Unavailable(m) => ApiError::Unavailable(m),
+                    AdminError::UnknownReplica(m)
+                    | AdminError::Unreachable(m)
+                    | AdminError::Refused(m) => ApiError::BadGateway(m),
+                })
+            }
+        }
+    }
+
+    /// The activity log, newest first, filtered.
+    pub fn activity(&self, q: &ActivityQuery) -> Result<Vec<ActivityEntry>, ApiError> {
+        let limit = validate::limit(q.limit)?;
+        // Expiry is logged lazily: bring the log up to date first.
+        self.expire()?;
+        Ok(self.store.activity(q.since, limit, |e| {
+            q.peer.as_ref().is_none_or(|p| e.peer.as_ref() == Some(p))
+                && q.kind.is_none_or(|k| e.kind == k)
+        })?)
+    }
+
+    /// Live peers by role, payloads stored and activity entries kept: the
+    /// gauges of `/metrics`.
+    pub(crate) fn gauges(&self) -> Result<(BTreeMap<&'static str, u64>, u64, u64), ApiError> {
+        let mut by_role = BTreeMap::from([
+            (PeerRole::Replica.as_str(), 0),
+            (PeerRole::Frontend.as_str(), 0),
+        ]);
+        for l in self.peers()?.live.values() {
+            *by_role.entry(l.peer.role.as_str()).or_default() += 1;
+        }
+        Ok((
+            by_role,
+            self.store.payload_count()?,
+            self.store.activity_len()?,
+        ))
+    }
+}
+
+/// `n` fresh random payloads: `random-` and 32 hex digits each.
+fn random_payloads(n: u32) -> Result<Vec<String>, ApiError> {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let rng = SystemRandom::new();
+    let mut bytes = vec![0u8; 16 * n as usize];
+    rng.fill(&mut bytes)
+        .map_err(|_| ApiError::Unavailable("the system's random generator failed".into()))?;
+    Ok(bytes
+        .chunks(16)
+        .map(|c| format!("random-{}", hex(c)))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_ids_are_sha256_hex() {
+        assert_eq!(
+            payload_id(b"hello"),
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
+        assert_eq!(
+            payload_id(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn random_payloads_differ() {
+        let p = random_payloads(3).unwrap();
+        assert_eq!(p.len(), 3);
+        assert_ne!(p[0], p[1]);
+        assert!(p.iter().all(|s| s.len() == "random-".len() + 32));
+    }
+}
