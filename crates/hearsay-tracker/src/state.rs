@@ -398,19 +398,21 @@ impl Tracker {
         let mut peers = self.peers()?;
         let deadline = Instant::now() + self.expiry;
         let live = peers.live.get_mut(&id).ok_or_else(|| Self::no_peer(id))?;
+        let seen_ms = now_ms();
         if let Some(status) = beat.status
             && status != live.peer.status
         {
             // Persisted only when the status changes: heartbeats are frequent.
             let mut peer = live.peer.clone();
             peer.status = status;
+            peer.seen_ms = seen_ms;
             self.store.commit(Changes {
                 put_peers: vec![peer.clone()],
                 ..Changes::default()
             })?;
             live.peer = peer;
         }
-        live.peer.seen_ms = now_ms();
+        live.peer.seen_ms = seen_ms;
         live.deadline = deadline;
         Ok(())
     }

@@ -129,7 +129,9 @@ pub struct Peer {
     pub status: ReplicaStatus,
     /// When it registered, in milliseconds since the Unix epoch.
     pub registered_ms: u64,
-    /// When the tracker last heard from it, in milliseconds since the Unix epoch.
+    /// When the tracker last heard from it, in milliseconds since the Unix
+    /// epoch. Heartbeats are kept in memory only, so after a tracker restart
+    /// this is the time of the peer's last stored change.
     pub seen_ms: u64,
 }
 
