@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use hearsay_core::{
     App, ClientReply, Output, PeerMessage, Replica, ReplicaConfig, ReplicaId, RequestToken, Time,
+    VectorTimestamp,
 };
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error, info, warn};
@@ -218,8 +219,18 @@ where
         if journal.is_empty() && !due {
             return Ok(());
         }
-        let snapshot = due.then(|| self.replica.snapshot());
-        store.write(&journal, snapshot.as_ref())
+        let snapshot = due.then(|| {
+            // Delete only what the snapshot covers *and* every member has.
+            let snap = self.replica.snapshot();
+            let horizon = self.replica.log_horizon();
+            let prune: VectorTimestamp = snap
+                .value_ts
+                .iter()
+                .map(|(origin, v)| (origin.clone(), v.min(horizon.get(origin))))
+                .collect();
+            (snap, prune)
+        });
+        store.write(&journal, snapshot.as_ref().map(|(s, p)| (s, p)))
     }
 
     fn flush(&mut self) {

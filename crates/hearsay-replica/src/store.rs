@@ -226,12 +226,14 @@ impl Store {
                 && self.since_snapshot + journal.records.len() as u64 >= SNAPSHOT_EVERY)
     }
 
-    /// Writes `journal` (and `snapshot`, deleting the records it covers) in one
-    /// durable transaction.
+    /// Writes `journal` (and `snapshot`) in one durable transaction. With a
+    /// snapshot, deletes the stored records at or below `prune`, per origin:
+    /// the caller passes the lower of the snapshot's timestamp and the
+    /// replica's log horizon, so no record a peer may still need is deleted.
     pub fn write<A: App>(
         &mut self,
         journal: &Journal<A>,
-        snapshot: Option<&Snapshot<A>>,
+        snapshot: Option<(&Snapshot<A>, &VectorTimestamp)>,
     ) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(|e| self.io(e))?;
         {
@@ -242,12 +244,12 @@ impl Store {
                     .insert((rec.dot.origin.as_str(), rec.dot.seq), bytes.as_slice())
                     .map_err(|e| self.io(e))?;
             }
-            if let Some(snap) = snapshot {
+            if let Some((snap, prune)) = snapshot {
                 let bytes = postcard::to_allocvec(snap).map_err(|e| self.io(e))?;
                 let mut meta = txn.open_table(META).map_err(|e| self.io(e))?;
                 meta.insert("snapshot", bytes.as_slice())
                     .map_err(|e| self.io(e))?;
-                for (origin, upto) in snap.value_ts.iter() {
+                for (origin, upto) in prune.iter() {
                     records
                         .retain_in((origin.as_str(), 0)..=(origin.as_str(), upto), |_, _| false)
                         .map_err(|e| self.io(e))?;
@@ -290,4 +292,108 @@ impl Store {
 
 fn decode_u32(bytes: &[u8]) -> Option<u32> {
     Some(u32::from_le_bytes(bytes.try_into().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use hearsay_core::testing::{KvApp, KvUpdate};
+    use hearsay_core::{ClientId, Dot, Replica, ReplicaConfig, Time, UpdateId};
+
+    use super::*;
+
+    fn r(n: &str) -> ReplicaId {
+        ReplicaId::new(n).unwrap()
+    }
+
+    fn dir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("hearsay-store-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    fn rec(seq: u64) -> UpdateRecord<KvUpdate> {
+        UpdateRecord {
+            id: UpdateId {
+                client: ClientId(1),
+                seq,
+            },
+            dot: Dot {
+                origin: r("r1"),
+                seq,
+            },
+            prev: VectorTimestamp::new(),
+            op: KvUpdate::Add {
+                key: "c".into(),
+                delta: 1,
+            },
+        }
+    }
+
+    fn journal(seqs: std::ops::RangeInclusive<u64>) -> Journal<KvApp> {
+        Journal {
+            records: seqs.map(rec).collect(),
+            snapshot: false,
+        }
+    }
+
+    #[test]
+    fn records_survive_a_reopen_and_a_snapshot_prunes_only_below_the_bound() {
+        let d = dir("prune");
+        let mut store = Store::open(&d, &r("r1")).unwrap();
+        store.write(&journal(1..=5), None).unwrap();
+        drop(store);
+        let mut store = Store::open(&d, &r("r1")).unwrap();
+        let stored = store.load::<KvApp>().unwrap();
+        assert_eq!(stored.records.len(), 5);
+        assert!(stored.snapshot.is_none());
+        // A snapshot covering all five, but peers still lack 4 and 5: only
+        // 1..=3 may go.
+        let mut rep = Replica::restore(
+            r("r1"),
+            ReplicaConfig::default(),
+            &[],
+            Replica::new(
+                r("r1"),
+                ReplicaConfig::default(),
+                KvApp::default(),
+                Time::ZERO,
+            )
+            .snapshot(),
+            stored.records,
+            Time::ZERO,
+        );
+        let snap = rep.snapshot();
+        assert_eq!(snap.value_ts.get(&r("r1")), 5);
+        let bound: VectorTimestamp = [(r("r1"), 3)].into_iter().collect();
+        store
+            .write(&Journal::<KvApp>::default(), Some((&snap, &bound)))
+            .unwrap();
+        let stored = store.load::<KvApp>().unwrap();
+        let seqs: Vec<u64> = stored.records.iter().map(|x| x.dot.seq).collect();
+        assert_eq!(seqs, [4, 5]);
+        assert_eq!(stored.snapshot.map(|s| s.app), Some(rep.app().clone()));
+        rep.handle_timeout(Time::ZERO);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn another_replicas_or_formats_directory_is_refused() {
+        let d = dir("owner");
+        drop(Store::open(&d, &r("r1")).unwrap());
+        let err = Store::open(&d, &r("r2")).err().unwrap();
+        assert!(err.to_string().contains("belongs to replica r1"), "{err}");
+        // Rewrite the format to a future one.
+        {
+            let db = Database::create(d.join(DB_FILE)).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(META)
+                .unwrap()
+                .insert("format", 99u32.to_le_bytes().as_slice())
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        let err = Store::open(&d, &r("r1")).err().unwrap();
+        assert!(err.to_string().contains("incompatible"), "{err}");
+        let _ = std::fs::remove_dir_all(&d);
+    }
 }

@@ -159,7 +159,48 @@ impl Cluster {
     }
 }
 
+/// Waits until `n` replicas report the same value timestamp, have received
+/// nothing more than they applied, and hold empty logs: gossip has quieted.
+/// Panics after `limit`, showing the last status.
+pub(crate) fn wait_converged(
+    status: impl Fn() -> Vec<serde_json::Value>,
+    n: usize,
+    limit: Duration,
+) -> Vec<serde_json::Value> {
+    let start = std::time::Instant::now();
+    loop {
+        let s = status();
+        let same = s.len() == n
+            && s.iter().all(|r| {
+                r["value_ts"] == s[0]["value_ts"]
+                    && r["rep_ts"] == s[0]["value_ts"]
+                    && r["log_len"] == 0
+            });
+        if same {
+            return s;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "not converged after {limit:?}: {s:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 impl Cluster {
+    /// Every replica's `status` JSON, through a fresh client.
+    pub(crate) fn status(&self) -> Vec<serde_json::Value> {
+        let out = self.client(1, &["--json"], &["status"]);
+        let line = lines(&out).into_iter().next().unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or(serde_json::Value::Null);
+        v["replicas"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits until gossip has quieted (see [`wait_converged`]).
+    pub(crate) fn wait_converged(&self, limit: Duration) -> Vec<serde_json::Value> {
+        wait_converged(|| self.status(), self.replicas.len(), limit)
+    }
+
     /// The resident memory of the cluster's process, in bytes (Linux).
     pub(crate) fn rss_bytes(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::{TempDir, hearsay, run_bounded};
 
@@ -156,27 +156,9 @@ impl Procs {
         v["replicas"].as_array().cloned().unwrap_or_default()
     }
 
-    /// Waits until every replica has the same value timestamp and an empty
-    /// log (gossip has quieted); panics after `limit`.
+    /// Waits until gossip has quieted (see [`super::wait_converged`]).
     pub(crate) fn wait_converged(&self, limit: Duration) -> Vec<serde_json::Value> {
-        let start = Instant::now();
-        loop {
-            let s = self.status();
-            let same = s.len() == self.ports.len()
-                && s.iter().all(|r| {
-                    r["value_ts"] == s[0]["value_ts"]
-                        && r["rep_ts"] == s[0]["value_ts"]
-                        && r["log_len"] == 0
-                });
-            if same {
-                return s;
-            }
-            assert!(
-                start.elapsed() < limit,
-                "not converged after {limit:?}: {s:#?}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        super::wait_converged(|| self.status(), self.ports.len(), limit)
     }
 }
 
