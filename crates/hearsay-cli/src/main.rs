@@ -10,6 +10,7 @@ mod cmd_frontend;
 mod cmd_maelstrom;
 mod cmd_replica;
 mod cmd_sim;
+mod cmd_tracker;
 mod cmd_up;
 mod node;
 mod repl;
@@ -38,6 +39,8 @@ enum Command {
     Sim(cmd_sim::Args),
     /// Run one Maelstrom node (reads Maelstrom JSON on stdin, writes it on stdout).
     Maelstrom(cmd_maelstrom::Args),
+    /// Run the tracker: the HTTP peer list, payloads and activity log.
+    Tracker(cmd_tracker::Args),
 }
 
 /// Logs go to stderr, filtered by RUST_LOG (default: warnings).
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Certs(args) => cmd_certs::run(args),
         Command::Sim(args) => cmd_sim::run(args),
         Command::Maelstrom(args) => cmd_maelstrom::run(args),
+        Command::Tracker(args) => cmd_tracker::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,95 @@
+//! `hearsay tracker`: the HTTP peer list, payloads, status changes and
+//! activity log of a cluster.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::node;
+
+/// Flags of `hearsay tracker`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// Where to serve HTTP (port 0: the system picks one).
+    #[arg(long, default_value = "127.0.0.1:7400")]
+    listen: SocketAddr,
+    /// Where peers, payloads and the activity log are kept (created if missing).
+    #[arg(long, default_value = ".hearsay/tracker")]
+    data_dir: PathBuf,
+    /// Directory of the cluster's certificates and admin token (made on first
+    /// run if missing).
+    #[arg(long, default_value = "certs")]
+    certs: PathBuf,
+    /// A peer without a heartbeat for this long is dropped: `5s`, `500ms`, `1m`.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    expiry: Duration,
+}
+
+/// Parses `500ms`, `5s`, `1m` or a bare number of seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (number, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("bad duration {s:?}: use e.g. 500ms, 5s or 1m"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("bad duration unit in {s:?}: use ms, s or m")),
+    };
+    if !(0.001..=86_400.0).contains(&secs) {
+        return Err(format!("duration {s:?} out of range: 1ms to 24h"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Runs `hearsay tracker` until ctrl-c or SIGTERM.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    node::ensure_certs(&args.certs, &[])?;
+    let token = hearsay_transport::certs::load_admin_token(&args.certs)
+        .with_context(|| format!("loading the admin token from {}", args.certs.display()))?;
+    let mut config = hearsay_tracker::Config::new(&args.data_dir, token);
+    config.expiry = args.expiry;
+    let tracker = hearsay_tracker::open(config)
+        .with_context(|| format!("opening the tracker's data in {}", args.data_dir.display()))?;
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        println!(
+            "tracker listening on http://{addr} (data in {}, admin token in {})",
+            args.data_dir.display(),
+            args.certs
+                .join(hearsay_transport::certs::ADMIN_TOKEN_FILE)
+                .display()
+        );
+        hearsay_tracker::serve(tracker, listener, node::stop_signal()).await?;
+        eprintln!("tracker: stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        for bad in ["", "s", "5h", "0s", "-1s", "1e9s", "99999999s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+}
