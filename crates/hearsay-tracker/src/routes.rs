@@ -138,6 +138,8 @@ async fn activity(
     State(t): State<AppState>,
     Q(q): Q<ActivityQuery>,
 ) -> Result<Json<ActivityPage>, ApiError> {
+    // Expiry is logged lazily too: bring the log up to date first.
+    t.expire()?;
     let entries = t.activity(&q)?;
     Ok(Json(ActivityPage { entries }))
 }
