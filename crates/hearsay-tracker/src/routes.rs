@@ -17,6 +17,7 @@ use hearsay_wire::tracker::{
 use crate::error::ApiError;
 use crate::extract::{Admin, AppState, Body, OptionalBody, P, Q};
 use crate::state::Tracker;
+use crate::validate;
 
 /// The tracker's HTTP API over `tracker`: every route, the body limit, JSON
 /// errors for unknown paths and methods, and the request counters.
@@ -82,25 +83,27 @@ async fn list_peers(
     t.list(&q).map(Json)
 }
 
-async fn get_peer(State(t): State<AppState>, P(id): P<u64>) -> Result<Json<Peer>, ApiError> {
-    t.peer(id).map(Json)
+async fn get_peer(State(t): State<AppState>, P(id): P<String>) -> Result<Json<Peer>, ApiError> {
+    t.peer(validate::peer_id(&id)?).map(Json)
 }
 
 async fn deregister(
     State(t): State<AppState>,
     _: Admin,
-    P(id): P<u64>,
+    P(id): P<String>,
 ) -> Result<StatusCode, ApiError> {
-    t.deregister(id).map(|()| StatusCode::NO_CONTENT)
+    t.deregister(validate::peer_id(&id)?)
+        .map(|()| StatusCode::NO_CONTENT)
 }
 
 async fn heartbeat(
     State(t): State<AppState>,
     _: Admin,
-    P(id): P<u64>,
+    P(id): P<String>,
     OptionalBody(beat): OptionalBody<Heartbeat>,
 ) -> Result<StatusCode, ApiError> {
-    t.heartbeat(id, beat).map(|()| StatusCode::NO_CONTENT)
+    t.heartbeat(validate::peer_id(&id)?, beat)
+        .map(|()| StatusCode::NO_CONTENT)
 }
 
 async fn write_payloads(

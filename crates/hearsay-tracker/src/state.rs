@@ -198,6 +198,7 @@ impl Tracker {
         if !due.is_empty() {
             let mut changes = Changes::default();
             for id in &due {
+                // `due` was collected from this map under this lock: the index holds.
                 let p = &peers.live[id].peer;
                 changes.remove_peers.push(*id);
                 changes.activity.push(activity(

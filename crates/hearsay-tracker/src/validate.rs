@@ -77,6 +77,16 @@ pub(crate) fn addr(field: &str, s: &str) -> Result<(String, (String, u16)), ApiE
     Ok((format!("{host}:{port}"), (host, port)))
 }
 
+/// A peer id: a whole number, as `GET /v1/peers` shows it.
+pub(crate) fn peer_id(s: &str) -> Result<u64, ApiError> {
+    s.parse().map_err(|_| {
+        ApiError::BadRequest(format!(
+            "bad peer id {}: ids are whole numbers (see GET /v1/peers)",
+            echo(s)
+        ))
+    })
+}
+
 /// A payload id: 64 lowercase hex digits.
 pub(crate) fn payload_id(field: &str, s: &str) -> Result<(), ApiError> {
     if s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {

@@ -202,7 +202,7 @@ async fn list_filters_get_delete() {
     ] {
         let a = api.get(bad).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}");
-        assert!(a.error().starts_with("bad path"), "{}", a.error());
+        assert!(a.error().starts_with("bad peer id"), "{}", a.error());
     }
 
     let del = format!("/v1/peers/{r1}");
