@@ -13,9 +13,11 @@
 //! activity log persist in a redb database in the data directory.
 
 mod admin;
+mod config;
 mod error;
 mod extract;
 mod metrics;
+mod payload;
 mod routes;
 mod state;
 mod store;
@@ -25,9 +27,11 @@ use std::future::Future;
 use std::sync::Arc;
 
 pub use admin::{AdminError, AdminFuture, ReplicaAdmin, Unconnected};
+pub use config::Config;
 pub use error::ApiError;
+pub use payload::payload_id;
 pub use routes::app;
-pub use state::{Config, Tracker, payload_id};
+pub use state::Tracker;
 pub use store::{DB_FILE, StoreError};
 
 /// The largest request body accepted, in bytes; larger ones get 413.

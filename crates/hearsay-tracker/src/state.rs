@@ -2,7 +2,6 @@
 //! HTTP (the routes only parse, call one method and answer).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -13,59 +12,13 @@ use hearsay_wire::tracker::{
 };
 use tokio::time::Instant;
 
-use crate::admin::{AdminError, ReplicaAdmin, Unconnected};
+use crate::admin::{AdminError, ReplicaAdmin};
+use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
+use crate::payload::{payload_id, random_payloads};
 use crate::store::{Changes, NewActivity, Store, StoreError};
 use crate::validate;
-
-/// How a tracker is set up.
-#[derive(Clone)]
-pub struct Config {
-    /// Where the database lives (created if missing).
-    pub data_dir: PathBuf,
-    /// The bearer token every admin call and peer write must present.
-    pub admin_token: String,
-    /// A peer not heard from for this long is dropped.
-    pub expiry: Duration,
-    /// Activity entries kept; the oldest go first.
-    pub activity_capacity: u64,
-    /// Payloads kept; writes past it are refused (507).
-    pub max_payloads: u64,
-    /// Live peers at once; registrations past it are refused (507).
-    pub max_peers: usize,
-    /// How status changes reach replicas.
-    pub replica_admin: Arc<dyn ReplicaAdmin>,
-}
-
-impl Config {
-    /// The defaults (expiry 5 s, 10,000 activity entries, 100,000 payloads,
-    /// 1,024 peers, no replica client) for a data directory and token.
-    pub fn new(data_dir: impl Into<PathBuf>, admin_token: impl Into<String>) -> Self {
-        Self {
-            data_dir: data_dir.into(),
-            admin_token: admin_token.into(),
-            expiry: Duration::from_secs(5),
-            activity_capacity: 10_000,
-            max_payloads: 100_000,
-            max_peers: 1024,
-            replica_admin: Arc::new(Unconnected),
-        }
-    }
-}
-
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("data_dir", &self.data_dir)
-            .field("admin_token", &"<hidden>")
-            .field("expiry", &self.expiry)
-            .field("activity_capacity", &self.activity_capacity)
-            .field("max_payloads", &self.max_payloads)
-            .field("max_peers", &self.max_peers)
-            .finish_non_exhaustive()
-    }
-}
 
 /// A live peer and when it expires.
 struct Live {
@@ -108,22 +61,6 @@ fn activity(kind: ActivityKind, peer: Option<&str>, detail: String) -> NewActivi
         peer: peer.map(str::to_owned),
         detail,
     }
-}
-
-/// The lowercase hex SHA-256 of `bytes`: a payload's id.
-pub fn payload_id(bytes: &[u8]) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
-    hex(digest.as_ref())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    s
 }
 
 impl Tracker {
@@ -587,43 +524,5 @@ impl Tracker {
             self.store.payload_count()?,
             self.store.activity_len()?,
         ))
-    }
-}
-
-/// `n` fresh random payloads: `random-` and 32 hex digits each.
-fn random_payloads(n: u32) -> Result<Vec<String>, ApiError> {
-    use ring::rand::{SecureRandom, SystemRandom};
-    let rng = SystemRandom::new();
-    let mut bytes = vec![0u8; 16 * n as usize];
-    rng.fill(&mut bytes)
-        .map_err(|_| ApiError::Unavailable("the system's random generator failed".into()))?;
-    Ok(bytes
-        .chunks(16)
-        .map(|c| format!("random-{}", hex(c)))
-        .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn payload_ids_are_sha256_hex() {
-        assert_eq!(
-            payload_id(b"hello"),
-            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
-        );
-        assert_eq!(
-            payload_id(b""),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
-    }
-
-    #[test]
-    fn random_payloads_differ() {
-        let p = random_payloads(3).unwrap();
-        assert_eq!(p.len(), 3);
-        assert_ne!(p[0], p[1]);
-        assert!(p.iter().all(|s| s.len() == "random-".len() + 32));
     }
 }
