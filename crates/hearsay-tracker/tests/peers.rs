@@ -329,3 +329,22 @@ async fn silent_peers_expire_and_the_log_says_so() {
 fn tracing_phase(what: &str) {
     eprintln!("-- {what}");
 }
+
+#[tokio::test]
+async fn the_peer_table_is_bounded() {
+    let api = Api::with(|c| c.max_peers = 2);
+    api.register("r1", "replica", "127.0.0.1:7501").await;
+    api.register("r2", "replica", "127.0.0.1:7502").await;
+    let r3 = r#"{"name":"r3","role":"replica","addr":"127.0.0.1:7503"}"#;
+    let a = api.admin(Method::POST, "/v1/peers", Some(r3)).await;
+    assert_eq!(a.status, StatusCode::INSUFFICIENT_STORAGE);
+    assert!(a.error().contains("maximum of 2 peers"), "{}", a.error());
+    // A peer already in the table may still register again.
+    let again = r#"{"name":"r2","role":"replica","addr":"127.0.0.1:7502"}"#;
+    assert_eq!(
+        api.admin(Method::POST, "/v1/peers", Some(again))
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
