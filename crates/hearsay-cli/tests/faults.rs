@@ -95,3 +95,36 @@ fn a_replica_offline_through_thousands_of_updates_catches_up() {
     p.wait_converged(Duration::from_secs(60));
     assert!(average_line(&p, "r3", "Gladiator").ends_with("from 1000 ratings"));
 }
+
+#[test]
+fn a_replica_killed_mid_burst_loses_no_acknowledged_update() {
+    let mut p = Procs::start(3);
+    // 200 users rate Up (unrated in the sample) through r2, which is killed
+    // while the burst is under way and restarted a moment later. Requests
+    // meanwhile go elsewhere; those whose causal past only r2 holds are
+    // answered "busy" (never with stale data) until r2 is back.
+    let (cmds, _) = ratings("Up", 7000, 200);
+    let burst = p.client_spawn(1, &["--prefer", "r2"], &cmds);
+    std::thread::sleep(Duration::from_millis(200));
+    p.kill9(1);
+    std::thread::sleep(Duration::from_millis(300));
+    p.start_replica(1);
+    let out = burst.wait_with_output().unwrap();
+    let got = lines(&out);
+    let acked: Vec<&String> = got.iter().filter(|l| l.contains(" rated Up")).collect();
+    let busy = got.iter().filter(|l| l.contains("busy")).count();
+    assert_eq!(
+        acked.len() + busy,
+        200,
+        "each rating acknowledged or busy: {got:?}"
+    );
+    assert!(acked.len() >= 100, "most ratings acknowledged: {got:?}");
+    p.wait_converged(Duration::from_secs(30));
+    // A busy `rate` failed at its lookup, before any update was sent, so
+    // exactly the acknowledged ratings exist, at every replica.
+    let count = format!("from {} ratings", acked.len());
+    for r in ["r1", "r2", "r3"] {
+        let line = average_line(&p, r, "Up");
+        assert!(line.ends_with(&count), "at {r}: {line}, expected {count}");
+    }
+}

@@ -126,7 +126,16 @@ impl Procs {
         std::thread::sleep(Duration::from_millis(150)); // the switch polls every 50 ms
     }
 
-    pub(crate) fn client(&self, user: u32, extra: &[&str], commands: &[String]) -> Output {
+    /// `hearsay client` started in the background (stdout piped).
+    pub(crate) fn client_spawn(&self, user: u32, extra: &[&str], commands: &[String]) -> Child {
+        let mut cmd = self.client_command(user, extra, commands);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.spawn().unwrap()
+    }
+
+    fn client_command(&self, user: u32, extra: &[&str], commands: &[String]) -> Command {
         let mut cmd = hearsay();
         cmd.args([
             "client",
@@ -141,7 +150,11 @@ impl Procs {
         for c in commands {
             cmd.args(["--exec", c]);
         }
-        run_bounded(cmd, None)
+        cmd
+    }
+
+    pub(crate) fn client(&self, user: u32, extra: &[&str], commands: &[String]) -> Output {
+        run_bounded(self.client_command(user, extra, commands), None)
     }
 
     /// The `status` JSON of every replica.
