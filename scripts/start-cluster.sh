@@ -53,7 +53,8 @@ for i in $(seq 1 "$REPLICAS"); do
     [ "$i" = "$j" ] || peers+=(--peer "r$j=$HOST:$((FE_PORT + j))")
   done
   start "r$i" replica --name "r$i" --listen "$HOST:$((FE_PORT + i))" "${peers[@]}" \
-    --overload-probability "$OVERLOAD" --certs "$CERTS" --data-dir "$RUN_DIR/data/r$i"
+    --overload-probability "$OVERLOAD" --certs "$CERTS" --data-dir "$RUN_DIR/data/r$i" \
+    --http "$HOST:$((FE_PORT + 100 + i))"
 done
 start fe frontend --name fe --listen "$HOST:$FE_PORT" "${replica_flags[@]}" --certs "$CERTS"
 
@@ -74,5 +75,7 @@ done
 
 echo "cluster running (logs and pids in $RUN_DIR):"
 echo "  front end fe  $HOST:$FE_PORT"
-for i in $(seq 1 "$REPLICAS"); do echo "  replica r$i    $HOST:$((FE_PORT + i))"; done
+for i in $(seq 1 "$REPLICAS"); do
+  echo "  replica r$i    $HOST:$((FE_PORT + i)), metrics http://$HOST:$((FE_PORT + 100 + i))/metrics"
+done
 echo "try: $BIN client --user 1 --certs $CERTS"

@@ -40,6 +40,10 @@ pub(crate) struct Args {
     /// Print what the data directory holds and exit, without starting.
     #[arg(long)]
     inspect: bool,
+    /// Where to serve /metrics (Prometheus) and /v1/status (JSON) over HTTP,
+    /// such as 127.0.0.1:7601; not served when absent.
+    #[arg(long)]
+    http: Option<SocketAddr>,
     /// Test-only fault switch: while this file exists the replica drops all
     /// gossip in and out (it still serves clients).
     #[arg(long, hide = true)]
@@ -106,6 +110,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             members: peers.keys().cloned().collect(),
             peers,
             data_dir: Some(data_dir.clone()),
+            http: args.http,
             isolation: match args.isolate_file {
                 Some(f) => hearsay_replica::Isolation::following_file(f),
                 None => hearsay_replica::Isolation::default(),
@@ -113,13 +118,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             overload_probability: args.overload_probability,
             max_in_flight: args.max_in_flight,
         };
-        let running = node::start_replica(spec, app, &args.certs, &shutdown)?;
+        let running = node::start_replica(spec, app, &args.certs, &shutdown).await?;
         println!(
             "replica {} listening on {} (QUIC), state in {}",
             args.name,
             running.addr,
             data_dir.display()
         );
+        if let Some(h) = running.http_addr {
+            println!("replica {} metrics on http://{h}/metrics", args.name);
+        }
         node::stop_signal().await;
         eprintln!("replica {}: stopping", args.name);
         shutdown.trigger();

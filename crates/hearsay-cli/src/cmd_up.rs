@@ -72,10 +72,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 peers: BTreeMap::new(),
                 data_dir: Some(args.data_dir.join(name.as_str())),
                 isolation: hearsay_replica::Isolation::default(),
+                http: Some(SocketAddr::new(args.host, if args.port == 0 { 0 } else { 7601 + i as u16 })),
                 overload_probability: args.overload_probability,
                 max_in_flight: 4096,
             };
             let running = node::start_replica(spec, app.clone(), &args.certs, &shutdown)
+                .await
                 .map_err(in_use(format!("starting replica {name}")))?;
             replicas.insert(name.clone(), running);
         }
@@ -89,8 +91,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .map_err(in_use("starting the front end".into()))?;
         eprintln!("hearsay: cluster up in {} ms", started.elapsed().as_millis());
         eprintln!("  front end fe  {} (QUIC)", fe.addr);
-        for (n, a) in &addrs {
-            eprintln!("  replica {n:<4}  {a} (QUIC)");
+        for (n, r) in &replicas {
+            match r.http_addr {
+                Some(h) => eprintln!("  replica {n:<4}  {} (QUIC), metrics http://{h}/metrics", r.addr),
+                None => eprintln!("  replica {n:<4}  {} (QUIC)", r.addr),
+            }
         }
         let code = if args.no_repl {
             eprintln!("hearsay: press ctrl-c to stop");

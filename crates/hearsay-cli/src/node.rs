@@ -104,6 +104,8 @@ pub(crate) struct ReplicaSpec {
     pub(crate) data_dir: Option<PathBuf>,
     /// The test-only partition switch.
     pub(crate) isolation: hearsay_replica::Isolation,
+    /// Where to serve `/metrics` and `/v1/status` (HTTP), if anywhere.
+    pub(crate) http: Option<SocketAddr>,
     pub(crate) overload_probability: f64,
     pub(crate) max_in_flight: usize,
 }
@@ -112,12 +114,14 @@ pub(crate) struct ReplicaSpec {
 pub(crate) struct RunningReplica {
     pub(crate) handle: ReplicaHandle<Movies>,
     pub(crate) addr: SocketAddr,
+    /// Where its metrics are served, if they are.
+    pub(crate) http_addr: Option<SocketAddr>,
     /// Its peers' addresses; may be filled after start (ports chosen by the OS).
     pub(crate) book: hearsay_replica::AddressBook,
 }
 
 /// Starts a replica of the movies app on QUIC, gossiping with `spec.peers`.
-pub(crate) fn start_replica(
+pub(crate) async fn start_replica(
     spec: ReplicaSpec,
     app: Movies,
     certs: &Path,
@@ -151,7 +155,31 @@ pub(crate) fn start_replica(
         spec.isolation,
         shutdown.wait(),
     ));
-    Ok(RunningReplica { handle, addr, book })
+    let http_addr = match spec.http {
+        None => None,
+        Some(at) => {
+            let listener = tokio::net::TcpListener::bind(at)
+                .await
+                .with_context(|| format!("serving metrics of {} on {at}", spec.name))?;
+            let bound = listener
+                .local_addr()
+                .context("reading the metrics address")?;
+            let app = hearsay_replica::http::router(handle.clone());
+            let stop = shutdown.wait();
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(stop)
+                    .await;
+            });
+            Some(bound)
+        }
+    };
+    Ok(RunningReplica {
+        handle,
+        addr,
+        http_addr,
+        book,
+    })
 }
 
 /// A front end serving on QUIC.

@@ -10,6 +10,7 @@
 
 mod actor;
 mod handle;
+pub mod http;
 mod isolation;
 mod net;
 mod overload;
