@@ -108,7 +108,7 @@ pub(crate) async fn repl(
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
-        node::ensure_certs(&args.certs, &[])?;
+        node::ensure_certs(&args.certs, &["client"])?;
         let client = node::connect_client(&args.certs, args.frontend, &args.frontend_name)?;
         repl(client, args.repl).await
     })

@@ -30,7 +30,7 @@ pub(crate) struct Args {
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
-        node::ensure_certs(&args.certs, std::slice::from_ref(&args.name))?;
+        node::ensure_certs(&args.certs, &[args.name.as_str()])?;
         let shutdown = Shutdown::new();
         let replicas: BTreeMap<ReplicaId, SocketAddr> = args.replicas.into_iter().collect();
         let running =

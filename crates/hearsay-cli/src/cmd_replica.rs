@@ -96,7 +96,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
-        node::ensure_certs(&args.certs, &[args.name.to_string()])?;
+        node::ensure_certs(&args.certs, &[args.name.as_str()])?;
         let app = node::load_movies(args.data.as_ref())?;
         let shutdown = Shutdown::new();
         let peers: BTreeMap<ReplicaId, SocketAddr> = args

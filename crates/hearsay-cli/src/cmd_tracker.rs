@@ -52,7 +52,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 
 /// Runs `hearsay tracker` until ctrl-c or SIGTERM.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    node::ensure_certs(&args.certs, &[])?;
+    node::ensure_certs(&args.certs, &["tracker"])?;
     let token = hearsay_transport::certs::load_admin_token(&args.certs)
         .with_context(|| format!("loading the admin token from {}", args.certs.display()))?;
     let mut config = hearsay_tracker::Config::new(&args.data_dir, token);

@@ -56,7 +56,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .collect::<Result<_, _>>()
             .context("replica names")?;
         let name_strings: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        node::ensure_certs(&args.certs, &name_strings)?;
+        let mut nodes: Vec<&str> = name_strings.iter().map(String::as_str).collect();
+        nodes.extend(["fe", "client"]);
+        node::ensure_certs(&args.certs, &nodes)?;
         let app = node::load_movies(args.data.as_ref())?;
         let shutdown = Shutdown::new();
         let port_of = |i: u16| if args.port == 0 { 0 } else { args.port.saturating_add(i) };

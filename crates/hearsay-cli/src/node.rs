@@ -17,17 +17,21 @@ use tokio::sync::watch;
 /// Node names the development certificates cover besides the replicas.
 const OTHER_NODES: [&str; 3] = ["fe", "client", "tracker"];
 
-/// Makes development certificates in `dir` for `names` (and the usual nodes)
-/// when they are missing, saying so on stderr.
-pub(crate) fn ensure_certs(dir: &Path, names: &[String]) -> anyhow::Result<()> {
-    let mut all: Vec<String> = names.to_vec();
-    all.extend(OTHER_NODES.iter().map(|s| s.to_string()));
-    for n in 1..=3 {
-        all.push(format!("r{n}"));
+/// Makes development certificates in `dir` when they are missing, saying so
+/// on stderr. With no CA there yet, it makes the whole usual set (the
+/// replicas r1-r3, `fe`, `client`, `tracker`, and `names`); with a CA, only the
+/// certificates of `names`, the nodes this process runs. So separate processes
+/// starting together never write the same file.
+pub(crate) fn ensure_certs(dir: &Path, names: &[&str]) -> anyhow::Result<()> {
+    let first_run = !dir.join(hearsay_transport::certs::CA_CERT_FILE).exists();
+    let mut wanted: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    if first_run {
+        wanted.extend(OTHER_NODES.iter().map(|s| s.to_string()));
+        wanted.extend((1..=3).map(|n| format!("r{n}")));
     }
-    all.sort();
-    all.dedup();
-    let made = hearsay_transport::certs::ensure_dev_certs(dir, &all)
+    wanted.sort();
+    wanted.dedup();
+    let made = hearsay_transport::certs::ensure_dev_certs(dir, &wanted)
         .with_context(|| format!("preparing certificates in {}", dir.display()))?;
     if made {
         eprintln!(
