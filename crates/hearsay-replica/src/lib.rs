@@ -22,4 +22,4 @@ pub use handle::{ReplicaHandle, ReplicaSnapshot};
 pub use isolation::Isolation;
 pub use net::{AddressBook, send_gossip, serve_quic};
 pub use overload::Overload;
-pub use service::{report, serve, stopped};
+pub use service::{report, serve};

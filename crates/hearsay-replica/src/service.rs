@@ -1,6 +1,6 @@
 //! Answers the front end's requests from a running replica.
 
-use hearsay_core::{App, ClientReply, Status};
+use hearsay_core::App;
 use hearsay_wire::{ReplicaRequest, ReplicaResponse, StatusReport};
 
 use crate::handle::{ReplicaHandle, ReplicaSnapshot};
@@ -54,12 +54,5 @@ where
         None => ReplicaResponse::Error {
             reason: format!("replica {} has stopped", handle.name()),
         },
-    }
-}
-
-/// The reply a replica that has stopped gives (used by links that find no replica).
-pub fn stopped<A: App>() -> ClientReply<A> {
-    ClientReply::Unavailable {
-        status: Status::Offline,
     }
 }
