@@ -1,7 +1,11 @@
 //! Applications replicated by hearsay, each an [`hearsay_core::App`].
 //!
 //! - [`movies`]: a movie catalog with per-user ratings (the movie-ratings service).
+//! - [`payloads`]: content-addressed payloads and the claim check (the claims network).
+//! - [`cluster`]: both side by side, the app a `hearsay up` cluster runs.
 
+pub mod cluster;
 pub mod csv;
 pub mod movies;
+pub mod payloads;
 pub mod text;

@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hearsay_apps::movies::{Movies, UserId};
+use hearsay_apps::cluster::ClusterApp;
+use hearsay_apps::movies::UserId;
 use hearsay_core::{ClientId, ReplicaId, Session};
 use hearsay_wire::{FrontendRequest, FrontendResponse};
 
@@ -51,8 +52,8 @@ pub(crate) struct QuicService(pub(crate) hearsay_client::Client);
 impl Service for QuicService {
     async fn call(
         &mut self,
-        request: FrontendRequest<Movies>,
-    ) -> Result<FrontendResponse<Movies>, String> {
+        request: FrontendRequest<ClusterApp>,
+    ) -> Result<FrontendResponse<ClusterApp>, String> {
         self.0.call(&request).await
     }
 }

@@ -60,7 +60,7 @@ fn inspect(name: &ReplicaId, dir: &std::path::Path) -> anyhow::Result<ExitCode> 
         anyhow::bail!("{} holds no replica state", dir.display());
     }
     let store = hearsay_replica::store::Store::open(dir, name)?;
-    let i = store.inspect::<hearsay_apps::movies::Movies>()?;
+    let i = store.inspect::<hearsay_apps::cluster::ClusterApp>()?;
     println!("data directory   {}", dir.display());
     println!("replica          {}", i.replica);
     println!("format           {}", hearsay_replica::store::FORMAT);
@@ -97,7 +97,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         node::ensure_certs(&args.certs, &[args.name.as_str()])?;
-        let app = node::load_movies(args.data.as_ref())?;
+        let app = node::load_app(args.data.as_ref())?;
         let shutdown = Shutdown::new();
         let peers: BTreeMap<ReplicaId, SocketAddr> = args
             .peers

@@ -4,11 +4,13 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 
 use crate::node;
+use crate::payload_sink::QuicPayloadSink;
 
 /// Flags of `hearsay tracker`.
 #[derive(clap::Args, Debug)]
@@ -55,11 +57,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     node::ensure_certs(&args.certs, &["tracker"])?;
     let token = hearsay_transport::certs::load_admin_token(&args.certs)
         .with_context(|| format!("loading the admin token from {}", args.certs.display()))?;
+    let rt = tokio::runtime::Runtime::new()?;
+    // The QUIC client behind the payload sink needs the runtime to exist.
+    let _in_runtime = rt.enter();
     let mut config = hearsay_tracker::Config::new(&args.data_dir, token);
     config.expiry = args.expiry;
+    config.payload_sink = Arc::new(QuicPayloadSink::new(&args.certs)?);
     let tracker = hearsay_tracker::open(config)
         .with_context(|| format!("opening the tracker's data in {}", args.data_dir.display()))?;
-    let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await

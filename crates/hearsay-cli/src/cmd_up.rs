@@ -59,7 +59,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut nodes: Vec<&str> = name_strings.iter().map(String::as_str).collect();
         nodes.extend(["fe", "client"]);
         node::ensure_certs(&args.certs, &nodes)?;
-        let app = node::load_movies(args.data.as_ref())?;
+        let app = node::load_app(args.data.as_ref())?;
         let shutdown = Shutdown::new();
         let port_of = |i: u16| if args.port == 0 { 0 } else { args.port.saturating_add(i) };
         let in_use = |what: String| move |e: anyhow::Error| {

@@ -13,6 +13,7 @@ mod cmd_sim;
 mod cmd_tracker;
 mod cmd_up;
 mod node;
+mod payload_sink;
 mod repl;
 
 /// hearsay: highly available replicated services on the gossip architecture.

@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use anyhow::Context;
+use hearsay_apps::cluster::ClusterApp;
 use hearsay_apps::movies::Movies;
 use hearsay_core::ReplicaId;
 use hearsay_frontend::{FrontendConfig, QuicLink};
@@ -87,14 +88,15 @@ pub(crate) fn parse_named_addr(s: &str) -> Result<(ReplicaId, SocketAddr), Strin
     Ok((name, addr))
 }
 
-/// The movies app a replica starts from.
-pub(crate) fn load_movies(data: Option<&PathBuf>) -> anyhow::Result<Movies> {
-    match data {
-        None => Ok(Movies::sample()),
-        Some(dir) => {
-            Movies::from_dir(dir).with_context(|| format!("loading movies from {}", dir.display()))
-        }
-    }
+/// The app a replica starts from: the movies (the sample catalog, or
+/// MovieLens files from `data`) and no payloads yet.
+pub(crate) fn load_app(data: Option<&PathBuf>) -> anyhow::Result<ClusterApp> {
+    let movies = match data {
+        None => Movies::sample(),
+        Some(dir) => Movies::from_dir(dir)
+            .with_context(|| format!("loading movies from {}", dir.display()))?,
+    };
+    Ok(ClusterApp::new(movies))
 }
 
 /// What a replica needs to start.
@@ -116,7 +118,7 @@ pub(crate) struct ReplicaSpec {
 
 /// A replica serving on QUIC.
 pub(crate) struct RunningReplica {
-    pub(crate) handle: ReplicaHandle<Movies>,
+    pub(crate) handle: ReplicaHandle<ClusterApp>,
     pub(crate) addr: SocketAddr,
     /// Where its metrics are served, if they are.
     pub(crate) http_addr: Option<SocketAddr>,
@@ -124,10 +126,10 @@ pub(crate) struct RunningReplica {
     pub(crate) book: hearsay_replica::AddressBook,
 }
 
-/// Starts a replica of the movies app on QUIC, gossiping with `spec.peers`.
+/// Starts a replica of the cluster app on QUIC, gossiping with `spec.peers`.
 pub(crate) async fn start_replica(
     spec: ReplicaSpec,
-    app: Movies,
+    app: ClusterApp,
     certs: &Path,
     shutdown: &Shutdown,
 ) -> anyhow::Result<RunningReplica> {
@@ -210,7 +212,7 @@ pub(crate) fn start_frontend(
         Arc::new(RwLock::new(replicas)),
         Duration::from_secs(3),
     ));
-    let handle = hearsay_frontend::spawn::<Movies>(FrontendConfig::default(), names, link);
+    let handle = hearsay_frontend::spawn::<ClusterApp>(FrontendConfig::default(), names, link);
     tokio::spawn(hearsay_frontend::serve_quic(
         handle.clone(),
         endpoint,

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{Cluster, lines};
-use hearsay_apps::movies::Movies;
+use hearsay_apps::cluster::ClusterApp;
 use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig, NodeCredentials};
 use hearsay_wire::{FrontendRequest, FrontendResponse, ReplicaResponse, decode, encode};
 
@@ -35,15 +35,15 @@ async fn malformed_and_misplaced_frames_get_an_error_and_change_nothing() {
         .request(fe, "fe", b"\xff\xfe\xfd not postcard", wait)
         .await
         .unwrap();
-    match decode::<FrontendResponse<Movies>>(&answer).unwrap() {
+    match decode::<FrontendResponse<ClusterApp>>(&answer).unwrap() {
         FrontendResponse::Error { reason } => {
             assert!(reason.starts_with("malformed request"), "{reason}")
         }
         other => panic!("{other:?}"),
     }
     // A truncated valid request.
-    let good = encode(&FrontendRequest::<Movies>::ListReplicas).unwrap();
-    let mut long = encode(&FrontendRequest::<Movies>::ChangeStatus {
+    let good = encode(&FrontendRequest::<ClusterApp>::ListReplicas).unwrap();
+    let mut long = encode(&FrontendRequest::<ClusterApp>::ChangeStatus {
         replica: hearsay_core::ReplicaId::new("r1").unwrap(),
         status: hearsay_core::Status::Offline,
     })
@@ -51,7 +51,7 @@ async fn malformed_and_misplaced_frames_get_an_error_and_change_nothing() {
     long.truncate(long.len() - 1);
     let answer = conn.request(fe, "fe", &long, wait).await.unwrap();
     assert!(matches!(
-        decode::<FrontendResponse<Movies>>(&answer).unwrap(),
+        decode::<FrontendResponse<ClusterApp>>(&answer).unwrap(),
         FrontendResponse::Error { .. }
     ));
 
@@ -61,7 +61,7 @@ async fn malformed_and_misplaced_frames_get_an_error_and_change_nothing() {
     let answer = conn.request(r1_addr, r1, &good, wait).await.unwrap();
     assert!(
         matches!(
-            decode::<ReplicaResponse<Movies>>(&answer),
+            decode::<ReplicaResponse<ClusterApp>>(&answer),
             Ok(ReplicaResponse::Error { .. }) | Err(_)
         ),
         "a replica must not act on a front-end frame"
@@ -107,7 +107,7 @@ async fn a_flood_of_streams_is_answered_and_memory_stays_bounded() {
     for a in asks {
         let answer = a.await.unwrap().expect("every stream is answered");
         assert!(matches!(
-            decode::<FrontendResponse<Movies>>(&answer),
+            decode::<FrontendResponse<ClusterApp>>(&answer),
             Ok(FrontendResponse::Error { .. })
         ));
         answered += 1;

@@ -18,7 +18,9 @@ const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
 const RECORDS: TableDefinition<'_, (&str, u64), &[u8]> = TableDefinition::new("records");
 
 /// The on-disk format; a data directory of another format is refused.
-pub const FORMAT: u32 = 1;
+/// 2: the CLI's replicas hold the cluster app (movies and payloads), whose
+/// snapshots and records a format-1 directory (movies only) cannot decode.
+pub const FORMAT: u32 = 2;
 
 /// Records written between two snapshots.
 pub const SNAPSHOT_EVERY: u64 = 10_000;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::admin::{ReplicaAdmin, Unconnected};
+use crate::forward::{NoSink, PayloadSink};
 
 /// How a tracker is set up.
 #[derive(Clone)]
@@ -23,11 +24,14 @@ pub struct Config {
     pub max_peers: usize,
     /// How status changes reach replicas.
     pub replica_admin: Arc<dyn ReplicaAdmin>,
+    /// How stored payloads are written into the cluster.
+    pub payload_sink: Arc<dyn PayloadSink>,
 }
 
 impl Config {
     /// The defaults (expiry 5 s, 10,000 activity entries, 100,000 payloads,
-    /// 1,024 peers, no replica client) for a data directory and token.
+    /// 1,024 peers, no replica client, no front-end client) for a data
+    /// directory and token.
     pub fn new(data_dir: impl Into<PathBuf>, admin_token: impl Into<String>) -> Self {
         Self {
             data_dir: data_dir.into(),
@@ -37,6 +41,7 @@ impl Config {
             max_payloads: 100_000,
             max_peers: 1024,
             replica_admin: Arc::new(Unconnected),
+            payload_sink: Arc::new(NoSink),
         }
     }
 }

@@ -16,6 +16,7 @@ mod admin;
 mod config;
 mod error;
 mod extract;
+mod forward;
 mod metrics;
 mod payload;
 mod routes;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 pub use admin::{AdminError, AdminFuture, ReplicaAdmin, Unconnected};
 pub use config::Config;
 pub use error::ApiError;
+pub use forward::{NoSink, PayloadSink, SinkFuture};
 pub use payload::payload_id;
 pub use routes::app;
 pub use state::Tracker;
@@ -36,6 +38,9 @@ pub use store::{DB_FILE, StoreError};
 
 /// The largest request body accepted, in bytes; larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// How often the tracker retries writing waiting payloads into the cluster.
+pub const FORWARD_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The OpenAPI 3 document served at `/openapi.json`.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -83,7 +88,9 @@ pub async fn run(
 
 /// Serves `tracker` on `listener` until `shutdown` completes, then lets
 /// requests in progress finish. Checks for silent peers every quarter of the
-/// expiry time, so their expiry is logged even when nobody asks.
+/// expiry time, so their expiry is logged even when nobody asks, and writes
+/// stored payloads into the cluster as soon as they are stored (and every
+/// [`FORWARD_EVERY`] while some wait).
 pub async fn serve(
     tracker: Arc<Tracker>,
     listener: tokio::net::TcpListener,
@@ -108,10 +115,27 @@ pub async fn serve(
             }
         })
     };
+    let forwarder = {
+        let tracker = tracker.clone();
+        let mut stop_rx = stop_tx.subscribe();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(FORWARD_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = tracker.payloads_stored() => {}
+                    _ = stop_rx.wait_for(|s| *s) => break,
+                }
+                tracker.forward().await;
+            }
+        })
+    };
     let served = axum::serve(listener, app(tracker))
         .with_graceful_shutdown(shutdown)
         .await;
     let _ = stop_tx.send(true);
     let _ = sweeper.await;
+    let _ = forwarder.await;
     served.map_err(RunError::Io)
 }

@@ -34,6 +34,7 @@ impl Metrics {
         &self,
         peers_by_role: &BTreeMap<&'static str, u64>,
         payloads: u64,
+        pending: u64,
         activity: u64,
     ) -> String {
         let mut out = String::new();
@@ -56,6 +57,9 @@ impl Metrics {
         out.push_str("# HELP hearsay_tracker_payloads Payloads stored.\n");
         out.push_str("# TYPE hearsay_tracker_payloads gauge\n");
         let _ = writeln!(out, "hearsay_tracker_payloads {payloads}");
+        out.push_str("# HELP hearsay_tracker_payloads_pending Payloads stored but not yet written into the cluster.\n");
+        out.push_str("# TYPE hearsay_tracker_payloads_pending gauge\n");
+        let _ = writeln!(out, "hearsay_tracker_payloads_pending {pending}");
         out.push_str("# HELP hearsay_tracker_activity_entries Activity-log entries kept.\n");
         out.push_str("# TYPE hearsay_tracker_activity_entries gauge\n");
         let _ = writeln!(out, "hearsay_tracker_activity_entries {activity}");

@@ -149,7 +149,8 @@ async fn activity(
 
 async fn metrics(State(t): State<AppState>) -> Result<Response, ApiError> {
     let (peers, payloads, activity) = t.gauges()?;
-    let body = t.metrics.render(&peers, payloads, activity);
+    let pending = t.payloads_pending()?;
+    let body = t.metrics.render(&peers, payloads, pending, activity);
     let mut response = body.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -15,6 +15,7 @@ use tokio::time::Instant;
 use crate::admin::{AdminError, ReplicaAdmin};
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::forward::PayloadSink;
 use crate::metrics::Metrics;
 use crate::payload::{payload_id, random_payloads};
 use crate::store::{Changes, NewActivity, Store, StoreError};
@@ -43,6 +44,15 @@ pub struct Tracker {
     expiry: Duration,
     max_peers: usize,
     admin: Arc<dyn ReplicaAdmin>,
+    sink: Arc<dyn PayloadSink>,
+    /// Wakes the forwarder when new payloads were stored.
+    stored: tokio::sync::Notify,
+    /// The last reason forwarding failed, so a failure that repeats every
+    /// retry is logged once, not every half second.
+    forward_failure: Mutex<Option<String>>,
+    /// Which live front end the next forwarding batch goes through, so
+    /// writes spread over them.
+    forward_turn: std::sync::atomic::AtomicUsize,
     peers: Mutex<Peers>,
     pub(crate) metrics: Metrics,
 }
@@ -53,6 +63,9 @@ fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
+
+/// Payloads written into the cluster per front-end call.
+const FORWARD_BATCH: usize = 64;
 
 fn activity(kind: ActivityKind, peer: Option<&str>, detail: String) -> NewActivity {
     NewActivity {
@@ -85,6 +98,10 @@ impl Tracker {
             expiry: config.expiry,
             max_peers: config.max_peers,
             admin: config.replica_admin,
+            sink: config.payload_sink,
+            stored: tokio::sync::Notify::new(),
+            forward_failure: Mutex::new(None),
+            forward_turn: std::sync::atomic::AtomicUsize::new(0),
             peers: Mutex::new(Peers { live, next_id }),
             metrics: Metrics::default(),
         })
@@ -393,9 +410,127 @@ impl Tracker {
         let created = self.store.commit(Changes {
             payloads,
             activity: vec![activity(ActivityKind::PayloadsWritten, None, detail)],
+            at_ms: now_ms(),
             ..Changes::default()
         })?;
+        if created > 0 {
+            self.stored.notify_one();
+        }
         Ok(PayloadIds { ids, created })
+    }
+
+    /// Completes once payloads were stored since the last time it completed:
+    /// what the forwarder waits for between its periodic retries.
+    pub async fn payloads_stored(&self) {
+        self.stored.notified().await;
+    }
+
+    /// Payloads stored but not yet written into the cluster.
+    pub fn payloads_pending(&self) -> Result<u64, ApiError> {
+        Ok(self.store.outbox_len()?)
+    }
+
+    /// Writes waiting payloads into the cluster through a live front end, a
+    /// batch at a time, until none wait or a write fails (the next call
+    /// retries). Each batch leaves the outbox only once the front end has
+    /// acknowledged it. Returns how many were written.
+    pub async fn forward(&self) -> usize {
+        let mut written = 0;
+        loop {
+            let batch = match self.store.outbox(FORWARD_BATCH) {
+                Ok(batch) => batch,
+                Err(e) => {
+                    self.forward_failed(None, format!("reading the outbox: {e}"));
+                    return written;
+                }
+            };
+            if batch.is_empty() {
+                return written;
+            }
+            let Some(frontend) = self.pick_frontend() else {
+                self.forward_failed(
+                    None,
+                    format!(
+                        "{} payloads wait: no front end is registered to write them into the cluster",
+                        self.store.outbox_len().unwrap_or(batch.len() as u64)
+                    ),
+                );
+                return written;
+            };
+            let contents: Vec<String> = batch.iter().map(|(_, c)| c.clone()).collect();
+            if let Err(e) = self.sink.write(&frontend, &contents).await {
+                self.forward_failed(
+                    Some(&frontend.name),
+                    format!("writing payloads through {}: {e}", frontend.name),
+                );
+                return written;
+            }
+            let n = batch.len();
+            let forwarded = batch.into_iter().map(|(id, _)| id).collect();
+            let detail = format!(
+                "{n} payloads written into the cluster through {}",
+                frontend.name
+            );
+            let committed = self.store.commit(Changes {
+                forwarded,
+                activity: vec![activity(
+                    ActivityKind::PayloadsForwarded,
+                    Some(&frontend.name),
+                    detail,
+                )],
+                ..Changes::default()
+            });
+            if let Err(e) = committed {
+                // They were written; writing them again later is harmless
+                // (a payload's id is its hash, so a second put changes nothing).
+                self.forward_failed(None, format!("emptying the outbox: {e}"));
+                return written;
+            }
+            *self
+                .forward_failure
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = None;
+            written += n;
+        }
+    }
+
+    /// A live front end, taking turns among them.
+    fn pick_frontend(&self) -> Option<Peer> {
+        let peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
+        let frontends: Vec<&Peer> = peers
+            .live
+            .values()
+            .map(|l| &l.peer)
+            .filter(|p| p.role == PeerRole::Frontend)
+            .collect();
+        if frontends.is_empty() {
+            return None;
+        }
+        let turn = self
+            .forward_turn
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(frontends[turn % frontends.len()].clone())
+    }
+
+    /// Logs a forwarding failure, unless it is the one logged last.
+    fn forward_failed(&self, peer: Option<&str>, reason: String) {
+        let mut last = self
+            .forward_failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if last.as_deref() == Some(reason.as_str()) {
+            return;
+        }
+        tracing::warn!(%reason, "payloads not yet written into the cluster");
+        let _ = self.store.commit(Changes {
+            activity: vec![activity(
+                ActivityKind::PayloadsForwardFailed,
+                peer,
+                reason.clone(),
+            )],
+            ..Changes::default()
+        });
+        *last = Some(reason);
     }
 
     /// One payload.

@@ -1,8 +1,10 @@
 //! The tracker's durable state, in an embedded redb database.
 //!
-//! Four tables: `meta` (the format and the next peer id), `peers` (each live
-//! peer as JSON, by id), `payloads` (content by id) and `activity` (each
-//! entry as JSON, by sequence number, bounded by count: the oldest go first).
+//! Five tables: `meta` (the format and the next peer id), `peers` (each live
+//! peer as JSON, by id), `payloads` (content by id), `outbox` (the ids of
+//! payloads not yet written into the cluster, with the time they were
+//! stored) and `activity` (each entry as JSON, by sequence number, bounded by
+//! count: the oldest go first).
 //! Every change a request makes is one transaction, committed before the
 //! answer leaves, so what the tracker acknowledged survives a crash.
 
@@ -15,6 +17,7 @@ const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
 const PEERS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("peers");
 const PAYLOADS: TableDefinition<'_, &str, &str> = TableDefinition::new("payloads");
 const ACTIVITY: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("activity");
+const OUTBOX: TableDefinition<'_, &str, u64> = TableDefinition::new("outbox");
 
 /// The on-disk format; a data directory of another format is refused.
 pub(crate) const FORMAT: u64 = 1;
@@ -94,10 +97,15 @@ pub(crate) struct Changes {
     pub(crate) remove_peers: Vec<u64>,
     /// The next peer id to hand out, when it moved.
     pub(crate) next_peer_id: Option<u64>,
-    /// Payloads to store: `(id, content)`; already stored ones are skipped.
+    /// Payloads to store: `(id, content)`; already stored ones are skipped,
+    /// new ones also enter the outbox.
     pub(crate) payloads: Vec<(String, String)>,
+    /// Payload ids now written into the cluster: they leave the outbox.
+    pub(crate) forwarded: Vec<String>,
     /// Activity entries to append.
     pub(crate) activity: Vec<NewActivity>,
+    /// When, in milliseconds since the Unix epoch (stamped on outbox entries).
+    pub(crate) at_ms: u64,
 }
 
 /// An open data directory.
@@ -142,6 +150,7 @@ impl Store {
                     txn.open_table(PEERS).map_err(|e| io(&e))?;
                     txn.open_table(PAYLOADS).map_err(|e| io(&e))?;
                     txn.open_table(ACTIVITY).map_err(|e| io(&e))?;
+                    txn.open_table(OUTBOX).map_err(|e| io(&e))?;
                 }
                 txn.commit().map_err(|e| io(&e))?;
             }
@@ -197,6 +206,42 @@ impl Store {
         let txn = self.db.begin_read().map_err(|e| self.io(e))?;
         let table = txn.open_table(PAYLOADS).map_err(|e| self.io(e))?;
         table.len().map_err(|e| self.io(e))
+    }
+
+    /// Payloads waiting to be written into the cluster.
+    pub(crate) fn outbox_len(&self) -> Result<u64, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.io(e))?;
+        // A directory from before the outbox existed has no such table yet.
+        match txn.open_table(OUTBOX) {
+            Ok(table) => table.len().map_err(|e| self.io(e)),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
+            Err(e) => Err(self.io(e)),
+        }
+    }
+
+    /// Up to `limit` payloads waiting to be written into the cluster, as
+    /// `(id, content)`, in id order.
+    pub(crate) fn outbox(&self, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.io(e))?;
+        let outbox = match txn.open_table(OUTBOX) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(self.io(e)),
+        };
+        let payloads = txn.open_table(PAYLOADS).map_err(|e| self.io(e))?;
+        let mut out = Vec::new();
+        for row in outbox.iter().map_err(|e| self.io(e))?.take(limit) {
+            let (id, _) = row.map_err(|e| self.io(e))?;
+            let id = id.value().to_owned();
+            let content = payloads
+                .get(id.as_str())
+                .map_err(|e| self.io(e))?
+                .ok_or_else(|| self.corrupt(format!("outbox entry {id} without its payload")))?
+                .value()
+                .to_owned();
+            out.push((id, content));
+        }
+        Ok(out)
     }
 
     /// The payload with this id.
@@ -279,12 +324,19 @@ impl Store {
         let txn = self.db.begin_write().map_err(|e| self.io(e))?;
         let mut created = 0u32;
         {
-            if !changes.payloads.is_empty() {
+            if !changes.payloads.is_empty() || !changes.forwarded.is_empty() {
+                let mut outbox = txn.open_table(OUTBOX).map_err(|e| self.io(e))?;
+                for id in &changes.forwarded {
+                    outbox.remove(id.as_str()).map_err(|e| self.io(e))?;
+                }
                 let mut table = txn.open_table(PAYLOADS).map_err(|e| self.io(e))?;
                 for (id, content) in &changes.payloads {
                     if table.get(id.as_str()).map_err(|e| self.io(e))?.is_none() {
                         table
                             .insert(id.as_str(), content.as_str())
+                            .map_err(|e| self.io(e))?;
+                        outbox
+                            .insert(id.as_str(), changes.at_ms)
                             .map_err(|e| self.io(e))?;
                         created += 1;
                     }

@@ -34,6 +34,7 @@
 mod codec;
 mod error;
 mod frontend;
+pub mod node;
 mod peer;
 mod replica;
 mod report;

@@ -250,6 +250,11 @@ pub enum ActivityKind {
     StatusChanged,
     /// A status change was asked for and failed.
     StatusChangeFailed,
+    /// Stored payloads were written into the cluster through a front end.
+    PayloadsForwarded,
+    /// Stored payloads could not be written into the cluster yet (they wait
+    /// and are retried).
+    PayloadsForwardFailed,
 }
 
 /// One entry of the activity log.

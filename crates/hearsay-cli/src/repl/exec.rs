@@ -2,7 +2,8 @@
 
 use std::future::Future;
 
-use hearsay_apps::movies::{Movie, MovieQuery, MovieReply, MovieUpdate, Movies, Rating, UserId};
+use hearsay_apps::cluster::{ClusterApp, ClusterQuery, ClusterReply, ClusterUpdate};
+use hearsay_apps::movies::{Movie, MovieQuery, MovieReply, MovieUpdate, Rating, UserId};
 use hearsay_core::{BUSY_MESSAGE, ClientReply, ClientRequest, ReplicaId, Session, Status};
 use hearsay_wire::{FrontendRequest, FrontendResponse, ReplicaEntry, SessionRequest};
 use serde_json::{Value, json};
@@ -15,8 +16,8 @@ pub(crate) trait Service {
     /// Sends one request to the front end.
     fn call(
         &mut self,
-        request: FrontendRequest<Movies>,
-    ) -> impl Future<Output = Result<FrontendResponse<Movies>, String>>;
+        request: FrontendRequest<ClusterApp>,
+    ) -> impl Future<Output = Result<FrontendResponse<ClusterApp>, String>>;
 }
 
 /// What one line produced.
@@ -139,15 +140,18 @@ impl<S: Service> Repl<S> {
     }
 
     async fn query(&mut self, query: MovieQuery) -> Result<MovieReply, Failure> {
-        let request = self.session.query(query);
+        let request = self.session.query(ClusterQuery::Movie(query));
         match self.send(request).await? {
-            ClientReply::Answer { reply, .. } => Ok(reply),
+            ClientReply::Answer {
+                reply: ClusterReply::Movie(reply),
+                ..
+            } => Ok(reply),
             other => Err(Failure::Other(format!("unexpected reply {other:?}"))),
         }
     }
 
     async fn update(&mut self, op: MovieUpdate) -> Result<(), Failure> {
-        let request = self.session.update(op);
+        let request = self.session.update(ClusterUpdate::Movie(op));
         match self.send(request).await? {
             ClientReply::Accepted { .. } => Ok(()),
             other => Err(Failure::Other(format!("unexpected reply {other:?}"))),
@@ -156,8 +160,8 @@ impl<S: Service> Repl<S> {
 
     async fn send(
         &mut self,
-        request: ClientRequest<Movies>,
-    ) -> Result<ClientReply<Movies>, Failure> {
+        request: ClientRequest<ClusterApp>,
+    ) -> Result<ClientReply<ClusterApp>, Failure> {
         let response = self
             .service
             .call(FrontendRequest::Session(SessionRequest {

@@ -1,0 +1,129 @@
+//! [`ClusterApp`]: what a `hearsay up` cluster replicates — the movie ratings
+//! and the tracker's payloads, side by side in one store, so one set of
+//! replicas serves the REPL and the claims network alike.
+
+use hearsay_core::{App, ApplyContext};
+use serde::{Deserialize, Serialize};
+
+use crate::movies::{MovieQuery, MovieReply, MovieUpdate, Movies};
+use crate::payloads::{PayloadQuery, PayloadReply, PayloadUpdate, Payloads};
+
+/// The movies and the payloads, each its own app; an operation names which.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClusterApp {
+    /// The movie-ratings service.
+    pub movies: Movies,
+    /// The payloads written at the tracker.
+    pub payloads: Payloads,
+}
+
+/// A change to one of the two.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClusterUpdate {
+    /// A change to the ratings.
+    Movie(MovieUpdate),
+    /// A change to the payloads.
+    Payload(PayloadUpdate),
+}
+
+/// A question to one of the two.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClusterQuery {
+    /// A question about the movies.
+    Movie(MovieQuery),
+    /// A question about the payloads (a claim among them).
+    Payload(PayloadQuery),
+}
+
+/// An answer from one of the two.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ClusterReply {
+    /// An answer about the movies.
+    Movie(MovieReply),
+    /// An answer about the payloads.
+    Payload(PayloadReply),
+}
+
+impl ClusterApp {
+    /// The movies given and no payloads.
+    pub fn new(movies: Movies) -> Self {
+        Self {
+            movies,
+            payloads: Payloads::new(),
+        }
+    }
+}
+
+impl App for ClusterApp {
+    type Update = ClusterUpdate;
+    type Query = ClusterQuery;
+    type Reply = ClusterReply;
+
+    fn apply(&mut self, update: &ClusterUpdate, ctx: &ApplyContext<'_>) {
+        match update {
+            ClusterUpdate::Movie(u) => self.movies.apply(u, ctx),
+            ClusterUpdate::Payload(u) => self.payloads.apply(u, ctx),
+        }
+    }
+
+    fn query(&self, query: &ClusterQuery) -> ClusterReply {
+        match query {
+            ClusterQuery::Movie(q) => ClusterReply::Movie(self.movies.query(q)),
+            ClusterQuery::Payload(q) => ClusterReply::Payload(self.payloads.query(q)),
+        }
+    }
+
+    fn validate(update: &ClusterUpdate) -> Result<(), String> {
+        match update {
+            ClusterUpdate::Movie(u) => Movies::validate(u),
+            ClusterUpdate::Payload(u) => Payloads::validate(u),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hearsay_core::conformance::check_convergence;
+
+    use super::*;
+    use crate::movies::{MovieId, Rating, UserId};
+
+    #[test]
+    fn movies_and_payloads_converge_together() {
+        let rate = |m, u, h| {
+            ClusterUpdate::Movie(MovieUpdate::Rate {
+                movie: MovieId(m),
+                user: UserId(u),
+                rating: Rating::from_halves(h).unwrap(),
+            })
+        };
+        let put = |p: &str| ClusterUpdate::Payload(PayloadUpdate::Put { payload: p.into() });
+        let updates = [
+            rate(1, 1, 4),
+            put("a"),
+            rate(1, 1, 6),
+            put("b"),
+            rate(2, 3, 1),
+            put("a"),
+        ];
+        for seed in 0..10 {
+            if let Err(e) = check_convergence(&ClusterApp::new(Movies::sample()), &updates, 8, seed)
+            {
+                panic!("{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn each_operation_reaches_its_own_app() {
+        let app = ClusterApp::new(Movies::sample());
+        assert_eq!(
+            app.query(&ClusterQuery::Payload(PayloadQuery::Count)),
+            ClusterReply::Payload(PayloadReply::Count(0))
+        );
+        let bad = ClusterUpdate::Payload(PayloadUpdate::Put {
+            payload: String::new(),
+        });
+        assert!(ClusterApp::validate(&bad).is_err());
+    }
+}
