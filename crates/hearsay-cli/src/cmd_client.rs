@@ -42,6 +42,9 @@ pub(crate) struct Args {
     /// Directory of the cluster's certificates.
     #[arg(long, default_value = "certs")]
     certs: PathBuf,
+    /// The tracker whose view `status` shows too, such as http://127.0.0.1:7400.
+    #[arg(long, value_parser = crate::discover::parse_tracker_url)]
+    tracker: Option<hearsay_discovery::TrackerUrl>,
     #[command(flatten)]
     repl: ReplArgs,
 }
@@ -78,11 +81,13 @@ fn ask_user() -> anyhow::Result<u32> {
     }
 }
 
-/// Runs the REPL over `client` with `args`; the exit code says whether every
+/// Runs the REPL over `client` with `args` (and the tracker's view in
+/// `status` when `tracker` is given); the exit code says whether every
 /// command succeeded.
 pub(crate) async fn repl(
     client: hearsay_client::Client,
     args: ReplArgs,
+    tracker: Option<hearsay_discovery::TrackerUrl>,
 ) -> anyhow::Result<ExitCode> {
     let user = match args.user {
         Some(u) => u,
@@ -91,7 +96,8 @@ pub(crate) async fn repl(
     let session = Session::new(ClientId(rand::Rng::random(
         &mut <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng(),
     )));
-    let mut repl = Repl::new(QuicService(client), session, UserId(user), args.prefer);
+    let mut repl = Repl::new(QuicService(client), session, UserId(user), args.prefer)
+        .with_tracker(tracker.map(|url| hearsay_discovery::TrackerClient::new(url, None)));
     let source = if args.exec.is_empty() {
         LineSource::Stdin
     } else {
@@ -111,6 +117,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     rt.block_on(async move {
         node::ensure_certs(&args.certs, &["client"])?;
         let client = node::connect_client(&args.certs, args.frontend, &args.frontend_name)?;
-        repl(client, args.repl).await
+        repl(client, args.repl, args.tracker).await
     })
 }

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use hearsay_core::ReplicaId;
+use hearsay_discovery::{TrackerUrl, fixed_status};
+use hearsay_wire::tracker::{PeerRole, RegisterPeer};
 
+use crate::discover;
 use crate::node::{self, Shutdown};
 
 /// Flags of `hearsay frontend`.
@@ -18,9 +21,14 @@ pub(crate) struct Args {
     /// Where to listen for clients (QUIC over UDP).
     #[arg(long, default_value = "127.0.0.1:7500")]
     listen: SocketAddr,
-    /// A replica to route to, NAME=HOST:PORT (repeatable).
-    #[arg(long = "replica", value_parser = node::parse_named_addr, required = true)]
+    /// A replica to route to, NAME=HOST:PORT (repeatable; needed unless
+    /// --tracker is given).
+    #[arg(long = "replica", value_parser = node::parse_named_addr, required_unless_present = "tracker")]
     replicas: Vec<(ReplicaId, SocketAddr)>,
+    /// The tracker to register with and learn replicas from, such as
+    /// http://127.0.0.1:7400 (replicas given by --replica are kept regardless).
+    #[arg(long, value_parser = discover::parse_tracker_url)]
+    tracker: Option<TrackerUrl>,
     /// Directory of the cluster's certificates (made on first run if missing).
     #[arg(long, default_value = "certs")]
     certs: PathBuf,
@@ -33,14 +41,40 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         node::ensure_certs(&args.certs, &[args.name.as_str()])?;
         let shutdown = Shutdown::new();
         let replicas: BTreeMap<ReplicaId, SocketAddr> = args.replicas.into_iter().collect();
+        let fixed = replicas.keys().cloned().collect();
         let running =
             node::start_frontend(&args.name, args.listen, replicas, &args.certs, &shutdown)?;
+        let discovery = match &args.tracker {
+            None => None,
+            Some(url) => {
+                let me = RegisterPeer {
+                    name: args.name.clone(),
+                    role: PeerRole::Frontend,
+                    addr: discover::advertised(running.addr, "--listen")?,
+                    http_addr: None,
+                };
+                let d = discover::join(url, &args.certs, me, fixed_status(None)).await?;
+                discover::route_from(
+                    &d,
+                    running.handle.clone(),
+                    running.addresses.clone(),
+                    fixed,
+                );
+                Some(d)
+            }
+        };
         println!(
             "front end {} listening on {} (QUIC)",
             args.name, running.addr
         );
+        if let Some(url) = &args.tracker {
+            println!("front end {} registered with the tracker at {url}", args.name);
+        }
         node::stop_signal().await;
         eprintln!("front end {}: stopping", args.name);
+        if let Some(d) = discovery {
+            d.stop().await; // deregisters while the tracker can still be told
+        }
         shutdown.trigger();
         Ok(ExitCode::SUCCESS)
     })

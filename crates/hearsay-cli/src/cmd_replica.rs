@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use hearsay_core::ReplicaId;
+use hearsay_discovery::TrackerUrl;
+use hearsay_wire::tracker::{PeerRole, RegisterPeer};
 
+use crate::discover;
 use crate::node::{self, ReplicaSpec, Shutdown};
 
 /// Flags of `hearsay replica`.
@@ -44,6 +47,10 @@ pub(crate) struct Args {
     /// such as 127.0.0.1:7601; not served when absent.
     #[arg(long)]
     http: Option<SocketAddr>,
+    /// The tracker to register with and learn gossip peers from, such as
+    /// http://127.0.0.1:7400 (peers given by --peer are kept regardless).
+    #[arg(long, value_parser = discover::parse_tracker_url)]
+    tracker: Option<TrackerUrl>,
     /// Test-only fault switch: while this file exists the replica drops all
     /// gossip in and out (it still serves clients).
     #[arg(long, hide = true)]
@@ -118,7 +125,34 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             overload_probability: args.overload_probability,
             max_in_flight: args.max_in_flight,
         };
+        let fixed = spec.peers.keys().cloned().collect();
         let running = node::start_replica(spec, app, &args.certs, &shutdown).await?;
+        // Registered before saying "listening": whoever waits for that line
+        // finds the replica in the tracker's list.
+        let discovery = match &args.tracker {
+            None => None,
+            Some(url) => {
+                let me = RegisterPeer {
+                    name: args.name.to_string(),
+                    role: PeerRole::Replica,
+                    addr: discover::advertised(running.addr, "--listen")?,
+                    http_addr: match running.http_addr {
+                        Some(h) => Some(discover::advertised(h, "--http")?),
+                        None => None,
+                    },
+                };
+                let status = discover::replica_status(running.handle.clone());
+                let d = discover::join(url, &args.certs, me, status).await?;
+                discover::gossip_from(
+                    &d,
+                    args.name.clone(),
+                    running.handle.clone(),
+                    running.book.clone(),
+                    fixed,
+                );
+                Some(d)
+            }
+        };
         println!(
             "replica {} listening on {} (QUIC), state in {}",
             args.name,
@@ -128,8 +162,18 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some(h) = running.http_addr {
             println!("replica {} metrics on http://{h}/metrics", args.name);
         }
+        if let (Some(url), Some(d)) = (&args.tracker, &discovery) {
+            let id = d.registration().map_or(0, |p| p.id);
+            println!(
+                "replica {} registered with the tracker at {url} (peer id {id})",
+                args.name
+            );
+        }
         node::stop_signal().await;
         eprintln!("replica {}: stopping", args.name);
+        if let Some(d) = discovery {
+            d.stop().await; // deregisters while the tracker can still be told
+        }
         shutdown.trigger();
         running.handle.shutdown().await;
         Ok(ExitCode::SUCCESS)

@@ -2,7 +2,7 @@
 //! activity log of a cluster.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +11,7 @@ use anyhow::Context;
 
 use crate::node;
 use crate::payload_sink::QuicPayloadSink;
+use crate::replica_admin::QuicReplicaAdmin;
 
 /// Flags of `hearsay tracker`.
 #[derive(clap::Args, Debug)]
@@ -31,7 +32,7 @@ pub(crate) struct Args {
 }
 
 /// Parses `500ms`, `5s`, `1m` or a bare number of seconds.
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (number, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
         Some(i) => s.split_at(i),
@@ -52,19 +53,33 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// Opens a tracker on `data_dir` with the admin token in `certs` (made if
+/// missing), reaching front ends (payloads) and replicas (status changes)
+/// over QUIC as node `tracker`. Must run inside a tokio runtime: the QUIC
+/// clients bind at once.
+pub(crate) fn open(
+    certs: &Path,
+    data_dir: &Path,
+    expiry: Duration,
+) -> anyhow::Result<Arc<hearsay_tracker::Tracker>> {
+    node::ensure_certs(certs, &["tracker"])?;
+    let token = hearsay_transport::certs::load_admin_token(certs)
+        .with_context(|| format!("loading the admin token from {}", certs.display()))?;
+    let mut config = hearsay_tracker::Config::new(data_dir, token);
+    config.expiry = expiry;
+    config.payload_sink = Arc::new(QuicPayloadSink::new(certs)?);
+    config.replica_admin = Arc::new(QuicReplicaAdmin::new(certs)?);
+    hearsay_tracker::open(config)
+        .with_context(|| format!("opening the tracker's data in {}", data_dir.display()))
+}
+
 /// Runs `hearsay tracker` until ctrl-c or SIGTERM.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    node::ensure_certs(&args.certs, &["tracker"])?;
-    let token = hearsay_transport::certs::load_admin_token(&args.certs)
-        .with_context(|| format!("loading the admin token from {}", args.certs.display()))?;
     let rt = tokio::runtime::Runtime::new()?;
-    // The QUIC client behind the payload sink needs the runtime to exist.
+    // The QUIC clients behind the payload sink and the replica admin need
+    // the runtime to exist.
     let _in_runtime = rt.enter();
-    let mut config = hearsay_tracker::Config::new(&args.data_dir, token);
-    config.expiry = args.expiry;
-    config.payload_sink = Arc::new(QuicPayloadSink::new(&args.certs)?);
-    let tracker = hearsay_tracker::open(config)
-        .with_context(|| format!("opening the tracker's data in {}", args.data_dir.display()))?;
+    let tracker = open(&args.certs, &args.data_dir, args.expiry)?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await

@@ -1,17 +1,23 @@
 //! `hearsay up`: a whole local cluster in one process, then the REPL.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use hearsay_core::ReplicaId;
+use hearsay_discovery::{TrackerUrl, fixed_status};
+use hearsay_wire::tracker::{PeerRole, RegisterPeer};
 
 use crate::cmd_client::{ReplArgs, repl};
 use crate::cmd_replica::probability;
+use crate::{cmd_tracker, discover};
 use crate::node::{self, ReplicaSpec, Shutdown};
+
+/// The tracker's port unless `--port 0` or `--tracker-listen` say otherwise.
+const TRACKER_PORT: u16 = 7400;
 
 /// Flags of `hearsay up`.
 #[derive(clap::Args, Debug)]
@@ -39,9 +45,14 @@ pub(crate) struct Args {
     /// Directory of the cluster's certificates (made on first run if missing).
     #[arg(long, default_value = "certs")]
     certs: PathBuf,
-    /// Where the replicas keep their state, one directory each.
+    /// Where the replicas keep their state, one directory each (and the
+    /// tracker its own, `tracker`).
     #[arg(long, default_value = ".hearsay/up")]
     data_dir: PathBuf,
+    /// Where the tracker serves HTTP (default: the host at port 7400, or a
+    /// port the system picks with --port 0).
+    #[arg(long)]
+    tracker_listen: Option<SocketAddr>,
     #[command(flatten)]
     repl: ReplArgs,
 }
@@ -57,7 +68,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .context("replica names")?;
         let name_strings: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         let mut nodes: Vec<&str> = name_strings.iter().map(String::as_str).collect();
-        nodes.extend(["fe", "client"]);
+        nodes.extend(["fe", "client", "tracker"]);
         node::ensure_certs(&args.certs, &nodes)?;
         let app = node::load_app(args.data.as_ref())?;
         let shutdown = Shutdown::new();
@@ -65,6 +76,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         let in_use = |what: String| move |e: anyhow::Error| {
             e.context(format!("{what} (is another cluster running? scripts/stop-cluster.sh stops one; --port picks others)"))
         };
+        // The tracker first, so that every node can register as it starts.
+        let tracker_at = args.tracker_listen.unwrap_or_else(|| {
+            SocketAddr::new(args.host, if args.port == 0 { 0 } else { TRACKER_PORT })
+        });
+        let tracker = cmd_tracker::open(&args.certs, &args.data_dir.join("tracker"), Duration::from_secs(5))?;
+        let listener = tokio::net::TcpListener::bind(tracker_at)
+            .await
+            .map_err(anyhow::Error::from)
+            .map_err(in_use(format!("starting the tracker on {tracker_at}")))?;
+        let tracker_url = TrackerUrl::from(listener.local_addr().context("reading the tracker's address")?);
+        let tracker_task = tokio::spawn(hearsay_tracker::serve(tracker, listener, shutdown.wait()));
         let mut replicas = BTreeMap::new();
         for (i, name) in names.iter().enumerate() {
             let spec = ReplicaSpec {
@@ -91,7 +113,30 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         let fe = node::start_frontend("fe", SocketAddr::new(args.host, port_of(0)), addrs.clone(), &args.certs, &shutdown)
             .map_err(in_use("starting the front end".into()))?;
+        let mut discoveries = Vec::new();
+        let fixed: BTreeSet<ReplicaId> = addrs.keys().cloned().collect();
+        for (name, r) in &replicas {
+            let me = RegisterPeer {
+                name: name.to_string(),
+                role: PeerRole::Replica,
+                addr: discover::advertised(r.addr, "--host")?,
+                http_addr: r.http_addr.map(|h| h.to_string()),
+            };
+            let d = discover::join(&tracker_url, &args.certs, me, discover::replica_status(r.handle.clone())).await?;
+            discover::gossip_from(&d, name.clone(), r.handle.clone(), r.book.clone(), fixed.clone());
+            discoveries.push(d);
+        }
+        let me = RegisterPeer {
+            name: "fe".into(),
+            role: PeerRole::Frontend,
+            addr: discover::advertised(fe.addr, "--host")?,
+            http_addr: None,
+        };
+        let d = discover::join(&tracker_url, &args.certs, me, fixed_status(None)).await?;
+        discover::route_from(&d, fe.handle.clone(), fe.addresses.clone(), fixed.clone());
+        discoveries.push(d);
         eprintln!("hearsay: cluster up in {} ms", started.elapsed().as_millis());
+        eprintln!("  tracker       {tracker_url}");
         eprintln!("  front end fe  {} (QUIC)", fe.addr);
         for (n, r) in &replicas {
             match r.http_addr {
@@ -106,11 +151,18 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         } else {
             let client = node::connect_client(&args.certs, fe.addr, "fe")?;
             tokio::select! {
-                code = repl(client, args.repl) => code?,
+                code = repl(client, args.repl, Some(tracker_url.clone())) => code?,
                 () = node::stop_signal() => ExitCode::SUCCESS,
             }
         };
+        // Deregister while the tracker still runs, then stop everything.
+        for d in discoveries {
+            d.stop().await;
+        }
         shutdown.trigger();
+        if let Ok(Err(e)) = tracker_task.await {
+            eprintln!("hearsay: the tracker stopped with an error: {e}");
+        }
         for (_, r) in replicas {
             r.handle.shutdown().await;
         }

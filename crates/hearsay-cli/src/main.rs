@@ -12,9 +12,11 @@ mod cmd_replica;
 mod cmd_sim;
 mod cmd_tracker;
 mod cmd_up;
+mod discover;
 mod node;
 mod payload_sink;
 mod repl;
+mod replica_admin;
 
 /// hearsay: highly available replicated services on the gossip architecture.
 #[derive(Parser, Debug)]

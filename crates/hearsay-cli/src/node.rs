@@ -191,6 +191,10 @@ pub(crate) async fn start_replica(
 /// A front end serving on QUIC.
 pub(crate) struct RunningFrontend {
     pub(crate) addr: SocketAddr,
+    /// Routing: replicas are added and removed through it.
+    pub(crate) handle: hearsay_frontend::FrontendHandle<ClusterApp>,
+    /// Where each replica listens; kept current by discovery.
+    pub(crate) addresses: hearsay_frontend::ReplicaAddresses,
 }
 
 /// Starts a front end named `name` routing to `replicas`.
@@ -207,9 +211,10 @@ pub(crate) fn start_frontend(
     let addr = endpoint.local_addr().context("reading the bound address")?;
     let connector = Connector::new(endpoint.clone(), ConnectorConfig::default());
     let names: Vec<ReplicaId> = replicas.keys().cloned().collect();
+    let addresses = Arc::new(RwLock::new(replicas));
     let link = Arc::new(QuicLink::new(
         connector,
-        Arc::new(RwLock::new(replicas)),
+        addresses.clone(),
         Duration::from_secs(3),
     ));
     let handle = hearsay_frontend::spawn::<ClusterApp>(FrontendConfig::default(), names, link);
@@ -219,7 +224,11 @@ pub(crate) fn start_frontend(
         ServeConfig::default(),
         shutdown.wait(),
     ));
-    Ok(RunningFrontend { addr })
+    Ok(RunningFrontend {
+        addr,
+        handle,
+        addresses,
+    })
 }
 
 /// A client of the front end at `frontend`, as node `client`.

@@ -65,6 +65,7 @@ where
         "held_queries": s.held,
         "oldest_held_ms": s.oldest_held.map(|d| d.as_millis() as u64),
         "executed_len": s.executed_len,
+        "members": s.timestamp_table.keys().map(|r| r.to_string()).collect::<Vec<_>>(),
         "stats": s.stats,
     }))
     .into_response()

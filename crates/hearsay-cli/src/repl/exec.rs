@@ -72,6 +72,8 @@ pub(crate) struct Repl<S: Service> {
     user: UserId,
     /// Route to this replica whenever it is available (`--prefer`).
     prefer: Option<ReplicaId>,
+    /// The tracker whose view `status` adds (`--tracker`), if any.
+    tracker: Option<hearsay_discovery::TrackerClient>,
 }
 
 impl<S: Service> Repl<S> {
@@ -87,7 +89,14 @@ impl<S: Service> Repl<S> {
             session,
             user,
             prefer,
+            tracker: None,
         }
+    }
+
+    /// The same REPL, showing `tracker`'s view in `status` too.
+    pub(crate) fn with_tracker(mut self, tracker: Option<hearsay_discovery::TrackerClient>) -> Self {
+        self.tracker = tracker;
+        self
     }
 
     /// The current user.
@@ -337,9 +346,18 @@ impl<S: Service> Repl<S> {
     }
 
     async fn status(&mut self) -> Shown {
-        match self.replicas().await {
+        let mut shown = match self.replicas().await {
             Ok(list) => render::status(&list),
             Err(f) => Self::failure("status", f),
+        };
+        if let Some(t) = &self.tracker {
+            let peers = super::tracker_view::fetch(t).await;
+            let url = t.url().to_string();
+            let (text, json) =
+                super::tracker_view::render(&url, &peers, super::tracker_view::now_ms());
+            shown.text = format!("{}\n\n{text}", shown.text);
+            shown.json["tracker"] = json;
         }
+        shown
     }
 }

@@ -5,6 +5,7 @@ pub(crate) mod command;
 mod exec;
 mod render;
 mod run;
+mod tracker_view;
 
 pub(crate) use exec::{Repl, Service, Shown};
 pub(crate) use run::{LineSource, run_lines};

@@ -1,0 +1,90 @@
+//! The tracker's [`ReplicaAdmin`] over QUIC: a status change asked at the
+//! tracker's HTTP API becomes a `ReplicaRequest::SetStatus` sent, as node
+//! `tracker`, to the replica's registered address; the answer is the status
+//! the replica reports.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use hearsay_apps::cluster::ClusterApp;
+use hearsay_tracker::{AdminError, AdminFuture, ReplicaAdmin};
+use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig};
+use hearsay_wire::tracker::{Peer, ReplicaStatus};
+use hearsay_wire::{ReplicaRequest, ReplicaResponse, decode, encode};
+
+/// How long the tracker waits for a replica to answer a status change.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Reaches replicas with the tracker's certificate.
+pub(crate) struct QuicReplicaAdmin {
+    connector: Connector,
+}
+
+impl QuicReplicaAdmin {
+    /// An admin client using the `tracker` certificate in `certs`. Needs a
+    /// tokio runtime (the QUIC endpoint is bound at once).
+    pub(crate) fn new(certs: &Path) -> anyhow::Result<Self> {
+        let creds = crate::node::credentials(certs, "tracker")?;
+        let any: SocketAddr = "0.0.0.0:0".parse().context("the wildcard address")?;
+        let endpoint = hearsay_transport::bind_client(any, &creds, &EndpointConfig::default())
+            .context("starting the tracker's QUIC client for replicas")?;
+        Ok(Self {
+            connector: Connector::new(endpoint, ConnectorConfig::default()),
+        })
+    }
+
+    async fn ask(&self, replica: &Peer, status: ReplicaStatus) -> Result<ReplicaStatus, AdminError> {
+        let addr = resolve(&replica.addr).await.ok_or_else(|| {
+            AdminError::Unreachable(format!(
+                "replica {} is registered at {:?}, which does not resolve",
+                replica.name, replica.addr
+            ))
+        })?;
+        let request = ReplicaRequest::<ClusterApp>::SetStatus(status.into());
+        let bytes = encode(&request)
+            .map_err(|e| AdminError::Refused(format!("could not encode the request: {e}")))?;
+        let answer = self
+            .connector
+            .request(addr, &replica.name, &bytes, ANSWER_TIMEOUT)
+            .await
+            .map_err(|e| {
+                AdminError::Unreachable(format!("replica {} at {addr}: {e}", replica.name))
+            })?;
+        match decode::<ReplicaResponse<ClusterApp>>(&answer) {
+            Ok(ReplicaResponse::Status(report)) => Ok(report.status.into()),
+            Ok(ReplicaResponse::Error { reason }) => Err(AdminError::Refused(format!(
+                "replica {} refused: {reason}",
+                replica.name
+            ))),
+            Ok(other) => Err(AdminError::Refused(format!(
+                "replica {} answered unexpectedly: {other:?}",
+                replica.name
+            ))),
+            Err(e) => Err(AdminError::Refused(format!(
+                "replica {} sent an unreadable answer: {e}",
+                replica.name
+            ))),
+        }
+    }
+}
+
+impl ReplicaAdmin for QuicReplicaAdmin {
+    fn set_status<'a>(&'a self, replica: &'a Peer, status: ReplicaStatus) -> AdminFuture<'a> {
+        Box::pin(self.ask(replica, status))
+    }
+}
+
+/// A registered `HOST:PORT` as a socket address; host names are looked up
+/// (bounded by a second).
+async fn resolve(addr: &str) -> Option<SocketAddr> {
+    if let Ok(a) = addr.parse() {
+        return Some(a);
+    }
+    tokio::time::timeout(Duration::from_secs(1), tokio::net::lookup_host(addr))
+        .await
+        .ok()?
+        .ok()?
+        .next()
+}
