@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub(crate) mod http;
 pub(crate) mod procs;
 
 use std::io::{BufRead, BufReader, Write};
@@ -52,6 +53,8 @@ pub(crate) struct Cluster {
     /// `(name, address)` of each replica, as `up` printed them.
     pub(crate) replicas: Vec<(String, String)>,
     pub(crate) certs: TempDir,
+    /// The tracker's `HOST:PORT`, as `up` printed it.
+    pub(crate) tracker: String,
 }
 
 impl Cluster {
@@ -91,10 +94,15 @@ impl Cluster {
             }
         });
         let mut frontend = None;
+        let mut tracker = String::new();
         let mut seen: Vec<String> = Vec::new();
         while frontend.is_none() {
             match rx.recv_timeout(Duration::from_secs(20)) {
                 Ok(line) => {
+                    // `up` prints the tracker before the front end.
+                    if let Some(rest) = line.trim().strip_prefix("tracker") {
+                        tracker = rest.trim().trim_start_matches("http://").to_owned();
+                    }
                     if let Some(rest) = line.trim().strip_prefix("front end fe") {
                         frontend = rest.split_whitespace().next().map(str::to_owned);
                     }
@@ -127,6 +135,7 @@ impl Cluster {
             frontend: frontend.unwrap(),
             replicas,
             certs,
+            tracker,
         }
     }
 

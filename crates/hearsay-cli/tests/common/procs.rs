@@ -1,5 +1,6 @@
-//! A cluster of separate processes (`hearsay replica` ×N, `hearsay frontend`)
-//! whose replicas can be killed, restarted and cut off one by one.
+//! A cluster of separate processes (`hearsay replica` ×N, `hearsay frontend`,
+//! and with [`Procs::start_with_tracker`] a `hearsay tracker` they register
+//! with) whose replicas can be killed, restarted and cut off one by one.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -16,8 +17,20 @@ fn free_port() -> u16 {
     s.local_addr().unwrap().port()
 }
 
+/// A TCP port the system just gave out on loopback (for HTTP).
+fn free_tcp_port() -> u16 {
+    let s = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    s.local_addr().unwrap().port()
+}
+
 /// Spawns `cmd` and waits until its stdout says it is listening.
-fn spawn_ready(mut cmd: Command) -> Child {
+fn spawn_ready(cmd: Command) -> Child {
+    spawn_ready_line(cmd).0
+}
+
+/// Spawns `cmd`, waits until its stdout says it is listening, and returns
+/// that line too.
+fn spawn_ready_line(mut cmd: Command) -> (Child, String) {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -31,8 +44,8 @@ fn spawn_ready(mut cmd: Command) -> Child {
             let _ = tx.send(line);
         }
     });
-    match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(line) if line.contains("listening on") => child,
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(line) if line.contains("listening on") => (child, line),
         other => {
             let _ = child.kill();
             panic!("node did not start: {other:?}");
@@ -43,16 +56,39 @@ fn spawn_ready(mut cmd: Command) -> Child {
 pub(crate) struct Procs {
     pub(crate) dir: TempDir,
     ports: Vec<u16>,
+    /// Each replica's HTTP port (status and metrics); served only with a tracker.
+    http_ports: Vec<u16>,
+    /// How many replicas get each other as `--peer` (the first ones);
+    /// replicas added later know only the tracker.
+    fixed: usize,
     fe_port: u16,
     replicas: Vec<Option<Child>>,
     fe: Option<Child>,
+    tracker: Option<Child>,
+    /// The tracker's `HOST:PORT`, when there is one.
+    pub(crate) tracker_addr: Option<String>,
 }
 
 impl Procs {
     pub(crate) fn start(n: usize) -> Self {
+        Self::start_inner(n, None)
+    }
+
+    /// A tracker (peers expire after `expiry`, e.g. `"3s"`) first, then `n`
+    /// replicas and a front end that know each other by flags and also
+    /// register with the tracker and follow its list.
+    pub(crate) fn start_with_tracker(n: usize, expiry: &str) -> Self {
+        Self::start_inner(n, Some(expiry))
+    }
+
+    fn start_inner(n: usize, tracker_expiry: Option<&str>) -> Self {
         let dir = TempDir::new("procs");
         let mut names: Vec<String> = (1..=n).map(|i| format!("r{i}")).collect();
-        names.extend(["fe".to_string(), "client".to_string()]);
+        names.extend([
+            "fe".to_string(),
+            "client".to_string(),
+            "tracker".to_string(),
+        ]);
         let mut init = hearsay();
         init.args(["certs", "init", "--dir"])
             .arg(dir.path().join("certs"))
@@ -62,10 +98,31 @@ impl Procs {
         let mut me = Self {
             dir,
             ports,
+            http_ports: (0..n).map(|_| free_tcp_port()).collect(),
+            fixed: n,
             fe_port: free_port(),
             replicas: (0..n).map(|_| None).collect(),
             fe: None,
+            tracker: None,
+            tracker_addr: None,
         };
+        if let Some(expiry) = tracker_expiry {
+            let mut t = hearsay();
+            t.args(["tracker", "--listen", "127.0.0.1:0", "--expiry", expiry])
+                .arg("--certs")
+                .arg(me.dir.path().join("certs"))
+                .arg("--data-dir")
+                .arg(me.dir.path().join("tracker"));
+            let (child, line) = spawn_ready_line(t);
+            let addr = line
+                .split("http://")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+                .unwrap_or_else(|| panic!("no address in {line:?}"))
+                .to_owned();
+            me.tracker = Some(child);
+            me.tracker_addr = Some(addr);
+        }
         for i in 0..n {
             me.start_replica(i);
         }
@@ -80,8 +137,58 @@ impl Procs {
         for (i, p) in me.ports.iter().enumerate() {
             fe.args(["--replica", &format!("r{}=127.0.0.1:{p}", i + 1)]);
         }
+        if let Some(t) = &me.tracker_addr {
+            fe.args(["--tracker", &format!("http://{t}")]);
+        }
         me.fe = Some(spawn_ready(fe));
         me
+    }
+
+    /// Starts one more replica, `r<n+1>`, that knows only the tracker (no
+    /// `--peer`); returns its index. It has its own certificate, made on
+    /// start.
+    pub(crate) fn add_replica_by_tracker(&mut self) -> usize {
+        assert!(self.tracker_addr.is_some(), "no tracker to join through");
+        self.ports.push(free_port());
+        self.http_ports.push(free_tcp_port());
+        self.replicas.push(None);
+        let i = self.ports.len() - 1;
+        self.start_replica(i);
+        i
+    }
+
+    /// Replica `i`'s HTTP address (`HOST:PORT`; served with a tracker only).
+    pub(crate) fn http_addr(&self, i: usize) -> String {
+        format!("127.0.0.1:{}", self.http_ports[i])
+    }
+
+    /// The admin token.
+    pub(crate) fn token(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("certs").join("admin.token"))
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    /// SIGTERM to replica `i`, and waits (bounded) for it to exit.
+    pub(crate) fn term(&mut self, i: usize) -> std::process::ExitStatus {
+        let mut c = self.replicas[i].take().expect("replica running");
+        let sent = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = c.try_wait().unwrap() {
+                return status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = c.kill();
+                panic!("replica {} still running 15 s after SIGTERM", i + 1);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     fn isolate_file(&self, i: usize) -> PathBuf {
@@ -99,10 +206,16 @@ impl Procs {
             .arg(self.dir.path().join(format!("data-r{}", i + 1)))
             .arg("--isolate-file")
             .arg(self.isolate_file(i));
-        for (j, p) in self.ports.iter().enumerate() {
-            if j != i {
-                cmd.args(["--peer", &format!("r{}=127.0.0.1:{p}", j + 1)]);
+        if i < self.fixed {
+            for (j, p) in self.ports.iter().enumerate().take(self.fixed) {
+                if j != i {
+                    cmd.args(["--peer", &format!("r{}=127.0.0.1:{p}", j + 1)]);
+                }
             }
+        }
+        if let Some(t) = &self.tracker_addr {
+            cmd.args(["--tracker", &format!("http://{t}")])
+                .args(["--http", &format!("127.0.0.1:{}", self.http_ports[i])]);
         }
         self.replicas[i] = Some(spawn_ready(cmd));
     }
@@ -180,7 +293,7 @@ impl Drop for Procs {
         for c in self
             .replicas
             .iter_mut()
-            .chain(std::iter::once(&mut self.fe))
+            .chain([&mut self.fe, &mut self.tracker])
         {
             if let Some(c) = c.as_mut() {
                 let _ = c.kill();
