@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Stops every node started by start-cluster.sh (SIGTERM, then SIGKILL after
-# 5 seconds) and removes their pid files. Leaves the logs.
+# Stops every node started by start-cluster.sh or add-replica.sh (SIGTERM,
+# then SIGKILL after 5 seconds) and removes their pid files; the tracker
+# last, so the others can deregister. Leaves the logs.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-stopped=0
-for pidfile in "$RUN_DIR"/*.pid; do
-  [ -e "$pidfile" ] || continue
+stop_one() { # pid file
+  local pidfile=$1 node pid
   node=$(basename "$pidfile" .pid)
   if alive "$pidfile"; then
     pid=$(cat "$pidfile")
@@ -19,5 +19,13 @@ for pidfile in "$RUN_DIR"/*.pid; do
     stopped=$((stopped + 1))
   fi
   rm -f "$pidfile"
+}
+
+stopped=0
+for pidfile in "$RUN_DIR"/*.pid; do
+  [ -e "$pidfile" ] || continue
+  [ "$(basename "$pidfile")" = tracker.pid ] && continue
+  stop_one "$pidfile"
 done
+[ -e "$RUN_DIR/tracker.pid" ] && stop_one "$RUN_DIR/tracker.pid"
 echo "stopped $stopped node(s)"

@@ -85,8 +85,8 @@ fn replica_change(change: Change) -> Option<(bool, Member)> {
 }
 
 /// On replica `me`: replicas joining the list become gossip peers (address
-/// book and membership); replicas leaving it are dropped, except `fixed`
-/// ones (from `--peer`), which stay.
+/// book and membership); replicas leaving it stop being members (so logs no
+/// longer wait for them), except `fixed` ones (from `--peer`), which stay.
 pub(crate) fn gossip_from(
     discovery: &Discovery,
     me: ReplicaId,
@@ -114,10 +114,9 @@ pub(crate) fn gossip_from(
                 info!(replica = %me, peer = %id, "peer left the tracker's list; kept (given by --peer)");
             } else {
                 info!(replica = %me, peer = %id, "peer left the tracker's list; no longer a gossip peer");
-                handle.remove_member(id.clone()).await;
-                if let Ok(mut b) = book.write() {
-                    b.remove(&id);
-                }
+                // Its address stays in the book: gossip queued before the
+                // removal still has somewhere to go, and nothing new is sent.
+                handle.remove_member(id).await;
             }
         }
     }))
@@ -147,10 +146,8 @@ pub(crate) fn route_from(
                 handle.add_replica(id).await;
             } else if !fixed.contains(&id) {
                 info!(replica = %id, "replica left the tracker's list; no longer routed to");
-                handle.remove_replica(id.clone()).await;
-                if let Ok(mut a) = addresses.write() {
-                    a.remove(&id);
-                }
+                // Its address stays: an attempt already under way may finish.
+                handle.remove_replica(id).await;
             }
         }
     }))
