@@ -54,12 +54,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                     http_addr: None,
                 };
                 let d = discover::join(url, &args.certs, me, fixed_status(None)).await?;
-                discover::route_from(
-                    &d,
-                    running.handle.clone(),
-                    running.addresses.clone(),
-                    fixed,
-                );
+                discover::route_from(&d, running.handle.clone(), running.addresses.clone(), fixed);
                 Some(d)
             }
         };
@@ -68,7 +63,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.name, running.addr
         );
         if let Some(url) = &args.tracker {
-            println!("front end {} registered with the tracker at {url}", args.name);
+            println!(
+                "front end {} registered with the tracker at {url}",
+                args.name
+            );
         }
         node::stop_signal().await;
         eprintln!("front end {}: stopping", args.name);

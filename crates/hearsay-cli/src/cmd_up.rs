@@ -13,8 +13,8 @@ use hearsay_wire::tracker::{PeerRole, RegisterPeer};
 
 use crate::cmd_client::{ReplArgs, repl};
 use crate::cmd_replica::probability;
-use crate::{cmd_tracker, discover};
 use crate::node::{self, ReplicaSpec, Shutdown};
+use crate::{cmd_tracker, discover};
 
 /// The tracker's port unless `--port 0` or `--tracker-listen` say otherwise.
 const TRACKER_PORT: u16 = 7400;

@@ -35,7 +35,11 @@ impl QuicReplicaAdmin {
         })
     }
 
-    async fn ask(&self, replica: &Peer, status: ReplicaStatus) -> Result<ReplicaStatus, AdminError> {
+    async fn ask(
+        &self,
+        replica: &Peer,
+        status: ReplicaStatus,
+    ) -> Result<ReplicaStatus, AdminError> {
         let addr = resolve(&replica.addr).await.ok_or_else(|| {
             AdminError::Unreachable(format!(
                 "replica {} is registered at {:?}, which does not resolve",

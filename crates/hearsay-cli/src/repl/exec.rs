@@ -94,7 +94,10 @@ impl<S: Service> Repl<S> {
     }
 
     /// The same REPL, showing `tracker`'s view in `status` too.
-    pub(crate) fn with_tracker(mut self, tracker: Option<hearsay_discovery::TrackerClient>) -> Self {
+    pub(crate) fn with_tracker(
+        mut self,
+        tracker: Option<hearsay_discovery::TrackerClient>,
+    ) -> Self {
         self.tracker = tracker;
         self
     }

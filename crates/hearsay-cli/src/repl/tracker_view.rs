@@ -83,7 +83,9 @@ mod tests {
         assert_eq!(lines[0], "tracker http://127.0.0.1:7400: 1 live peer");
         assert!(lines[1].starts_with("peer     role      status"), "{text}");
         assert!(
-            lines[2].starts_with("r1       replica   overloaded  127.0.0.1:7501         127.0.0.1:7601"),
+            lines[2].starts_with(
+                "r1       replica   overloaded  127.0.0.1:7501         127.0.0.1:7601"
+            ),
             "{text}"
         );
         assert!(lines[2].ends_with("0.4 s ago"), "{text}");
