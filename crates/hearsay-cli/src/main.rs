@@ -17,6 +17,7 @@ mod node;
 mod payload_sink;
 mod repl;
 mod replica_admin;
+mod simulate;
 
 /// hearsay: highly available replicated services on the gossip architecture.
 #[derive(Parser, Debug)]
@@ -44,6 +45,8 @@ enum Command {
     Maelstrom(cmd_maelstrom::Args),
     /// Run the tracker: the HTTP peer list, payloads and activity log.
     Tracker(cmd_tracker::Args),
+    /// Offer claims-network traffic to a running cluster and summarize what every peer did.
+    Simulate(simulate::Args),
 }
 
 /// Logs go to stderr, filtered by RUST_LOG (default: warnings).
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Sim(args) => cmd_sim::run(args),
         Command::Maelstrom(args) => cmd_maelstrom::run(args),
         Command::Tracker(args) => cmd_tracker::run(args),
+        Command::Simulate(args) => simulate::run(args),
     };
     match result {
         Ok(code) => code,

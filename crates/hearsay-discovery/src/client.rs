@@ -199,6 +199,12 @@ impl TrackerClient {
             .await
     }
 
+    /// `GET path` on the same host, answered with JSON of type `T`: for the
+    /// other JSON APIs of a cluster, such as a node's `/v1/metrics`.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, TrackerError> {
+        self.json(Method::GET, path, None::<&()>, false).await
+    }
+
     /// A call whose answer is JSON of type `T`.
     async fn json<T: DeserializeOwned>(
         &self,
