@@ -56,7 +56,8 @@ for i in $(seq 1 "$REPLICAS"); do
     --overload-probability "$OVERLOAD" --certs "$CERTS" --data-dir "$RUN_DIR/data/r$i" \
     --http "$HOST:$((FE_PORT + 100 + i))"
 done
-start fe frontend --name fe --listen "$HOST:$FE_PORT" "${replica_flags[@]}" --certs "$CERTS"
+start fe frontend --name fe --listen "$HOST:$FE_PORT" "${replica_flags[@]}" --certs "$CERTS" \
+  --http "$HOST:$((FE_PORT + 100))" --data-dir "$RUN_DIR/data/fe"
 
 # Wait until every node says it is listening, or one of them dies.
 deadline=$((SECONDS + 15))
@@ -74,7 +75,7 @@ for pidfile in "$RUN_DIR"/*.pid; do
 done
 
 echo "cluster running (logs and pids in $RUN_DIR):"
-echo "  front end fe  $HOST:$FE_PORT"
+echo "  front end fe  $HOST:$FE_PORT, status http://$HOST:$((FE_PORT + 100))/v1/status"
 for i in $(seq 1 "$REPLICAS"); do
   echo "  replica r$i    $HOST:$((FE_PORT + i)), metrics http://$HOST:$((FE_PORT + 100 + i))/metrics"
 done

@@ -24,6 +24,13 @@ pub(crate) struct Args {
     /// Directory of the cluster's certificates (made on first run if missing).
     #[arg(long, default_value = "certs")]
     certs: PathBuf,
+    /// Where to serve /v1/status, /v1/metrics, /v1/activity (JSON) and
+    /// /metrics (Prometheus) over HTTP (port 0: the system picks one).
+    #[arg(long, default_value = "127.0.0.1:7600")]
+    http: SocketAddr,
+    /// Where to keep the activity log (activity.redb); in memory when absent.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
 }
 
 /// Runs `hearsay frontend` until ctrl-c.
@@ -33,15 +40,25 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         node::ensure_certs(&args.certs, &[args.name.as_str()])?;
         let shutdown = Shutdown::new();
         let replicas: BTreeMap<ReplicaId, SocketAddr> = args.replicas.into_iter().collect();
-        let running =
-            node::start_frontend(&args.name, args.listen, replicas, &args.certs, &shutdown)?;
+        let running = node::start_frontend(
+            &args.name,
+            args.listen,
+            replicas,
+            (Some(args.http), args.data_dir.as_deref()),
+            &args.certs,
+            &shutdown,
+        )?;
         println!(
             "front end {} listening on {} (QUIC)",
             args.name, running.addr
         );
+        if let Some(h) = running.http_addr {
+            println!("front end {} status on http://{h}/v1/status", args.name);
+        }
         node::stop_signal().await;
         eprintln!("front end {}: stopping", args.name);
         shutdown.trigger();
+        node::flush_activity(&running.activity).await;
         Ok(ExitCode::SUCCESS)
     })
 }

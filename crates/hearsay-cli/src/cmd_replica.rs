@@ -40,14 +40,17 @@ pub(crate) struct Args {
     /// Print what the data directory holds and exit, without starting.
     #[arg(long)]
     inspect: bool,
-    /// Where to serve /metrics (Prometheus) and /v1/status (JSON) over HTTP,
-    /// such as 127.0.0.1:7601; not served when absent.
+    /// Where to serve /metrics (Prometheus), /v1/status, /v1/metrics and
+    /// /v1/activity (JSON) over HTTP, such as 127.0.0.1:7601; not served
+    /// when absent.
     #[arg(long)]
     http: Option<SocketAddr>,
     /// Test-only fault switch: while this file exists the replica drops all
     /// gossip in and out (it still serves clients).
     #[arg(long, hide = true)]
     isolate_file: Option<PathBuf>,
+    #[command(flatten)]
+    claims: crate::claim_args::ClaimArgs,
 }
 
 /// The data directory of replica `name` when none is given.
@@ -117,6 +120,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             },
             overload_probability: args.overload_probability,
             max_in_flight: args.max_in_flight,
+            claims: args.claims.config(),
         };
         let running = node::start_replica(spec, app, &args.certs, &shutdown).await?;
         println!(
@@ -131,7 +135,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         node::stop_signal().await;
         eprintln!("replica {}: stopping", args.name);
         shutdown.trigger();
+        let activity = running.handle.activity().clone();
         running.handle.shutdown().await;
+        node::flush_activity(&activity).await;
         Ok(ExitCode::SUCCESS)
     })
 }

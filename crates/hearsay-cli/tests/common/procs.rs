@@ -16,6 +16,12 @@ fn free_port() -> u16 {
     s.local_addr().unwrap().port()
 }
 
+/// A TCP port the system just gave out on loopback (for HTTP).
+fn free_tcp_port() -> u16 {
+    let s = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    s.local_addr().unwrap().port()
+}
+
 /// Spawns `cmd` and waits until its stdout says it is listening.
 fn spawn_ready(mut cmd: Command) -> Child {
     let mut child = cmd
@@ -44,12 +50,22 @@ pub(crate) struct Procs {
     pub(crate) dir: TempDir,
     ports: Vec<u16>,
     fe_port: u16,
+    /// Each replica's HTTP port, and the front end's.
+    http_ports: Vec<u16>,
+    fe_http_port: u16,
+    /// Flags every replica is started with besides the usual ones.
+    replica_args: Vec<String>,
     replicas: Vec<Option<Child>>,
     fe: Option<Child>,
 }
 
 impl Procs {
     pub(crate) fn start(n: usize) -> Self {
+        Self::start_with(n, &[])
+    }
+
+    /// `n` replicas started with `replica_args` too, and a front end.
+    pub(crate) fn start_with(n: usize, replica_args: &[&str]) -> Self {
         let dir = TempDir::new("procs");
         let mut names: Vec<String> = (1..=n).map(|i| format!("r{i}")).collect();
         names.extend(["fe".to_string(), "client".to_string()]);
@@ -63,6 +79,9 @@ impl Procs {
             dir,
             ports,
             fe_port: free_port(),
+            http_ports: (0..n).map(|_| free_tcp_port()).collect(),
+            fe_http_port: free_tcp_port(),
+            replica_args: replica_args.iter().map(|s| s.to_string()).collect(),
             replicas: (0..n).map(|_| None).collect(),
             fe: None,
         };
@@ -74,6 +93,8 @@ impl Procs {
             "frontend",
             "--listen",
             &format!("127.0.0.1:{}", me.fe_port),
+            "--http",
+            &format!("127.0.0.1:{}", me.fe_http_port),
             "--certs",
         ])
         .arg(me.dir.path().join("certs"));
@@ -98,13 +119,30 @@ impl Procs {
             .arg("--data-dir")
             .arg(self.dir.path().join(format!("data-r{}", i + 1)))
             .arg("--isolate-file")
-            .arg(self.isolate_file(i));
+            .arg(self.isolate_file(i))
+            .args(["--http", &format!("127.0.0.1:{}", self.http_ports[i])])
+            .args(&self.replica_args);
         for (j, p) in self.ports.iter().enumerate() {
             if j != i {
                 cmd.args(["--peer", &format!("r{}=127.0.0.1:{p}", j + 1)]);
             }
         }
         self.replicas[i] = Some(spawn_ready(cmd));
+    }
+
+    /// Replica `i`'s HTTP address (status, metrics, activity).
+    pub(crate) fn http(&self, i: usize) -> String {
+        format!("127.0.0.1:{}", self.http_ports[i])
+    }
+
+    /// The front end's HTTP address.
+    pub(crate) fn frontend_http(&self) -> String {
+        format!("127.0.0.1:{}", self.fe_http_port)
+    }
+
+    /// The front end's QUIC address.
+    pub(crate) fn frontend(&self) -> String {
+        format!("127.0.0.1:{}", self.fe_port)
     }
 
     /// SIGKILL to replica `i`.
