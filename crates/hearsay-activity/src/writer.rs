@@ -49,8 +49,60 @@ pub(crate) fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// What the writer took off the queue in one go.
+#[derive(Default)]
+struct Taken {
+    batch: Vec<NewEntry>,
+    flushes: Vec<Sender<()>>,
+    /// The last handle is gone.
+    closed: bool,
+}
+
+impl Taken {
+    fn take(&mut self, m: Msg) {
+        match m {
+            Msg::Entry(e) => self.batch.push(e),
+            Msg::Flush(done) => self.flushes.push(done),
+            Msg::Stop => self.closed = true,
+        }
+    }
+}
+
 impl Writer {
-    /// Runs until every sender is gone, then commits what is left and stops.
+    /// Waits until `wake` for a message, then lets more join it for
+    /// [`LINGER`], up to [`MAX_BATCH`] entries.
+    fn gather(&self, wake: Instant) -> Taken {
+        let mut t = Taken::default();
+        match self
+            .rx
+            .recv_timeout(wake.saturating_duration_since(Instant::now()))
+        {
+            Ok(m) => t.take(m),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => t.closed = true,
+        }
+        let linger_until = Instant::now() + LINGER;
+        while !t.closed && !t.batch.is_empty() && t.batch.len() < MAX_BATCH {
+            match self.rx.try_recv() {
+                Ok(m) => t.take(m),
+                Err(TryRecvError::Disconnected) => t.closed = true,
+                Err(TryRecvError::Empty) => {
+                    let left = linger_until.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    match self.rx.recv_timeout(left) {
+                        Ok(m) => t.take(m),
+                        Err(RecvTimeoutError::Timeout) => break,
+                        Err(RecvTimeoutError::Disconnected) => t.closed = true,
+                    }
+                }
+            }
+        }
+        t
+    }
+
+    /// Runs until the last handle is gone, then commits what is left and stops.
     pub(crate) fn run(self) {
         let mut next_summary = Instant::now() + self.summary_every;
         // Whether a commit since the last sync skipped the disk.
@@ -62,42 +114,11 @@ impl Writer {
             if unsynced {
                 wake = wake.min(last_sync + SYNC_EVERY);
             }
-            let mut batch = Vec::new();
-            let mut flushes = Vec::new();
-            let mut closed = false;
-            let mut take = |m: Msg, batch: &mut Vec<NewEntry>, closed: &mut bool| match m {
-                Msg::Entry(e) => batch.push(e),
-                Msg::Flush(done) => flushes.push(done),
-                Msg::Stop => *closed = true,
-            };
-            match self
-                .rx
-                .recv_timeout(wake.saturating_duration_since(Instant::now()))
-            {
-                Ok(m) => take(m, &mut batch, &mut closed),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => closed = true,
-            }
-            // Let more entries join this commit, for a moment.
-            let linger_until = Instant::now() + LINGER;
-            while !closed && !batch.is_empty() && batch.len() < MAX_BATCH {
-                match self.rx.try_recv() {
-                    Ok(m) => take(m, &mut batch, &mut closed),
-                    Err(TryRecvError::Disconnected) => closed = true,
-                    Err(TryRecvError::Empty) => {
-                        let left = linger_until.saturating_duration_since(Instant::now());
-                        if left.is_zero() {
-                            break;
-                        }
-                        match self.rx.recv_timeout(left) {
-                            Ok(m) => take(m, &mut batch, &mut closed),
-                            Err(RecvTimeoutError::Timeout) => break,
-                            Err(RecvTimeoutError::Disconnected) => closed = true,
-                        }
-                    }
-                }
-            }
-            drop(take);
+            let Taken {
+                mut batch,
+                flushes,
+                closed,
+            } = self.gather(wake);
             let now = Instant::now();
             if now >= next_summary || closed {
                 let period = u64::try_from(self.summary_every.as_millis()).unwrap_or(u64::MAX);
