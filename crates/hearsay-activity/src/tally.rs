@@ -88,19 +88,19 @@ impl Tallies {
     /// The summary entries for the traffic since the last call (one per
     /// requester and one per gossip peer), and a fresh start.
     pub(crate) fn take_summaries(&mut self, at_ms: u64, period_ms: u64) -> Vec<NewEntry> {
-        let secs = period_ms as f64 / 1000.0;
+        let secs = period_ms.div_ceil(1000);
         let mut out = Vec::new();
         for (from, n) in std::mem::take(&mut self.clients) {
             out.push(NewEntry {
                 at_ms,
                 kind: NodeActivityKind::ClientRequest,
                 peer: Some(from),
-                detail: format!("{n} client requests in the last {secs:.0} s"),
+                detail: format!("{n} client requests in the last {secs} s"),
             });
         }
         for (to, g) in std::mem::take(&mut self.gossip) {
             let mut detail = format!(
-                "gossip to it in the last {secs:.0} s: {} messages ({} anti-entropy rounds), {} bytes",
+                "gossip to it in the last {secs} s: {} messages ({} anti-entropy rounds), {} bytes",
                 g.messages, g.digests, g.bytes
             );
             if g.failed > 0 {

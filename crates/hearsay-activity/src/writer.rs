@@ -104,7 +104,8 @@ impl Writer {
 
     /// Runs until the last handle is gone, then commits what is left and stops.
     pub(crate) fn run(self) {
-        let mut next_summary = Instant::now() + self.summary_every;
+        let mut last_summary = Instant::now();
+        let mut next_summary = last_summary + self.summary_every;
         // Whether a commit since the last sync skipped the disk.
         let mut unsynced = false;
         let mut last_sync = Instant::now();
@@ -121,9 +122,11 @@ impl Writer {
             } = self.gather(wake);
             let now = Instant::now();
             if now >= next_summary || closed {
-                let period = u64::try_from(self.summary_every.as_millis()).unwrap_or(u64::MAX);
+                // The period actually covered: the last one before a stop is short.
+                let period = u64::try_from((now - last_summary).as_millis()).unwrap_or(u64::MAX);
                 let mut tallies = self.tallies.lock().unwrap_or_else(|p| p.into_inner());
                 batch.extend(tallies.take_summaries(now_ms(), period));
+                last_summary = now;
                 next_summary = now + self.summary_every;
             }
             let sync = closed
