@@ -60,7 +60,7 @@ for i in $(seq 1 "$REPLICAS"); do
     --http "$HOST:$((FE_PORT + 100 + i))" --tracker "$TRACKER_URL"
 done
 start_node fe frontend --name fe --listen "$HOST:$FE_PORT" "${replica_flags[@]}" --certs "$CERTS" \
-  --tracker "$TRACKER_URL"
+  --http "$HOST:$((FE_PORT + 100))" --data-dir "$RUN_DIR/data/fe" --tracker "$TRACKER_URL"
 
 # Wait until every node says it is listening (each registered with the
 # tracker first), or one of them dies.
@@ -70,7 +70,7 @@ done
 
 echo "cluster running (logs and pids in $RUN_DIR):"
 echo "  tracker       $TRACKER_URL"
-echo "  front end fe  $HOST:$FE_PORT"
+echo "  front end fe  $HOST:$FE_PORT, status http://$HOST:$((FE_PORT + 100))/v1/status"
 for i in $(seq 1 "$REPLICAS"); do
   echo "  replica r$i    $HOST:$((FE_PORT + i)), metrics http://$HOST:$((FE_PORT + 100 + i))/metrics"
 done

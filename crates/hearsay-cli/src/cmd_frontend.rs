@@ -32,6 +32,13 @@ pub(crate) struct Args {
     /// Directory of the cluster's certificates (made on first run if missing).
     #[arg(long, default_value = "certs")]
     certs: PathBuf,
+    /// Where to serve /v1/status, /v1/metrics, /v1/activity (JSON) and
+    /// /metrics (Prometheus) over HTTP (port 0: the system picks one).
+    #[arg(long, default_value = "127.0.0.1:7600")]
+    http: SocketAddr,
+    /// Where to keep the activity log (activity.redb); in memory when absent.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
 }
 
 /// Runs `hearsay frontend` until ctrl-c.
@@ -42,8 +49,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         let shutdown = Shutdown::new();
         let replicas: BTreeMap<ReplicaId, SocketAddr> = args.replicas.into_iter().collect();
         let fixed = replicas.keys().cloned().collect();
-        let running =
-            node::start_frontend(&args.name, args.listen, replicas, &args.certs, &shutdown)?;
+        let running = node::start_frontend(
+            &args.name,
+            args.listen,
+            replicas,
+            (Some(args.http), args.data_dir.as_deref()),
+            &args.certs,
+            &shutdown,
+        )?;
         let discovery = match &args.tracker {
             None => None,
             Some(url) => {
@@ -51,7 +64,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                     name: args.name.clone(),
                     role: PeerRole::Frontend,
                     addr: discover::advertised(running.addr, "--listen")?,
-                    http_addr: None,
+                    http_addr: running.http_addr.map(|h| h.to_string()),
                 };
                 let d = discover::join(url, &args.certs, me, fixed_status(None)).await?;
                 discover::route_from(&d, running.handle.clone(), running.addresses.clone(), fixed);
@@ -62,6 +75,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             "front end {} listening on {} (QUIC)",
             args.name, running.addr
         );
+        if let Some(h) = running.http_addr {
+            println!("front end {} status on http://{h}/v1/status", args.name);
+        }
         if let Some(url) = &args.tracker {
             println!(
                 "front end {} registered with the tracker at {url}",
@@ -74,6 +90,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             d.stop().await; // deregisters while the tracker can still be told
         }
         shutdown.trigger();
+        node::flush_activity(&running.activity).await;
         Ok(ExitCode::SUCCESS)
     })
 }

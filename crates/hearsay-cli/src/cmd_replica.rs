@@ -43,8 +43,9 @@ pub(crate) struct Args {
     /// Print what the data directory holds and exit, without starting.
     #[arg(long)]
     inspect: bool,
-    /// Where to serve /metrics (Prometheus) and /v1/status (JSON) over HTTP,
-    /// such as 127.0.0.1:7601; not served when absent.
+    /// Where to serve /metrics (Prometheus), /v1/status, /v1/metrics and
+    /// /v1/activity (JSON) over HTTP, such as 127.0.0.1:7601; not served
+    /// when absent.
     #[arg(long)]
     http: Option<SocketAddr>,
     /// The tracker to register with and learn gossip peers from, such as
@@ -55,6 +56,8 @@ pub(crate) struct Args {
     /// gossip in and out (it still serves clients).
     #[arg(long, hide = true)]
     isolate_file: Option<PathBuf>,
+    #[command(flatten)]
+    claims: crate::claim_args::ClaimArgs,
 }
 
 /// The data directory of replica `name` when none is given.
@@ -124,6 +127,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             },
             overload_probability: args.overload_probability,
             max_in_flight: args.max_in_flight,
+            claims: args.claims.config(),
         };
         let fixed = spec.peers.keys().cloned().collect();
         let running = node::start_replica(spec, app, &args.certs, &shutdown).await?;
@@ -175,7 +179,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             d.stop().await; // deregisters while the tracker can still be told
         }
         shutdown.trigger();
+        let activity = running.handle.activity().clone();
         running.handle.shutdown().await;
+        node::flush_activity(&activity).await;
         Ok(ExitCode::SUCCESS)
     })
 }

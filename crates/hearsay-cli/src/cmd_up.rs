@@ -54,6 +54,8 @@ pub(crate) struct Args {
     #[arg(long)]
     tracker_listen: Option<SocketAddr>,
     #[command(flatten)]
+    claims: crate::claim_args::ClaimArgs,
+    #[command(flatten)]
     repl: ReplArgs,
 }
 
@@ -99,6 +101,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 http: Some(SocketAddr::new(args.host, if args.port == 0 { 0 } else { 7601 + i as u16 })),
                 overload_probability: args.overload_probability,
                 max_in_flight: 4096,
+                claims: args.claims.config(),
             };
             let running = node::start_replica(spec, app.clone(), &args.certs, &shutdown)
                 .await
@@ -111,7 +114,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 book.extend(addrs.iter().filter(|(n, _)| *n != name).map(|(n, a)| (n.clone(), *a)));
             }
         }
-        let fe = node::start_frontend("fe", SocketAddr::new(args.host, port_of(0)), addrs.clone(), &args.certs, &shutdown)
+        let fe_http = SocketAddr::new(args.host, if args.port == 0 { 0 } else { 7600 });
+        let fe_data = args.data_dir.join("fe");
+        let fe = node::start_frontend("fe", SocketAddr::new(args.host, port_of(0)), addrs.clone(), (Some(fe_http), Some(&fe_data)), &args.certs, &shutdown)
             .map_err(in_use("starting the front end".into()))?;
         let mut discoveries = Vec::new();
         let fixed: BTreeSet<ReplicaId> = addrs.keys().cloned().collect();
@@ -130,14 +135,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             name: "fe".into(),
             role: PeerRole::Frontend,
             addr: discover::advertised(fe.addr, "--host")?,
-            http_addr: None,
+            http_addr: fe.http_addr.map(|h| h.to_string()),
         };
         let d = discover::join(&tracker_url, &args.certs, me, fixed_status(None)).await?;
         discover::route_from(&d, fe.handle.clone(), fe.addresses.clone(), fixed.clone());
         discoveries.push(d);
         eprintln!("hearsay: cluster up in {} ms", started.elapsed().as_millis());
         eprintln!("  tracker       {tracker_url}");
-        eprintln!("  front end fe  {} (QUIC)", fe.addr);
+        match fe.http_addr {
+            Some(h) => eprintln!("  front end fe  {} (QUIC), status http://{h}/v1/status", fe.addr),
+            None => eprintln!("  front end fe  {} (QUIC)", fe.addr),
+        }
         for (n, r) in &replicas {
             match r.http_addr {
                 Some(h) => eprintln!("  replica {n:<4}  {} (QUIC), metrics http://{h}/metrics", r.addr),
@@ -164,8 +172,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             eprintln!("hearsay: the tracker stopped with an error: {e}");
         }
         for (_, r) in replicas {
+            let activity = r.handle.activity().clone();
             r.handle.shutdown().await;
+            node::flush_activity(&activity).await;
         }
+        node::flush_activity(&fe.activity).await;
         Ok(code)
     })
 }

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod claim_args;
 mod cmd_certs;
 mod cmd_client;
 mod cmd_frontend;

@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use anyhow::Context;
+use hearsay_activity::{Activity, ActivityConfig};
 use hearsay_apps::cluster::ClusterApp;
 use hearsay_apps::movies::Movies;
 use hearsay_core::ReplicaId;
@@ -114,6 +115,8 @@ pub(crate) struct ReplicaSpec {
     pub(crate) http: Option<SocketAddr>,
     pub(crate) overload_probability: f64,
     pub(crate) max_in_flight: usize,
+    /// How it presents claims to its peers.
+    pub(crate) claims: hearsay_claims::ClaimConfig,
 }
 
 /// A replica serving on QUIC.
@@ -142,17 +145,31 @@ pub(crate) async fn start_replica(
     config.max_in_flight = spec.max_in_flight;
     config.data_dir = spec.data_dir.clone();
     config.members = spec.members.clone();
+    config.activity = open_activity(spec.data_dir.as_deref())?;
+    let activity = config.activity.clone();
     let (out_tx, out_rx) = tokio::sync::mpsc::channel(8192);
     let handle = hearsay_replica::spawn(config, app, out_tx)
-        .with_context(|| format!("starting replica {}", spec.name))?;
+        .with_context(|| format!("starting replica {}", spec.name))?
+        .with_observer(Arc::new(hearsay_claims::ClaimObserver::new(
+            activity.clone(),
+        )));
     let book = Arc::new(RwLock::new(spec.peers.clone()));
     let connector = Connector::new(endpoint.clone(), ConnectorConfig::default());
     tokio::spawn(hearsay_replica::send_gossip(
         spec.name.clone(),
         out_rx,
-        connector,
+        connector.clone(),
         book.clone(),
         spec.isolation.clone(),
+        activity,
+    ));
+    tokio::spawn(hearsay_claims::run(
+        spec.name.clone(),
+        handle.clone(),
+        connector,
+        book.clone(),
+        spec.claims,
+        shutdown.wait(),
     ));
     tokio::spawn(hearsay_replica::serve_quic(
         handle.clone(),
@@ -163,22 +180,10 @@ pub(crate) async fn start_replica(
     ));
     let http_addr = match spec.http {
         None => None,
-        Some(at) => {
-            let listener = tokio::net::TcpListener::bind(at)
-                .await
-                .with_context(|| format!("serving metrics of {} on {at}", spec.name))?;
-            let bound = listener
-                .local_addr()
-                .context("reading the metrics address")?;
-            let app = hearsay_replica::http::router(handle.clone());
-            let stop = shutdown.wait();
-            tokio::spawn(async move {
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(stop)
-                    .await;
-            });
-            Some(bound)
-        }
+        Some(at) => Some(
+            serve_http(at, hearsay_replica::http::router(handle.clone()), shutdown)
+                .with_context(|| format!("serving metrics of {} on {at}", spec.name))?,
+        ),
     };
     Ok(RunningReplica {
         handle,
@@ -188,6 +193,41 @@ pub(crate) async fn start_replica(
     })
 }
 
+/// A node's activity log: in `dir/activity.redb`, or in memory without a
+/// directory.
+pub(crate) fn open_activity(dir: Option<&Path>) -> anyhow::Result<Activity> {
+    match dir {
+        Some(d) => Activity::open(d, ActivityConfig::default())
+            .with_context(|| format!("opening the activity log in {}", d.display())),
+        None => Ok(Activity::in_memory(ActivityConfig::default())),
+    }
+}
+
+/// Commits what `activity` has queued, off the async threads (at shutdown).
+pub(crate) async fn flush_activity(activity: &Activity) {
+    let a = activity.clone();
+    let _ = tokio::task::spawn_blocking(move || a.flush()).await;
+}
+
+/// Serves `app` over HTTP on `at` until `shutdown`; the bound address.
+pub(crate) fn serve_http(
+    at: SocketAddr,
+    app: axum::Router,
+    shutdown: &Shutdown,
+) -> anyhow::Result<SocketAddr> {
+    let std_listener = std::net::TcpListener::bind(at)?;
+    std_listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(std_listener)?;
+    let bound = listener.local_addr()?;
+    let stop = shutdown.wait();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await;
+    });
+    Ok(bound)
+}
+
 /// A front end serving on QUIC.
 pub(crate) struct RunningFrontend {
     pub(crate) addr: SocketAddr,
@@ -195,13 +235,18 @@ pub(crate) struct RunningFrontend {
     pub(crate) handle: hearsay_frontend::FrontendHandle<ClusterApp>,
     /// Where each replica listens; kept current by discovery.
     pub(crate) addresses: hearsay_frontend::ReplicaAddresses,
+    /// Where its status, metrics and activity are served, if they are.
+    pub(crate) http_addr: Option<SocketAddr>,
+    pub(crate) activity: Activity,
 }
 
-/// Starts a front end named `name` routing to `replicas`.
+/// Starts a front end named `name` routing to `replicas`, serving HTTP on
+/// `http` and keeping its activity log in `data_dir` (memory without one).
 pub(crate) fn start_frontend(
     name: &str,
     listen: SocketAddr,
     replicas: BTreeMap<ReplicaId, SocketAddr>,
+    (http, data_dir): (Option<SocketAddr>, Option<&Path>),
     certs: &Path,
     shutdown: &Shutdown,
 ) -> anyhow::Result<RunningFrontend> {
@@ -217,7 +262,23 @@ pub(crate) fn start_frontend(
         addresses.clone(),
         Duration::from_secs(3),
     ));
-    let handle = hearsay_frontend::spawn::<ClusterApp>(FrontendConfig::default(), names, link);
+    let activity = open_activity(data_dir)?;
+    let config = FrontendConfig {
+        activity: activity.clone(),
+        ..FrontendConfig::default()
+    };
+    let handle = hearsay_frontend::spawn::<ClusterApp>(config, names, link);
+    let http_addr = match http {
+        None => None,
+        Some(at) => Some(
+            serve_http(
+                at,
+                hearsay_frontend::http::router(name, handle.clone()),
+                shutdown,
+            )
+            .with_context(|| format!("serving HTTP of front end {name} on {at}"))?,
+        ),
+    };
     tokio::spawn(hearsay_frontend::serve_quic(
         handle.clone(),
         endpoint,
@@ -228,6 +289,8 @@ pub(crate) fn start_frontend(
         addr,
         handle,
         addresses,
+        http_addr,
+        activity,
     })
 }
 

@@ -285,6 +285,21 @@ impl Worker {
             }
         };
         self.reached();
+        // A tracker that lost its data hands ids out from the start again, so
+        // this node's id may now be another node's, and heartbeats under it
+        // succeed for the wrong peer. The list tells: register again when it
+        // does not show this node under its id.
+        if let Some(id) = self.id {
+            let listed = peers
+                .iter()
+                .any(|p| p.id == id && p.name == self.config.me.name);
+            if !listed {
+                info!(tracker = %self.client.url(), id, "the peer list does not show this node under its id; registering again");
+                self.id = None;
+                self.registration.send_replace(None);
+                self.register_once().await;
+            }
+        }
         let mut members = Vec::with_capacity(peers.len());
         let mut unresolved = BTreeSet::new();
         for p in peers {

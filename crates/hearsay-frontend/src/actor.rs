@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use hearsay_activity::{Activity, ActivityConfig};
 use hearsay_core::{
     App, AttemptId, ClientId, ClientReply, ClientRequest, FrontEnd, FrontEndConfig, FrontEndOutput,
     Outcome, ReplicaId, RequestToken, Status, Time, VectorTimestamp,
@@ -29,6 +30,9 @@ pub struct FrontendConfig {
     /// Sessions whose `prev` the front end remembers (the oldest are forgotten;
     /// clients hold their own `prev` too).
     pub max_sessions: usize,
+    /// Where the front end's activity is counted and logged (`/v1/metrics`,
+    /// `/v1/activity`); a memory-only log unless the node gives its own.
+    pub activity: Activity,
 }
 
 impl Default for FrontendConfig {
@@ -38,6 +42,7 @@ impl Default for FrontendConfig {
             queue: 8192,
             status_timeout: Duration::from_millis(500),
             max_sessions: 100_000,
+            activity: Activity::in_memory(ActivityConfig::default()),
         }
     }
 }
@@ -62,6 +67,7 @@ pub struct FrontendHandle<A: App> {
     tx: mpsc::Sender<Input<A>>,
     link: Arc<dyn ReplicaLink<A>>,
     status_timeout: Duration,
+    activity: Activity,
 }
 
 impl<A: App> Clone for FrontendHandle<A> {
@@ -70,6 +76,7 @@ impl<A: App> Clone for FrontendHandle<A> {
             tx: self.tx.clone(),
             link: self.link.clone(),
             status_timeout: self.status_timeout,
+            activity: self.activity.clone(),
         }
     }
 }
@@ -100,12 +107,14 @@ where
         sessions: HashMap::new(),
         max_sessions: config.max_sessions.max(1),
         next_token: 0,
+        activity: config.activity.clone(),
     };
     tokio::spawn(actor.run(rx));
     FrontendHandle {
         tx,
         link,
         status_timeout: config.status_timeout,
+        activity: config.activity,
     }
 }
 
@@ -122,6 +131,8 @@ struct Actor<A: App> {
     sessions: HashMap<ClientId, VectorTimestamp>,
     max_sessions: usize,
     next_token: u64,
+    /// Where routing changes are logged.
+    activity: Activity,
 }
 
 impl<A> Actor<A>
@@ -186,8 +197,18 @@ where
                 Err(_) => self.fe.handle_failure(now, attempt),
             },
             Input::SetStatus(r, s) => self.fe.set_replica_status(&r, s),
-            Input::AddReplica(r) => self.fe.add_replica(r),
-            Input::RemoveReplica(r) => self.fe.remove_replica(&r),
+            Input::AddReplica(r) => {
+                if !self.fe.replicas().contains_key(&r) {
+                    self.activity.membership(r.as_str(), true);
+                }
+                self.fe.add_replica(r);
+            }
+            Input::RemoveReplica(r) => {
+                if self.fe.replicas().contains_key(&r) {
+                    self.activity.membership(r.as_str(), false);
+                }
+                self.fe.remove_replica(&r);
+            }
             Input::Replicas(tx) => {
                 let list = self
                     .fe
@@ -291,7 +312,7 @@ where
 
     async fn change(&self, replica: ReplicaId, status: Status) -> FrontendResponse<A> {
         let known = self.replicas().await;
-        if !known.iter().any(|(r, _)| r == &replica) {
+        let Some(old) = known.iter().find(|(r, _)| r == &replica).map(|(_, s)| *s) else {
             let names: Vec<String> = known.iter().map(|(r, _)| r.to_string()).collect();
             return FrontendResponse::Error {
                 reason: format!(
@@ -299,10 +320,20 @@ where
                     names.join(", ")
                 ),
             };
-        }
+        };
         let call = self.link.call(&replica, ReplicaRequest::SetStatus(status));
         match tokio::time::timeout(self.status_timeout * 4, call).await {
             Ok(Ok(ReplicaResponse::Status(report))) => {
+                if old != report.status {
+                    self.activity.status_changed(
+                        Some(replica.as_str()),
+                        format!(
+                            "{replica}: {} -> {} (as routing saw it)",
+                            old.as_str(),
+                            report.status.as_str()
+                        ),
+                    );
+                }
                 let _ = self.tx.send(Input::SetStatus(replica, report.status)).await;
                 FrontendResponse::Status(report)
             }
@@ -344,6 +375,16 @@ where
             }
         }
         out
+    }
+
+    /// Every replica with the status routing uses now, without asking them.
+    pub async fn routing(&self) -> Vec<(ReplicaId, Status)> {
+        self.replicas().await
+    }
+
+    /// Where the front end's activity is counted and logged.
+    pub fn activity(&self) -> &Activity {
+        &self.activity
     }
 
     async fn replicas(&self) -> Vec<(ReplicaId, Status)> {

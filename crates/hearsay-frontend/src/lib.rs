@@ -4,9 +4,11 @@
 //! [`spawn`] starts an actor that owns the routing state. Clients' requests
 //! come in through a [`FrontendHandle`]; requests to replicas go out through a
 //! [`ReplicaLink`] — QUIC in production, direct calls in tests — so the
-//! routing logic never knows which.
+//! routing logic never knows which. [`http::router`] serves its status,
+//! metrics and activity log over HTTP.
 
 mod actor;
+pub mod http;
 mod link;
 mod quic;
 

@@ -91,7 +91,10 @@ pub async fn serve_quic<A>(
                 return None;
             }
             let response = match decode::<FrontendRequest<A>>(&bytes) {
-                Ok(request) => handle.handle(request).await,
+                Ok(request) => {
+                    handle.activity().client_request(&ctx.peer);
+                    handle.handle(request).await
+                }
                 Err(e) => FrontendResponse::Error {
                     reason: format!("malformed request: {e}"),
                 },

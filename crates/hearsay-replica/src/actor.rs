@@ -3,10 +3,12 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use hearsay_activity::{Activity, ActivityConfig, Counter};
 use hearsay_core::{
     App, ClientReply, Output, PeerMessage, Replica, ReplicaConfig, ReplicaId, RequestToken, Time,
     VectorTimestamp,
 };
+use hearsay_wire::node::NodeActivityKind;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error, info, warn};
 
@@ -34,6 +36,9 @@ pub struct ReplicaServerConfig {
     pub data_dir: Option<std::path::PathBuf>,
     /// The peers known at start (more can be added through the handle).
     pub members: Vec<ReplicaId>,
+    /// Where the replica's activity is counted and logged (`/v1/metrics`,
+    /// `/v1/activity`); a memory-only log unless the node gives its own.
+    pub activity: Activity,
 }
 
 impl ReplicaServerConfig {
@@ -47,6 +52,7 @@ impl ReplicaServerConfig {
             queue: 8192,
             data_dir: None,
             members: Vec::new(),
+            activity: Activity::in_memory(ActivityConfig::default()),
         }
     }
 }
@@ -117,7 +123,17 @@ where
             (replica, Some(store))
         }
     };
+    if !config.members.is_empty() {
+        let names: Vec<String> = config.members.iter().map(|m| m.to_string()).collect();
+        config.activity.record(
+            NodeActivityKind::Membership,
+            None,
+            format!("started with members {}", names.join(", ")),
+        );
+    }
     let actor = Actor {
+        applied_seen: replica.stats().updates_applied,
+        activity: config.activity.clone(),
         replica,
         store,
         start,
@@ -127,7 +143,13 @@ where
         dropped: 0,
     };
     let task = tokio::spawn(actor.run(rx));
-    Ok(ReplicaHandle::new(config.name, tx, overload, task))
+    Ok(ReplicaHandle::new(
+        config.name,
+        tx,
+        overload,
+        task,
+        config.activity,
+    ))
 }
 
 struct Actor<A: App> {
@@ -142,6 +164,10 @@ struct Actor<A: App> {
     next_token: u64,
     /// Peer messages dropped because `outbound` was full (logged on change).
     dropped: u64,
+    activity: Activity,
+    /// The replica's `updates_applied` last reported to `activity`, which
+    /// counts per second: only the difference is added.
+    applied_seen: u64,
 }
 
 impl<A: App> Actor<A>
@@ -176,6 +202,12 @@ where
             if now >= self.replica.poll_timeout() {
                 self.replica.handle_timeout(now);
             }
+            let applied = self.replica.stats().updates_applied;
+            if applied > self.applied_seen {
+                self.activity
+                    .count(Counter::UpdatesApplied, applied - self.applied_seen);
+                self.applied_seen = applied;
+            }
             if let Err(e) = self.persist() {
                 // Nothing more may be acknowledged: stop rather than lie.
                 error!(replica = %self.replica.id(), error = %e, "cannot write durable state; stopping the replica");
@@ -198,11 +230,24 @@ where
             }
             Input::Peer { from, msg } => self.replica.handle_peer(now, &from, msg),
             Input::SetStatus(status, done) => {
+                let old = self.replica.status();
                 self.replica.set_status(status);
-                let _ = done.send(());
+                let _ = done.send(old);
             }
-            Input::AddMember(peer) => self.replica.add_member(peer),
-            Input::RemoveMember(peer) => self.replica.remove_member(&peer),
+            Input::AddMember(peer) => {
+                let new = peer != *self.replica.id()
+                    && !self.replica.timestamp_table().contains_key(&peer);
+                if new {
+                    self.activity.membership(peer.as_str(), true);
+                }
+                self.replica.add_member(peer);
+            }
+            Input::RemoveMember(peer) => {
+                if self.replica.timestamp_table().contains_key(&peer) {
+                    self.activity.membership(peer.as_str(), false);
+                }
+                self.replica.remove_member(&peer);
+            }
             Input::Inspect(f) => f(&self.replica, now),
             Input::Shutdown => return false,
         }

@@ -1,7 +1,9 @@
 //! The handle through which everything reaches a running replica.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use hearsay_activity::Activity;
 use hearsay_core::{
     App, ClientReply, ClientRequest, PeerMessage, Replica, ReplicaId, ReplicaStats, Status, Time,
     VectorTimestamp,
@@ -9,6 +11,7 @@ use hearsay_core::{
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::observe::RequestObserver;
 use crate::overload::Overload;
 
 /// A read-only job run inside the actor.
@@ -24,7 +27,8 @@ pub(crate) enum Input<A: App> {
         from: ReplicaId,
         msg: PeerMessage<A>,
     },
-    SetStatus(Status, oneshot::Sender<()>),
+    /// Answered with the status before the change.
+    SetStatus(Status, oneshot::Sender<Status>),
     AddMember(ReplicaId),
     RemoveMember(ReplicaId),
     Inspect(InspectJob<A>),
@@ -63,6 +67,10 @@ pub struct ReplicaHandle<A: App> {
     overload: Overload,
     /// Kept by the first handle only, so `join` can wait for the actor.
     task: Option<JoinHandle<()>>,
+    /// Where the replica's activity is counted and logged.
+    activity: Activity,
+    /// Sees requests from the network, when an app wants to (claims).
+    observer: Option<Arc<dyn RequestObserver<A>>>,
 }
 
 impl<A: App> Clone for ReplicaHandle<A> {
@@ -72,6 +80,8 @@ impl<A: App> Clone for ReplicaHandle<A> {
             tx: self.tx.clone(),
             overload: self.overload.clone(),
             task: None,
+            activity: self.activity.clone(),
+            observer: self.observer.clone(),
         }
     }
 }
@@ -87,18 +97,39 @@ where
         tx: mpsc::Sender<Input<A>>,
         overload: Overload,
         task: JoinHandle<()>,
+        activity: Activity,
     ) -> Self {
         Self {
             name,
             tx,
             overload,
             task: Some(task),
+            activity,
+            observer: None,
         }
     }
 
     /// The replica's name.
     pub fn name(&self) -> &ReplicaId {
         &self.name
+    }
+
+    /// This handle, and the clones made from it afterwards, with `observer`
+    /// watching the requests served through them ([`crate::serve_from`]).
+    /// Set it before serving.
+    pub fn with_observer(mut self, observer: Arc<dyn RequestObserver<A>>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// The observer, if any.
+    pub fn observer(&self) -> Option<&Arc<dyn RequestObserver<A>>> {
+        self.observer.as_ref()
+    }
+
+    /// Where the replica's activity is counted and logged.
+    pub fn activity(&self) -> &Activity {
+        &self.activity
     }
 
     /// Handles a client request. Past the in-flight bound (or by the demo's
@@ -132,8 +163,23 @@ where
 
     /// Changes the replica's status; `false` if it has stopped.
     pub async fn set_status(&self, status: Status) -> bool {
+        self.change_status(status, None).await
+    }
+
+    /// Changes the status at `by`'s request (a node name, for the log);
+    /// `false` if the replica has stopped.
+    pub(crate) async fn change_status(&self, status: Status, by: Option<&str>) -> bool {
         let (done, rx) = oneshot::channel();
-        self.tx.send(Input::SetStatus(status, done)).await.is_ok() && rx.await.is_ok()
+        if self.tx.send(Input::SetStatus(status, done)).await.is_err() {
+            return false;
+        }
+        let Ok(old) = rx.await else { return false };
+        if old != status {
+            let by = by.map_or(String::new(), |b| format!(" (asked by {b})"));
+            self.activity
+                .status_changed(None, format!("{} -> {}{by}", old.as_str(), status.as_str()));
+        }
+        true
     }
 
     /// Adds a gossip peer.

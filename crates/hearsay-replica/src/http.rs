@@ -1,13 +1,20 @@
-//! The replica's HTTP side: `/metrics` (Prometheus text) and `/v1/status` (JSON).
+//! The replica's HTTP side: `/metrics` (Prometheus text), `/v1/status`,
+//! `/v1/metrics` and `/v1/activity` (JSON). Every error is a JSON
+//! `{"error": ...}`; bad query strings are 400s.
 
 use std::fmt::Write as _;
 
+use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use hearsay_activity::Counter;
+use hearsay_activity::http::{HttpError, NoParams, Params, method_not_allowed, not_found};
 use hearsay_core::App;
+use hearsay_wire::node::NodeMetrics;
+use hearsay_wire::tracker::PeerRole;
 use serde_json::json;
 
 use crate::handle::{ReplicaHandle, ReplicaSnapshot};
@@ -26,21 +33,51 @@ where
     A::Query: Send + Sync,
     A::Reply: Send + Sync,
 {
+    let activity = handle.activity().clone();
     Router::new()
         .route("/metrics", get(metrics::<A>))
         .route("/v1/status", get(status::<A>))
+        .route("/v1/metrics", get(node_metrics::<A>))
         .with_state(handle)
+        .merge(hearsay_activity::http::router(activity))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
 }
 
 fn stopped() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        axum::Json(json!({"error": "the replica has stopped"})),
-    )
-        .into_response()
+    HttpError::unavailable("the replica has stopped").into_response()
 }
 
-async fn status<A>(State(handle): State<ReplicaHandle<A>>) -> Response
+/// `GET /v1/metrics`: the replica's counters (whole run and last minute),
+/// per-peer claim figures and gauges.
+async fn node_metrics<A>(
+    State(handle): State<ReplicaHandle<A>>,
+    Params(NoParams {}): Params<NoParams>,
+) -> Response
+where
+    A: App + Send + Sync + 'static,
+    A::Update: Send + Sync,
+    A::Query: Send + Sync,
+    A::Reply: Send + Sync,
+{
+    let Some(s) = handle.snapshot().await else {
+        return stopped();
+    };
+    let metrics = NodeMetrics {
+        name: s.name.to_string(),
+        role: Some(PeerRole::Replica),
+        status: s.status.into(),
+        log_len: s.log_len as u64,
+        held_queries: s.held as u64,
+        ..handle.activity().metrics()
+    };
+    Json(metrics).into_response()
+}
+
+async fn status<A>(
+    State(handle): State<ReplicaHandle<A>>,
+    Params(NoParams {}): Params<NoParams>,
+) -> Response
 where
     A: App + Send + Sync + 'static,
     A::Update: Send + Sync,
@@ -55,7 +92,7 @@ where
             .map(|(k, v)| (k.to_string(), v))
             .collect::<std::collections::BTreeMap<_, _>>()
     };
-    axum::Json(json!({
+    Json(json!({
         "name": s.name.to_string(),
         "status": s.status.as_str(),
         "value_ts": ts(&s.value_ts),
@@ -180,5 +217,12 @@ where
             "# HELP hearsay_{name} {help}\n# TYPE hearsay_{name} counter\nhearsay_{name}{{replica=\"{r}\"}} {v}"
         );
     }
+    // Claims, tracker calls, gossip bytes and the activity log; the core's
+    // own count of applied updates is above already.
+    out.push_str(
+        &handle
+            .activity()
+            .prometheus(&format!("replica=\"{r}\""), &[Counter::UpdatesApplied]),
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use hearsay_core::{App, ReplicaId};
+use hearsay_activity::Activity;
+use hearsay_core::{App, PeerMessage, ReplicaId};
 use hearsay_transport::{Connector, RequestContext, ServeConfig};
 use hearsay_wire::{PeerFrame, ReplicaRequest, ReplicaResponse, decode, encode};
 use tokio::sync::mpsc;
@@ -61,7 +62,7 @@ pub async fn serve_quic<A>(
                 return None;
             }
             let response = match decode::<ReplicaRequest<A>>(&bytes) {
-                Ok(request) => crate::serve(&handle, request).await,
+                Ok(request) => crate::serve_from(&handle, &ctx.peer, request).await,
                 Err(e) => ReplicaResponse::Error {
                     reason: format!("malformed request: {e}"),
                 },
@@ -75,24 +76,27 @@ pub async fn serve_quic<A>(
 /// Delivers the replica's outbound gossip: one ordered queue and task per
 /// peer, so a slow or dead peer delays no one else, and records reach each
 /// peer in the order they were sent (out-of-order records would be dropped
-/// and repaired later).
+/// and repaired later). Every message delivered, or not, is counted in
+/// `activity`.
 pub async fn send_gossip<A>(
     from: ReplicaId,
     mut outbound: mpsc::Receiver<Outbound<A>>,
     connector: Connector,
     book: AddressBook,
     isolation: Isolation,
+    activity: Activity,
 ) where
     A: App + Send + 'static,
     A::Update: Send,
     A::Query: Send,
     A::Reply: Send,
 {
-    let mut queues: HashMap<ReplicaId, mpsc::Sender<Vec<u8>>> = HashMap::new();
+    let mut queues: HashMap<ReplicaId, mpsc::Sender<Message>> = HashMap::new();
     while let Some(Outbound { to, msg }) = outbound.recv().await {
         if isolation.is_on() {
             continue;
         }
+        let digest = matches!(msg, PeerMessage::Digest { .. });
         let frame = PeerFrame {
             from: from.clone(),
             msg,
@@ -106,24 +110,43 @@ pub async fn send_gossip<A>(
         };
         let queue = queues.entry(to.clone()).or_insert_with(|| {
             let (tx, rx) = mpsc::channel(PER_PEER_QUEUE);
-            tokio::spawn(peer_sender(to.clone(), rx, connector.clone(), book.clone()));
+            tokio::spawn(peer_sender(
+                to.clone(),
+                rx,
+                connector.clone(),
+                book.clone(),
+                activity.clone(),
+            ));
             tx
         });
-        let _ = queue.try_send(bytes); // full: dropped; anti-entropy repairs
+        let len = bytes.len();
+        if queue.try_send(Message { bytes, digest }).is_err() {
+            // Full: dropped; anti-entropy repairs.
+            activity.gossip(to.as_str(), len, digest, false);
+        }
     }
+}
+
+/// One encoded gossip message for a peer.
+struct Message {
+    bytes: Vec<u8>,
+    /// An anti-entropy digest (for the activity log's rounds).
+    digest: bool,
 }
 
 async fn peer_sender(
     peer: ReplicaId,
-    mut rx: mpsc::Receiver<Vec<u8>>,
+    mut rx: mpsc::Receiver<Message>,
     connector: Connector,
     book: AddressBook,
+    activity: Activity,
 ) {
     // Logged once per change between reachable and not, not per attempt.
     let mut reachable = true;
-    while let Some(bytes) = rx.recv().await {
+    while let Some(Message { bytes, digest }) = rx.recv().await {
         let addr = book.read().ok().and_then(|b| b.get(&peer).copied());
         let Some(addr) = addr else {
+            activity.gossip(peer.as_str(), bytes.len(), digest, false);
             if reachable {
                 warn!(%peer, "no address known for peer; gossip to it is dropped");
                 reachable = false;
@@ -135,12 +158,14 @@ async fn peer_sender(
             .await
         {
             Ok(()) => {
+                activity.gossip(peer.as_str(), bytes.len(), digest, true);
                 if !reachable {
                     info!(%peer, %addr, "peer reachable again");
                     reachable = true;
                 }
             }
             Err(e) => {
+                activity.gossip(peer.as_str(), bytes.len(), digest, false);
                 if reachable {
                     warn!(%peer, %addr, error = %e, "peer unreachable; will keep trying");
                     reachable = false;

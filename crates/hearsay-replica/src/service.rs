@@ -21,8 +21,26 @@ pub fn report(s: &ReplicaSnapshot) -> StatusReport {
     }
 }
 
-/// Handles one request from a front end.
+/// Handles one request from a node in this process (tests, in-process
+/// links): [`serve_from`] with the requester named `local`.
 pub async fn serve<A>(handle: &ReplicaHandle<A>, request: ReplicaRequest<A>) -> ReplicaResponse<A>
+where
+    A: App + Send + 'static,
+    A::Update: Send,
+    A::Query: Send,
+    A::Reply: Send,
+{
+    serve_from(handle, "local", request).await
+}
+
+/// Handles one request from the node named `from` (a front end, or a
+/// replica presenting a claim): shows it to the handle's observer, counts it
+/// as a client request unless the observer took it, and answers.
+pub async fn serve_from<A>(
+    handle: &ReplicaHandle<A>,
+    from: &str,
+    request: ReplicaRequest<A>,
+) -> ReplicaResponse<A>
 where
     A: App + Send + 'static,
     A::Update: Send,
@@ -31,11 +49,18 @@ where
 {
     match request {
         ReplicaRequest::Client { attempt, request } => {
+            let hook = handle.observer().and_then(|o| o.observe(from, &request));
+            if hook.is_none() {
+                handle.activity().client_request(from);
+            }
             let reply = handle.request(request).await;
+            if let Some(hook) = hook {
+                hook(&reply);
+            }
             ReplicaResponse::Client { attempt, reply }
         }
         ReplicaRequest::SetStatus(status) => {
-            handle.set_status(status).await;
+            handle.change_status(status, Some(from)).await;
             status_of(handle).await
         }
         ReplicaRequest::GetStatus => status_of(handle).await,

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use hearsay_apps::movies::Movies;
-use hearsay_discovery::{TrackerClient, TrackerUrl};
+use hearsay_discovery::{TrackerClient, TrackerError, TrackerUrl};
 use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig};
 use hearsay_wire::node::NodeMetrics;
 use hearsay_wire::tracker::{Peer, PeerQuery, PeerRole};
@@ -256,6 +256,10 @@ async fn metrics_of(peers: &[Peer]) -> BTreeMap<String, NodeMetrics> {
             Ok(m) => {
                 out.insert(p.name.clone(), m);
             }
+            Err(TrackerError::Api { status, error }) => eprintln!(
+                "simulate: no metrics from {} at {http}: it answered {status}: {error}",
+                p.name
+            ),
             Err(e) => eprintln!("simulate: no metrics from {} at {http}: {e}", p.name),
         }
     }

@@ -38,10 +38,15 @@ pub(crate) fn request(
     (status, body.to_owned())
 }
 
-/// `GET path` as JSON (panics unless 200).
+/// `GET path` at `addr`: the status code and the body.
+pub(crate) fn get(addr: &str, path: &str) -> (u16, String) {
+    request(addr, "GET", path, None, "")
+}
+
+/// `GET path` at `addr`, which must answer 200 with JSON.
 pub(crate) fn get_json(addr: &str, path: &str) -> serde_json::Value {
-    let (status, body) = request(addr, "GET", path, None, "");
-    assert_eq!(status, 200, "GET {path}: {body}");
+    let (status, body) = get(addr, path);
+    assert_eq!(status, 200, "GET {path} at {addr}: {body}");
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: not JSON ({e}): {body}"))
 }
 

@@ -52,9 +52,19 @@ pub(crate) struct Cluster {
     pub(crate) frontend: String,
     /// `(name, address)` of each replica, as `up` printed them.
     pub(crate) replicas: Vec<(String, String)>,
+    /// `(name, HTTP address)` of each replica (metrics, status, activity).
+    pub(crate) replica_http: Vec<(String, String)>,
+    /// The front end's HTTP address, if `up` printed one.
+    pub(crate) frontend_http: Option<String>,
     pub(crate) certs: TempDir,
     /// The tracker's `HOST:PORT`, as `up` printed it.
     pub(crate) tracker: String,
+}
+
+/// The `HOST:PORT` after `http://` in a line, if any.
+fn http_addr_in(line: &str) -> Option<String> {
+    let rest = line.split("http://").nth(1)?;
+    rest.split('/').next().map(str::to_owned)
 }
 
 impl Cluster {
@@ -95,6 +105,7 @@ impl Cluster {
         });
         let mut frontend = None;
         let mut tracker = String::new();
+        let mut frontend_http = None;
         let mut seen: Vec<String> = Vec::new();
         while frontend.is_none() {
             match rx.recv_timeout(Duration::from_secs(20)) {
@@ -105,6 +116,7 @@ impl Cluster {
                     }
                     if let Some(rest) = line.trim().strip_prefix("front end fe") {
                         frontend = rest.split_whitespace().next().map(str::to_owned);
+                        frontend_http = http_addr_in(rest);
                     }
                     seen.push(line);
                 }
@@ -116,11 +128,15 @@ impl Cluster {
         }
         // `up` prints the replicas after the front end.
         let mut replicas = Vec::new();
+        let mut replica_http = Vec::new();
         while let Ok(line) = rx.recv_timeout(Duration::from_millis(500)) {
             let mut words = line.split_whitespace();
             if words.next() == Some("replica") {
                 if let (Some(n), Some(a)) = (words.next(), words.next()) {
                     replicas.push((n.to_owned(), a.to_owned()));
+                    if let Some(h) = http_addr_in(&line) {
+                        replica_http.push((n.to_owned(), h));
+                    }
                 }
             }
             if line.contains("press ctrl-c") {
@@ -134,6 +150,8 @@ impl Cluster {
             data,
             frontend: frontend.unwrap(),
             replicas,
+            replica_http,
+            frontend_http,
             certs,
             tracker,
         }

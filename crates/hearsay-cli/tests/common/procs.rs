@@ -56,12 +56,15 @@ fn spawn_ready_line(mut cmd: Command) -> (Child, String) {
 pub(crate) struct Procs {
     pub(crate) dir: TempDir,
     ports: Vec<u16>,
-    /// Each replica's HTTP port (status and metrics); served only with a tracker.
-    http_ports: Vec<u16>,
     /// How many replicas get each other as `--peer` (the first ones);
     /// replicas added later know only the tracker.
     fixed: usize,
     fe_port: u16,
+    /// Each replica's HTTP port, and the front end's.
+    http_ports: Vec<u16>,
+    fe_http_port: u16,
+    /// Flags every replica is started with besides the usual ones.
+    replica_args: Vec<String>,
     replicas: Vec<Option<Child>>,
     fe: Option<Child>,
     tracker: Option<Child>,
@@ -71,17 +74,22 @@ pub(crate) struct Procs {
 
 impl Procs {
     pub(crate) fn start(n: usize) -> Self {
-        Self::start_inner(n, None)
+        Self::start_inner(n, None, &[])
     }
 
     /// A tracker (peers expire after `expiry`, e.g. `"3s"`) first, then `n`
     /// replicas and a front end that know each other by flags and also
     /// register with the tracker and follow its list.
     pub(crate) fn start_with_tracker(n: usize, expiry: &str) -> Self {
-        Self::start_inner(n, Some(expiry))
+        Self::start_inner(n, Some(expiry), &[])
     }
 
-    fn start_inner(n: usize, tracker_expiry: Option<&str>) -> Self {
+    /// `n` replicas started with `replica_args` too, and a front end.
+    pub(crate) fn start_with(n: usize, replica_args: &[&str]) -> Self {
+        Self::start_inner(n, None, replica_args)
+    }
+
+    fn start_inner(n: usize, tracker_expiry: Option<&str>, replica_args: &[&str]) -> Self {
         let dir = TempDir::new("procs");
         let mut names: Vec<String> = (1..=n).map(|i| format!("r{i}")).collect();
         names.extend([
@@ -98,9 +106,11 @@ impl Procs {
         let mut me = Self {
             dir,
             ports,
-            http_ports: (0..n).map(|_| free_tcp_port()).collect(),
             fixed: n,
             fe_port: free_port(),
+            http_ports: (0..n).map(|_| free_tcp_port()).collect(),
+            fe_http_port: free_tcp_port(),
+            replica_args: replica_args.iter().map(|s| s.to_string()).collect(),
             replicas: (0..n).map(|_| None).collect(),
             fe: None,
             tracker: None,
@@ -131,6 +141,8 @@ impl Procs {
             "frontend",
             "--listen",
             &format!("127.0.0.1:{}", me.fe_port),
+            "--http",
+            &format!("127.0.0.1:{}", me.fe_http_port),
             "--certs",
         ])
         .arg(me.dir.path().join("certs"));
@@ -157,7 +169,7 @@ impl Procs {
         i
     }
 
-    /// Replica `i`'s HTTP address (`HOST:PORT`; served with a tracker only).
+    /// Replica `i`'s HTTP address (`HOST:PORT`: status, metrics, activity).
     pub(crate) fn http_addr(&self, i: usize) -> String {
         format!("127.0.0.1:{}", self.http_ports[i])
     }
@@ -205,7 +217,9 @@ impl Procs {
             .arg("--data-dir")
             .arg(self.dir.path().join(format!("data-r{}", i + 1)))
             .arg("--isolate-file")
-            .arg(self.isolate_file(i));
+            .arg(self.isolate_file(i))
+            .args(["--http", &format!("127.0.0.1:{}", self.http_ports[i])])
+            .args(&self.replica_args);
         if i < self.fixed {
             for (j, p) in self.ports.iter().enumerate().take(self.fixed) {
                 if j != i {
@@ -214,10 +228,19 @@ impl Procs {
             }
         }
         if let Some(t) = &self.tracker_addr {
-            cmd.args(["--tracker", &format!("http://{t}")])
-                .args(["--http", &format!("127.0.0.1:{}", self.http_ports[i])]);
+            cmd.args(["--tracker", &format!("http://{t}")]);
         }
         self.replicas[i] = Some(spawn_ready(cmd));
+    }
+
+    /// The front end's HTTP address.
+    pub(crate) fn frontend_http(&self) -> String {
+        format!("127.0.0.1:{}", self.fe_http_port)
+    }
+
+    /// The front end's QUIC address.
+    pub(crate) fn frontend(&self) -> String {
+        format!("127.0.0.1:{}", self.fe_port)
     }
 
     /// SIGKILL to replica `i`.
