@@ -248,7 +248,9 @@ fn claims_under_load_get_the_verdicts_they_deserve_and_never_a_wrong_one() {
 
 #[test]
 fn a_claim_right_after_a_write_waits_for_the_lagging_peer_and_is_answered_true() {
-    eprintln!("-- phase 1: three replica processes claiming every 20 ms; r3 cut off from gossip");
+    eprintln!(
+        "-- phase 1: three replica processes claiming every 20 ms; then r3 cut off from gossip"
+    );
     let p = Procs::start_with(
         3,
         &["--claim-interval", "20ms", "--bad-claim-probability", "0.3"],
@@ -256,6 +258,19 @@ fn a_claim_right_after_a_write_waits_for_the_lagging_peer_and_is_answered_true()
     let nodes: Vec<(String, String)> = (0..3)
         .map(|i| (format!("r{}", i + 1), p.http_addr(i)))
         .collect();
+    // First every pair must be claiming (a replica that started before its
+    // peers waits out a QUIC handshake retry before it reaches them).
+    wait_for(
+        &nodes,
+        Duration::from_secs(30),
+        "claims between every pair",
+        |n, m| {
+            nodes
+                .iter()
+                .filter(|(p, _)| p != n)
+                .all(|(p, _)| m.peers.get(p).is_some_and(|f| f.received > 0))
+        },
+    );
     p.isolate(2, true);
 
     eprintln!("-- phase 2: payloads written at r1; r1 and r2 claim them to r3, which lags");
