@@ -274,15 +274,19 @@ impl Activity {
     /// A call to the tracker (register, heartbeat, peer list, deregister)
     /// and whether it succeeded: counted and logged. For the discovery code.
     pub fn tracker_call(&self, ok: bool, detail: impl Into<String>) {
-        let second = self.second();
-        {
-            let mut t = self.tallies();
-            t.count(second, Counter::TrackerCalls, 1);
-            if !ok {
-                t.count(second, Counter::TrackerFailures, 1);
-            }
-        }
+        self.tracker_call_counted(ok);
         self.record(NodeActivityKind::TrackerCall, None, detail);
+    }
+
+    /// A tracker call counted but not logged: the routine heartbeats and
+    /// peer-list polls, two a second, which would crowd the log out.
+    pub fn tracker_call_counted(&self, ok: bool) {
+        let second = self.second();
+        let mut t = self.tallies();
+        t.count(second, Counter::TrackerCalls, 1);
+        if !ok {
+            t.count(second, Counter::TrackerFailures, 1);
+        }
     }
 
     /// A client request from `from` (a certificate name): counted, and summed

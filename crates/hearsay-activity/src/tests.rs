@@ -168,9 +168,11 @@ fn tracker_calls_count_failures_and_details_are_bounded() {
     let a = Activity::in_memory(quick());
     a.tracker_call(true, "register");
     a.tracker_call(false, "x".repeat(10_000));
+    a.tracker_call_counted(true);
     let m = a.metrics();
-    assert_eq!((m.total.tracker_calls, m.total.tracker_failures), (2, 1));
+    assert_eq!((m.total.tracker_calls, m.total.tracker_failures), (3, 1));
     a.flush();
+    assert_eq!(all(&a).len(), 2, "a counted call is not logged");
     assert_eq!(all(&a)[0].detail.len(), MAX_DETAIL);
 }
 

@@ -66,7 +66,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                     addr: discover::advertised(running.addr, "--listen")?,
                     http_addr: running.http_addr.map(|h| h.to_string()),
                 };
-                let d = discover::join(url, &args.certs, me, fixed_status(None)).await?;
+                let d = discover::join(
+                    url,
+                    &args.certs,
+                    me,
+                    fixed_status(None),
+                    running.activity.clone(),
+                )
+                .await?;
                 discover::route_from(&d, running.handle.clone(), running.addresses.clone(), fixed);
                 Some(d)
             }

@@ -146,7 +146,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                     },
                 };
                 let status = discover::replica_status(running.handle.clone());
-                let d = discover::join(url, &args.certs, me, status).await?;
+                let d = discover::join(
+                    url,
+                    &args.certs,
+                    me,
+                    status,
+                    running.handle.activity().clone(),
+                )
+                .await?;
                 discover::gossip_from(
                     &d,
                     args.name.clone(),

@@ -127,7 +127,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 addr: discover::advertised(r.addr, "--host")?,
                 http_addr: r.http_addr.map(|h| h.to_string()),
             };
-            let d = discover::join(&tracker_url, &args.certs, me, discover::replica_status(r.handle.clone())).await?;
+            let d = discover::join(&tracker_url, &args.certs, me, discover::replica_status(r.handle.clone()), r.handle.activity().clone()).await?;
             discover::gossip_from(&d, name.clone(), r.handle.clone(), r.book.clone(), fixed.clone());
             discoveries.push(d);
         }
@@ -137,7 +137,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             addr: discover::advertised(fe.addr, "--host")?,
             http_addr: fe.http_addr.map(|h| h.to_string()),
         };
-        let d = discover::join(&tracker_url, &args.certs, me, fixed_status(None)).await?;
+        let d = discover::join(&tracker_url, &args.certs, me, fixed_status(None), fe.activity.clone()).await?;
         discover::route_from(&d, fe.handle.clone(), fe.addresses.clone(), fixed.clone());
         discoveries.push(d);
         eprintln!("hearsay: cluster up in {} ms", started.elapsed().as_millis());

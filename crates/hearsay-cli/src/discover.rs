@@ -8,10 +8,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use hearsay_activity::Activity;
 use hearsay_apps::cluster::ClusterApp;
 use hearsay_core::ReplicaId;
 use hearsay_discovery::{
-    Change, Discovery, DiscoveryConfig, Member, StatusFn, TrackerClient, TrackerUrl, follow,
+    CallHook, Change, Discovery, DiscoveryConfig, Member, StatusFn, TrackerClient, TrackerUrl,
+    follow,
 };
 use hearsay_frontend::{FrontendHandle, ReplicaAddresses};
 use hearsay_replica::{AddressBook, ReplicaHandle};
@@ -42,12 +44,21 @@ pub(crate) async fn join(
     certs: &Path,
     me: RegisterPeer,
     status: StatusFn,
+    activity: Activity,
 ) -> anyhow::Result<Discovery> {
     let token = hearsay_transport::certs::load_admin_token(certs)
         .with_context(|| format!("loading the admin token from {}", certs.display()))?;
     let client = TrackerClient::new(url.clone(), Some(token));
     let name = me.name.clone();
-    Discovery::start(client, DiscoveryConfig::new(me), status)
+    let mut config = DiscoveryConfig::new(me);
+    // Every call is counted; registrations, deregistrations and failures
+    // are logged too (routine heartbeats and polls would crowd the log out).
+    config.on_call = Some(CallHook(Arc::new(move |what, error| match (what, error) {
+        ("heartbeat" | "peers", None) => activity.tracker_call_counted(true),
+        (_, None) => activity.tracker_call(true, format!("{what}: ok")),
+        (_, Some(e)) => activity.tracker_call(false, format!("{what} failed: {e}")),
+    })));
+    Discovery::start(client, config, status)
         .await
         .with_context(|| format!("registering {name} with the tracker at {url} (is it running?)"))
 }

@@ -31,6 +31,21 @@ pub fn fixed_status(status: Option<ReplicaStatus>) -> StatusFn {
     Arc::new(move || Box::pin(std::future::ready(status)))
 }
 
+/// Told of every call discovery makes to the tracker: what it was
+/// (`register`, `heartbeat`, `peers`, `deregister`) and its error, if it
+/// failed. Nodes count these in their metrics and activity log.
+#[derive(Clone)]
+pub struct CallHook(pub Arc<CallFn>);
+
+/// The function inside a [`CallHook`].
+pub type CallFn = dyn Fn(&'static str, Option<&TrackerError>) + Send + Sync;
+
+impl std::fmt::Debug for CallHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallHook")
+    }
+}
+
 /// How a node takes part in discovery.
 #[derive(Clone, Debug)]
 pub struct DiscoveryConfig {
@@ -50,6 +65,17 @@ pub struct DiscoveryConfig {
     pub max_backoff: Duration,
     /// How long to wait for the node's status before heartbeating without it.
     pub status_timeout: Duration,
+    /// Told of every tracker call, if set.
+    pub on_call: Option<CallHook>,
+}
+
+impl DiscoveryConfig {
+    /// Tells the hook, if any, of one call.
+    fn told(&self, what: &'static str, error: Option<&TrackerError>) {
+        if let Some(hook) = &self.on_call {
+            (hook.0)(what, error);
+        }
+    }
 }
 
 impl DiscoveryConfig {
@@ -65,6 +91,7 @@ impl DiscoveryConfig {
             first_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(1),
             status_timeout: Duration::from_millis(500),
+            on_call: None,
         }
     }
 }
@@ -170,7 +197,9 @@ async fn register_with_retry(
     let mut attempts = 0u32;
     loop {
         attempts += 1;
-        match client.register(&config.me).await {
+        let result = client.register(&config.me).await;
+        config.told("register", result.as_ref().err());
+        match result {
             Ok(peer) => return Ok(peer),
             // 409: a registration of another name still holds the address
             // (a predecessor that was killed); it expires.
@@ -229,7 +258,9 @@ impl Worker {
             }
         }
         if let Some(id) = self.id {
-            match self.client.deregister(id).await {
+            let result = self.client.deregister(id).await;
+            self.config.told("deregister", result.as_ref().err());
+            match result {
                 Ok(()) => info!(tracker = %self.client.url(), id, "deregistered from the tracker"),
                 Err(e) if e.is_not_found() => {}
                 Err(e) => {
@@ -249,7 +280,9 @@ impl Worker {
             .await
             .ok()
             .flatten();
-        match self.client.heartbeat(id, status).await {
+        let result = self.client.heartbeat(id, status).await;
+        self.config.told("heartbeat", result.as_ref().err());
+        match result {
             Ok(()) => self.reached(),
             Err(e) if e.is_not_found() => {
                 self.reached();
@@ -263,7 +296,9 @@ impl Worker {
     }
 
     async fn register_once(&mut self) {
-        match self.client.register(&self.config.me).await {
+        let result = self.client.register(&self.config.me).await;
+        self.config.told("register", result.as_ref().err());
+        match result {
             Ok(peer) => {
                 self.reached();
                 info!(tracker = %self.client.url(), id = peer.id, "registered with the tracker again");
@@ -277,7 +312,9 @@ impl Worker {
     /// Fetches the peer list; on failure the membership stays as it was,
     /// so a tracker that blinks never empties it.
     async fn poll(&mut self) {
-        let peers = match self.client.peers(&PeerQuery::default()).await {
+        let result = self.client.peers(&PeerQuery::default()).await;
+        self.config.told("peers", result.as_ref().err());
+        let peers = match result {
             Ok(p) => p,
             Err(e) => {
                 self.failed("listing peers", &e);

@@ -24,7 +24,9 @@ mod membership;
 mod url;
 
 pub use client::{DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, TrackerClient};
-pub use discovery::{Discovery, DiscoveryConfig, StatusFn, StatusFuture, fixed_status, follow};
+pub use discovery::{
+    CallFn, CallHook, Discovery, DiscoveryConfig, StatusFn, StatusFuture, fixed_status, follow,
+};
 pub use error::TrackerError;
 pub use membership::{Change, Member, Membership};
 pub use url::TrackerUrl;

@@ -262,3 +262,30 @@ async fn registration_gives_up_and_refusals_are_final() {
     assert_eq!(err.status(), Some(401), "{err}");
     t.stop().await;
 }
+
+#[tokio::test]
+async fn every_tracker_call_reaches_the_hook_failures_too() {
+    let t = TestTracker::start(Duration::from_secs(5)).await;
+    let calls: Arc<Mutex<Vec<(&'static str, bool)>>> = Arc::default();
+    let mut c = config("r1", 7501);
+    let seen = calls.clone();
+    c.on_call = Some(hearsay_discovery::CallHook(Arc::new(move |what, error| {
+        seen.lock().unwrap().push((what, error.is_none()));
+    })));
+    let r1 = Discovery::start(t.client(), c, fixed_status(None))
+        .await
+        .unwrap();
+    let has = |what: &'static str, ok: bool| calls.lock().unwrap().contains(&(what, ok));
+    eventually("register, heartbeat and poll", LIMIT, || {
+        has("register", true) && has("heartbeat", true) && has("peers", true)
+    })
+    .await;
+    let dir = t.stop().await;
+    eventually("failed calls while the tracker is down", LIMIT, || {
+        has("heartbeat", false) && has("peers", false)
+    })
+    .await;
+    r1.stop().await;
+    assert!(has("deregister", false), "{:?}", calls.lock().unwrap());
+    drop(dir);
+}
