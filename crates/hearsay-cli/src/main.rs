@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cmd_bench;
 mod cmd_certs;
 mod cmd_client;
 mod cmd_frontend;
@@ -41,6 +42,8 @@ enum Command {
     Maelstrom(cmd_maelstrom::Args),
     /// Run the tracker: the HTTP peer list, payloads and activity log.
     Tracker(cmd_tracker::Args),
+    /// Measure a local cluster: throughput, latency, convergence, traffic, memory.
+    Bench(cmd_bench::Args),
 }
 
 /// Logs go to stderr, filtered by RUST_LOG (default: warnings).
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Sim(args) => cmd_sim::run(args),
         Command::Maelstrom(args) => cmd_maelstrom::run(args),
         Command::Tracker(args) => cmd_tracker::run(args),
+        Command::Bench(args) => cmd_bench::run(args),
     };
     match result {
         Ok(code) => code,

@@ -22,6 +22,10 @@ pub struct ReplicaConfig {
     pub max_gossip_bytes: usize,
     /// Queries held at once; more are answered "not yet" straight away.
     pub max_held_queries: usize,
+    /// Records held at once that arrived ahead of a gap in their origin's
+    /// counters (gossip delivered out of order); more are dropped and left
+    /// to anti-entropy. 0 turns holding off.
+    pub max_reorder_records: usize,
     /// How long an applied update id is remembered at least, so that a front
     /// end's late retry is still recognised. Must exceed the front end's retry
     /// budget plus network delay.
@@ -47,6 +51,7 @@ impl Default for ReplicaConfig {
             relay: false,
             max_gossip_bytes: 256 * 1024,
             max_held_queries: 1024,
+            max_reorder_records: 16 * 1024,
             dedup_retention: Duration::from_secs(10),
             snapshot_interval: Duration::from_millis(500),
             emit_applied: false,

@@ -9,7 +9,8 @@ use crate::ids::{Dot, ReplicaId, UpdateId};
 use crate::log::UpdateLog;
 use crate::message::{ClientReply, ClientRequest, Gossip, PeerMessage, Snapshot};
 use crate::record::UpdateRecord;
-use crate::size::encoded_len;
+use crate::reorder::ReorderBuffer;
+use crate::size::{encoded_len, varint_len};
 use crate::stats::ReplicaStats;
 use crate::status::Status;
 use crate::time::Time;
@@ -103,6 +104,9 @@ pub struct Replica<A: App> {
     /// What this replica has received (applied or in the log).
     rep_ts: VectorTimestamp,
     log: UpdateLog<A::Update>,
+    /// Records that arrived ahead of a gap in their origin's counters (a
+    /// pipelining shell delivers batches out of order), held until it fills.
+    reorder: ReorderBuffer<A::Update>,
     executed: ExecutedTable,
     /// Per peer: the latest replica timestamp it reported. Its key set is the
     /// membership (self excluded).
@@ -137,6 +141,7 @@ impl<A: App> Replica<A> {
     /// A replica named `id` starting from `app` at time `now`.
     pub fn new(id: ReplicaId, config: ReplicaConfig, app: A, now: Time) -> Self {
         let next_anti_entropy = now + config.anti_entropy_interval;
+        let reorder = ReorderBuffer::new(config.max_reorder_records);
         Self {
             id,
             config,
@@ -145,6 +150,7 @@ impl<A: App> Replica<A> {
             value_ts: VectorTimestamp::new(),
             rep_ts: VectorTimestamp::new(),
             log: UpdateLog::default(),
+            reorder,
             executed: ExecutedTable::default(),
             ts_table: BTreeMap::new(),
             pushed: BTreeMap::new(),
@@ -277,6 +283,10 @@ impl<A: App> Replica<A> {
     /// Records in the update log.
     pub fn log_len(&self) -> usize {
         self.log.len()
+    }
+    /// Records held ahead of a gap, waiting for it to fill.
+    pub fn reorder_len(&self) -> usize {
+        self.reorder.len()
     }
     /// Entries in the executed-update table.
     pub fn executed_len(&self) -> usize {
@@ -440,15 +450,9 @@ impl<A: App> Replica<A> {
             return;
         }
         // Ask the peers for what we lack; they answer with gossip.
-        for peer in self.ts_table.keys() {
-            self.outputs.push_back(Output::Send {
-                to: peer.clone(),
-                msg: PeerMessage::Digest {
-                    rep_ts: self.rep_ts.clone(),
-                    reply: false,
-                },
-            });
-            self.stats.digests_sent += 1;
+        let peers: Vec<ReplicaId> = self.ts_table.keys().cloned().collect();
+        for peer in peers {
+            self.send_digest(peer, false);
         }
         self.stats.queries_held += 1;
         self.held.push(Held {
@@ -486,20 +490,44 @@ impl<A: App> Replica<A> {
                 self.stats.bad_records += 1;
                 continue;
             }
-            if rec.dot.seq != self.rep_ts.get(&rec.dot.origin) + 1 {
-                continue; // already have it, or a gap: a later round repairs it
+            let have = self.rep_ts.get(&rec.dot.origin);
+            if rec.dot.seq <= have {
+                continue; // already have it
             }
-            self.stats.records_in += 1;
-            self.executed.note_logged(rec.id, &rec.dot);
-            self.rep_ts.set(rec.dot.origin.clone(), rec.dot.seq);
-            if self.config.journal {
-                self.journal.records.push(rec.clone());
+            if rec.dot.seq > have + 1 {
+                // Ahead of a gap: an earlier batch is still on its way.
+                if self.reorder.hold(rec) {
+                    self.stats.records_reordered += 1;
+                } else {
+                    self.stats.reorder_dropped += 1; // anti-entropy repairs it
+                }
+                continue;
             }
-            self.log.push(rec);
-            self.push_dirty = true;
+            let origin = rec.dot.origin.clone();
+            self.receive_record(rec);
+            self.take_held(&origin);
         }
         self.note_peer_ts(from, &g.rep_ts);
         self.apply_stable(now);
+    }
+
+    /// Logs a record that is its origin's next counter.
+    fn receive_record(&mut self, rec: UpdateRecord<A::Update>) {
+        self.stats.records_in += 1;
+        self.executed.note_logged(rec.id, &rec.dot);
+        self.rep_ts.set(rec.dot.origin.clone(), rec.dot.seq);
+        if self.config.journal {
+            self.journal.records.push(rec.clone());
+        }
+        self.log.push(rec);
+        self.push_dirty = true;
+    }
+
+    /// Moves held records of `origin` into the log while they follow on.
+    fn take_held(&mut self, origin: &ReplicaId) {
+        while let Some(rec) = self.reorder.take_next(origin, self.rep_ts.get(origin) + 1) {
+            self.receive_record(rec);
+        }
     }
 
     fn receive_digest(
@@ -517,14 +545,7 @@ impl<A: App> Replica<A> {
         let known = self.ts_table.get(from).cloned().unwrap_or(peer_ts.clone());
         self.send_missing(now, from, &known);
         if reply && !peer_ts.le(&self.rep_ts) {
-            self.outputs.push_back(Output::Send {
-                to: from.clone(),
-                msg: PeerMessage::Digest {
-                    rep_ts: self.rep_ts.clone(),
-                    reply: false,
-                },
-            });
-            self.stats.digests_sent += 1;
+            self.send_digest(from.clone(), false);
         }
         self.discard();
     }
@@ -544,6 +565,7 @@ impl<A: App> Replica<A> {
                 self.snapshot_sent.insert(to.clone(), now);
                 let snap = self.snapshot();
                 self.stats.snapshots_sent += 1;
+                self.stats.snapshot_bytes += (1 + encoded_len(&snap)) as u64;
                 self.outputs.push_back(Output::Send {
                     to: to.clone(),
                     msg: PeerMessage::Snapshot(Box::new(snap)),
@@ -559,19 +581,53 @@ impl<A: App> Replica<A> {
             &mut records,
         );
         if !records.is_empty() {
-            self.send_gossip(to.clone(), records);
+            let bytes = records.iter().map(encoded_len).sum();
+            self.send_gossip(to.clone(), records, bytes, false);
         }
     }
 
-    fn send_gossip(&mut self, to: ReplicaId, records: Vec<UpdateRecord<A::Update>>) {
+    fn send_gossip(
+        &mut self,
+        to: ReplicaId,
+        records: Vec<UpdateRecord<A::Update>>,
+        record_bytes: usize,
+        push: bool,
+    ) {
         self.stats.gossip_sent += 1;
         self.stats.records_sent += records.len() as u64;
+        // The message's encoded size without encoding it: the variant, the
+        // timestamp, the record count and the records (sized by the caller).
+        let bytes =
+            (1 + encoded_len(&self.rep_ts) + varint_len(records.len()) + record_bytes) as u64;
+        if push {
+            self.stats.push_sent += 1;
+            self.stats.push_records += records.len() as u64;
+            self.stats.push_bytes += bytes;
+        } else {
+            self.stats.repair_sent += 1;
+            self.stats.repair_records += records.len() as u64;
+            self.stats.repair_bytes += bytes;
+        }
         self.outputs.push_back(Output::Send {
             to,
             msg: PeerMessage::Gossip(Gossip {
                 rep_ts: self.rep_ts.clone(),
                 records,
             }),
+        });
+    }
+
+    /// Queues a digest to `to`.
+    fn send_digest(&mut self, to: ReplicaId, reply: bool) {
+        self.stats.digests_sent += 1;
+        // The variant, the timestamp and the flag.
+        self.stats.digest_bytes += (1 + encoded_len(&self.rep_ts) + 1) as u64;
+        self.outputs.push_back(Output::Send {
+            to,
+            msg: PeerMessage::Digest {
+                rep_ts: self.rep_ts.clone(),
+                reply,
+            },
         });
     }
 
@@ -625,6 +681,12 @@ impl<A: App> Replica<A> {
             // the snapshot itself must be written.
             self.journal.snapshot = true;
         }
+        let rep_ts = &self.rep_ts;
+        self.reorder.drop_covered(|origin| rep_ts.get(origin));
+        let held: Vec<ReplicaId> = self.reorder.origins().cloned().collect();
+        for origin in held {
+            self.take_held(&origin);
+        }
         self.apply_stable(now);
     }
 
@@ -669,14 +731,7 @@ impl<A: App> Replica<A> {
             .get_or_insert_with(|| members.iter().filter(|m| **m < self.id).count());
         for i in 0..fanout {
             let peer = members[(start + i) % n].clone();
-            self.outputs.push_back(Output::Send {
-                to: peer,
-                msg: PeerMessage::Digest {
-                    rep_ts: self.rep_ts.clone(),
-                    reply: true,
-                },
-            });
-            self.stats.digests_sent += 1;
+            self.send_digest(peer, true);
         }
         if n > 0 {
             self.ae_cursor = Some((start + fanout) % n);
@@ -750,7 +805,7 @@ impl<A: App> Replica<A> {
             for rec in missing {
                 let n = encoded_len(&rec);
                 if !batch.is_empty() && bytes + n > self.config.max_gossip_bytes {
-                    self.send_gossip(peer.clone(), std::mem::take(&mut batch));
+                    self.send_gossip(peer.clone(), std::mem::take(&mut batch), bytes, true);
                     bytes = 0;
                 }
                 bytes += n;
@@ -758,7 +813,7 @@ impl<A: App> Replica<A> {
             }
             self.pushed.insert(peer.clone(), estimate);
             if !batch.is_empty() {
-                self.send_gossip(peer, batch);
+                self.send_gossip(peer, batch, bytes, true);
             }
         }
     }

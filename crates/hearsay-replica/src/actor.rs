@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use hearsay_core::{
     App, ClientReply, Output, PeerMessage, Replica, ReplicaConfig, ReplicaId, RequestToken, Time,
-    VectorTimestamp,
+    UpdateId, VectorTimestamp,
 };
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error, info, warn};
@@ -34,6 +34,20 @@ pub struct ReplicaServerConfig {
     pub data_dir: Option<std::path::PathBuf>,
     /// The peers known at start (more can be added through the handle).
     pub members: Vec<ReplicaId>,
+    /// Called inside the actor for every update applied (benches measure
+    /// convergence with it); `None` costs nothing.
+    pub on_applied: Option<AppliedHook>,
+}
+
+/// A function told of every update a replica applies: the replica and the
+/// update's id. It runs inside the replica's actor, so it must be quick.
+#[derive(Clone)]
+pub struct AppliedHook(pub std::sync::Arc<dyn Fn(&ReplicaId, UpdateId) + Send + Sync>);
+
+impl std::fmt::Debug for AppliedHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AppliedHook")
+    }
 }
 
 impl ReplicaServerConfig {
@@ -47,6 +61,7 @@ impl ReplicaServerConfig {
             queue: 8192,
             data_dir: None,
             members: Vec::new(),
+            on_applied: None,
         }
     }
 }
@@ -83,6 +98,10 @@ where
     A::Reply: Send,
 {
     let (tx, rx) = mpsc::channel(config.queue.max(1));
+    let mut config = config;
+    if config.on_applied.is_some() {
+        config.core.emit_applied = true;
+    }
     let overload = Overload::new(config.max_in_flight, config.overload_probability);
     let start = Instant::now();
     let (replica, store) = match &config.data_dir {
@@ -125,6 +144,7 @@ where
         pending: HashMap::new(),
         next_token: 0,
         dropped: 0,
+        on_applied: config.on_applied.clone(),
     };
     let task = tokio::spawn(actor.run(rx));
     Ok(ReplicaHandle::new(config.name, tx, overload, task))
@@ -142,6 +162,7 @@ struct Actor<A: App> {
     next_token: u64,
     /// Peer messages dropped because `outbound` was full (logged on change).
     dropped: u64,
+    on_applied: Option<AppliedHook>,
 }
 
 impl<A: App> Actor<A>
@@ -249,7 +270,11 @@ where
                         let _ = tx.send(reply); // the requester may have gone
                     }
                 }
-                Output::Applied { .. } => {}
+                Output::Applied { id, .. } => {
+                    if let Some(hook) = &self.on_applied {
+                        (hook.0)(self.replica.id(), id);
+                    }
+                }
             }
         }
     }

@@ -9,6 +9,7 @@
 //! monotonic clock converted to [`hearsay_core::Time`].
 
 mod actor;
+mod coalesce;
 mod handle;
 pub mod http;
 mod isolation;
@@ -16,10 +17,12 @@ mod net;
 mod overload;
 mod service;
 pub mod store;
+mod wire_stats;
 
-pub use actor::{Outbound, ReplicaServerConfig, spawn};
+pub use actor::{AppliedHook, Outbound, ReplicaServerConfig, spawn};
 pub use handle::{ReplicaHandle, ReplicaSnapshot};
 pub use isolation::Isolation;
-pub use net::{AddressBook, send_gossip, serve_quic};
+pub use net::{AddressBook, MAX_IN_FLIGHT, send_gossip, send_gossip_counted, serve_quic};
 pub use overload::Overload;
 pub use service::{report, serve};
+pub use wire_stats::{WireCounters, WireStats};
