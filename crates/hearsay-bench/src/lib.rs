@@ -17,7 +17,9 @@
 //! Each phase has a warm-up that is not measured; latencies go into HDR
 //! histograms. Convergence is the time from an update's acknowledgement to
 //! the moment the last replica applied it, seen through each replica's
-//! applied hook. Traffic comes from the replicas' own counters: the core's
+//! applied hook; the replication lag, from the first replica's application
+//! (the origin's, as it accepts) to the last one's, is reported beside it.
+//! Traffic comes from the replicas' own counters: the core's
 //! per-kind message and byte counts ([`hearsay_core::ReplicaStats`]) and
 //! what the gossip senders put on the wire ([`hearsay_replica::WireStats`]).
 //! Memory is the process's resident set (Linux `/proc/self/status`): one
@@ -137,6 +139,8 @@ pub async fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
         latency_us_at_peak: Percentiles::of(&peak.updates),
         convergence_ms: Convergence::of(&open_convergence.hist),
         convergence_ms_at_peak: Convergence::of(&peak_convergence.hist),
+        replication_lag_ms: Convergence::of(&open_convergence.lag),
+        replication_lag_ms_at_peak: Convergence::of(&peak_convergence.lag),
         encoded_update_bytes: load.mean_record_bytes(),
         bytes_per_update_per_replica: per(wire.bytes()),
         messages_per_update_per_replica: per(wire.frames()),

@@ -25,6 +25,10 @@ struct Inner {
     tracked: HashMap<UpdateId, Tracked>,
     /// Microseconds from acknowledgement to the last replica's application.
     hist: Histogram<u64>,
+    /// Microseconds from the first replica's application (the origin's, at
+    /// acceptance) to the last one's: the replication lag, which does not
+    /// depend on how fast the acknowledgement travels back.
+    lag: Histogram<u64>,
     /// Updates not followed because too many were in flight.
     untracked: u64,
 }
@@ -33,12 +37,14 @@ struct Inner {
 struct Tracked {
     acked: Option<Instant>,
     applied: u32,
+    first_applied: Option<Instant>,
     last_applied: Option<Instant>,
 }
 
 /// What the probe measured since the last [`Probe::take`].
 pub(crate) struct Convergence {
     pub(crate) hist: Histogram<u64>,
+    pub(crate) lag: Histogram<u64>,
     /// Followed updates that had not reached every replica yet.
     pub(crate) pending: u64,
     pub(crate) untracked: u64,
@@ -56,6 +62,7 @@ impl Probe {
                 replicas: u32::try_from(replicas).unwrap_or(u32::MAX),
                 tracked: HashMap::new(),
                 hist: new_hist(),
+                lag: new_hist(),
                 untracked: 0,
             })),
         }
@@ -106,6 +113,7 @@ impl Probe {
             return;
         };
         t.applied += 1;
+        t.first_applied.get_or_insert(now);
         t.last_applied = Some(now);
         g.finish_if_done(id);
     }
@@ -115,11 +123,13 @@ impl Probe {
     pub(crate) fn take(&self) -> Convergence {
         let mut g = self.lock();
         let hist = std::mem::replace(&mut g.hist, new_hist());
+        let lag = std::mem::replace(&mut g.lag, new_hist());
         let pending = g.tracked.len() as u64;
         g.tracked.clear();
         let untracked = std::mem::take(&mut g.untracked);
         Convergence {
             hist,
+            lag,
             pending,
             untracked,
         }
@@ -136,16 +146,24 @@ impl Inner {
             return;
         }
         if let Some(t) = self.tracked.remove(&id) {
-            let (Some(acked), Some(last)) = (t.acked, t.last_applied) else {
+            let (Some(acked), Some(first), Some(last)) = (t.acked, t.first_applied, t.last_applied)
+            else {
                 return;
             };
-            // Applied everywhere before the client heard back: zero.
-            let us = last.saturating_duration_since(acked).as_micros();
+            // Applied everywhere before the client heard back: zero (1 us,
+            // the histogram's floor).
             let _ = self
                 .hist
-                .record(u64::try_from(us).unwrap_or(u64::MAX).max(1));
+                .record(micros(last.saturating_duration_since(acked)));
+            let _ = self
+                .lag
+                .record(micros(last.saturating_duration_since(first)));
         }
     }
+}
+
+fn micros(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
 }
 
 #[cfg(test)]
@@ -182,6 +200,7 @@ mod tests {
         probe.track(id(3));
         let c = probe.take();
         assert_eq!(c.hist.len(), 2);
+        assert_eq!(c.lag.len(), 2);
         assert_eq!(c.pending, 1, "update 3 never arrived");
         assert_eq!(probe.take().hist.len(), 0, "taken afresh");
     }
