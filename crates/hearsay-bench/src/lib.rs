@@ -172,6 +172,8 @@ pub async fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
         peak_rss_bytes: end.peak,
         rss_after_warmup_bytes: rss_after_warmup,
         rss_end_bytes: end.now,
+        cpu_us_per_update_at_peak: peak.cpu_s * 1e6 / peak.acked.max(1) as f64,
+        cores_used_at_peak: peak.cpu_s / peak.window.as_secs_f64(),
     })
 }
 

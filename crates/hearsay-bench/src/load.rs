@@ -33,6 +33,8 @@ pub(crate) struct Measured {
     pub(crate) shed: u64,
     /// The window's length.
     pub(crate) window: Duration,
+    /// CPU seconds the process used during the window (closed loop only).
+    pub(crate) cpu_s: f64,
 }
 
 pub(crate) fn new_hist() -> Histogram<u64> {
@@ -194,7 +196,15 @@ pub(crate) async fn closed_loop(
         errors: 0,
         shed: 0,
         window,
+        cpu_s: 0.0,
     };
+    // CPU time over the window, read by a timer of its own.
+    let cpu = tokio::spawn(async move {
+        tokio::time::sleep_until(start.into()).await;
+        let before = crate::rss::cpu_seconds().unwrap_or(0.0);
+        tokio::time::sleep_until(end.into()).await;
+        crate::rss::cpu_seconds().unwrap_or(0.0) - before
+    });
     while let Some(joined) = tasks.join_next().await {
         if let Ok((hist, acked, errors)) = joined {
             let _ = m.updates.add(&hist);
@@ -202,6 +212,7 @@ pub(crate) async fn closed_loop(
             m.errors += errors;
         }
     }
+    m.cpu_s = cpu.await.unwrap_or(0.0);
     m
 }
 
@@ -229,6 +240,7 @@ pub(crate) async fn open_loop(
         errors: 0,
         shed: 0,
         window,
+        cpu_s: 0.0,
     }));
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -301,6 +313,7 @@ pub(crate) async fn open_loop(
             errors: 0,
             shed: 0,
             window,
+            cpu_s: 0.0,
         },
     )
 }

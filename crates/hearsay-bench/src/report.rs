@@ -86,6 +86,13 @@ pub struct BenchReport {
     pub rss_after_warmup_bytes: u64,
     /// Resident memory at the end, after the drain.
     pub rss_end_bytes: u64,
+    /// CPU time the whole process used during the closed loop's window,
+    /// per update acknowledged, microseconds: a cost figure that holds when
+    /// other work shares the machine (throughput and latency do not).
+    pub cpu_us_per_update_at_peak: f64,
+    /// CPU time the process used in the closed loop's window, over the
+    /// window: how many cores the run got.
+    pub cores_used_at_peak: f64,
 }
 
 /// Front-end latency by request kind.
@@ -179,8 +186,8 @@ impl BenchReport {
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "closed loop   {:>10.0} updates/s acknowledged",
-            self.updates_per_s
+            "closed loop   {:>10.0} updates/s acknowledged ({:.0} us of CPU each, {:.2} cores used)",
+            self.updates_per_s, self.cpu_us_per_update_at_peak, self.cores_used_at_peak
         );
         let _ = writeln!(
             s,

@@ -86,6 +86,8 @@ fn a_short_run_prints_every_figure_as_one_json_object() {
     if cfg!(target_os = "linux") {
         let per_replica = num(&v, &["peak_rss_bytes_per_replica"]);
         assert!(per_replica > 0.0 && per_replica < num(&v, &["peak_rss_bytes"]));
+        assert!(num(&v, &["cpu_us_per_update_at_peak"]) > 0.0, "{v}");
+        assert!(num(&v, &["cores_used_at_peak"]) > 0.0, "{v}");
     }
 }
 
