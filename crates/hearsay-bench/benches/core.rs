@@ -46,10 +46,7 @@ fn case(filter: &Option<String>, name: &str, per_call: u64, mut f: impl FnMut())
         calls += 1;
     }
     let ns = start.elapsed().as_nanos() as f64 / (calls * per_call) as f64;
-    println!(
-        "{name:<44} {ns:>12.1} ns/op {:>14.0} ops/s",
-        1e9 / ns
-    );
+    println!("{name:<44} {ns:>12.1} ns/op {:>14.0} ops/s", 1e9 / ns);
 }
 
 fn record(origin: usize, seq: u64, prev: VectorTimestamp, payload: usize) -> UpdateRecord<Put> {
@@ -78,87 +75,107 @@ fn main() {
     // Accepting and applying an update at one replica of three; outputs
     // (the reply and the pushes) are drained each time, as a shell does.
     for n in [3usize, 30] {
-        let mut rep = Replica::new(r(1), ReplicaConfig::default(), PayloadApp::default(), Time::ZERO);
+        let mut rep = Replica::new(
+            r(1),
+            ReplicaConfig::default(),
+            PayloadApp::default(),
+            Time::ZERO,
+        );
         for i in 2..=n {
             rep.add_member(r(i));
         }
         let prev = full_ts(n, 0);
         let mut seq = 0u64;
-        case(&filter, &format!("replica: accept+apply update (N={n})"), 1, || {
-            seq += 1;
-            rep.handle_request(
-                Time::ZERO,
-                RequestToken(seq),
-                ClientRequest::Update {
-                    id: UpdateId {
-                        client: ClientId(1),
-                        seq,
-                    },
-                    prev: prev.clone(),
-                    op: Put {
-                        key: (seq % 4096) as u32,
-                        payload: vec![1; 100],
-                    },
-                },
-            );
-            while let Some(out) = rep.poll_output() {
-                black_box(&out);
-            }
-            // Let the peers "have" it so the log stays short, as in a cluster.
-            if seq % 256 == 0 {
-                for i in 2..=n {
-                    rep.handle_peer(
-                        Time::ZERO,
-                        &r(i),
-                        PeerMessage::Digest {
-                            rep_ts: rep.rep_ts().clone(),
-                            reply: false,
+        case(
+            &filter,
+            &format!("replica: accept+apply update (N={n})"),
+            1,
+            || {
+                seq += 1;
+                rep.handle_request(
+                    Time::ZERO,
+                    RequestToken(seq),
+                    ClientRequest::Update {
+                        id: UpdateId {
+                            client: ClientId(1),
+                            seq,
                         },
-                    );
+                        prev: prev.clone(),
+                        op: Put {
+                            key: (seq % 4096) as u32,
+                            payload: vec![1; 100],
+                        },
+                    },
+                );
+                while let Some(out) = rep.poll_output() {
+                    black_box(&out);
                 }
-                while rep.poll_output().is_some() {}
-            }
-        });
+                // Let the peers "have" it so the log stays short, as in a cluster.
+                if seq % 256 == 0 {
+                    for i in 2..=n {
+                        rep.handle_peer(
+                            Time::ZERO,
+                            &r(i),
+                            PeerMessage::Digest {
+                                rep_ts: rep.rep_ts().clone(),
+                                reply: false,
+                            },
+                        );
+                    }
+                    while rep.poll_output().is_some() {}
+                }
+            },
+        );
     }
 
     // Receiving a gossip batch of 256 records from a peer (per record).
     for n in [3usize, 30] {
-        let mut rep = Replica::new(r(2), ReplicaConfig::default(), PayloadApp::default(), Time::ZERO);
+        let mut rep = Replica::new(
+            r(2),
+            ReplicaConfig::default(),
+            PayloadApp::default(),
+            Time::ZERO,
+        );
         for i in 1..=n {
             rep.add_member(r(i));
         }
         let mut next = 1u64;
         let prev = VectorTimestamp::new();
-        case(&filter, &format!("replica: merge gossip, per record (N={n})"), 256, || {
-            let records: Vec<_> = (next..next + 256)
-                .map(|s| record(1, s, prev.clone(), 100))
-                .collect();
-            next += 256;
-            let mut rep_ts = rep.rep_ts().clone();
-            rep_ts.raise(&r(1), next - 1);
-            rep.handle_peer(
-                Time::ZERO,
-                &r(1),
-                PeerMessage::Gossip(Gossip {
-                    rep_ts: rep_ts.clone(),
-                    records,
-                }),
-            );
-            // Every peer has it all, so the log is discarded as in a cluster.
-            for i in 3..=n {
+        case(
+            &filter,
+            &format!("replica: merge gossip, per record (N={n})"),
+            256,
+            || {
+                let records: Vec<_> = (next..next + 256)
+                    .map(|s| record(1, s, prev.clone(), 100))
+                    .collect();
+                next += 256;
+                let mut rep_ts = rep.rep_ts().clone();
+                rep_ts.raise(&r(1), next - 1);
                 rep.handle_peer(
                     Time::ZERO,
-                    &r(i),
-                    PeerMessage::Digest {
+                    &r(1),
+                    PeerMessage::Gossip(Gossip {
                         rep_ts: rep_ts.clone(),
-                        reply: false,
-                    },
+                        records,
+                    }),
                 );
-            }
-            while let Some(out) = rep.poll_output() {
-                black_box(&out);
-            }
-        });
+                // Every peer has it all, so the log is discarded as in a cluster.
+                for i in 3..=n {
+                    rep.handle_peer(
+                        Time::ZERO,
+                        &r(i),
+                        PeerMessage::Digest {
+                            rep_ts: rep_ts.clone(),
+                            reply: false,
+                        },
+                    );
+                }
+                while let Some(out) = rep.poll_output() {
+                    black_box(&out);
+                }
+            },
+        );
     }
 
     // Vector timestamps.
@@ -182,16 +199,28 @@ fn main() {
             from: r(1),
             msg: PeerMessage::Gossip(Gossip {
                 rep_ts: full_ts(n, 5000),
-                records: (1..=256).map(|s| record(1, s, full_ts(n, 1000), 100)).collect(),
+                records: (1..=256)
+                    .map(|s| record(1, s, full_ts(n, 1000), 100))
+                    .collect(),
             }),
         };
         let bytes = encode(&frame).unwrap();
-        case(&filter, &format!("wire: encode gossip, per record (N={n})"), 256, || {
-            black_box(encode(black_box(&frame)).unwrap());
-        });
-        case(&filter, &format!("wire: decode gossip, per record (N={n})"), 256, || {
-            black_box(decode::<PeerFrame<PayloadApp>>(black_box(&bytes)).unwrap());
-        });
+        case(
+            &filter,
+            &format!("wire: encode gossip, per record (N={n})"),
+            256,
+            || {
+                black_box(encode(black_box(&frame)).unwrap());
+            },
+        );
+        case(
+            &filter,
+            &format!("wire: decode gossip, per record (N={n})"),
+            256,
+            || {
+                black_box(decode::<PeerFrame<PayloadApp>>(black_box(&bytes)).unwrap());
+            },
+        );
         println!(
             "{:<44} {:>12} bytes per record",
             format!("wire: gossip frame size (N={n})"),

@@ -24,10 +24,15 @@ use crate::error::BenchError;
 /// (the gossip sender drains this continuously).
 const OUTBOUND_QUEUE: usize = 8192;
 
+/// How long the gossip senders get to finish at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
 /// One replica of the cluster.
 struct Member {
     handle: ReplicaHandle<PayloadApp>,
     counters: WireCounters,
+    /// The gossip sender, awaited at shutdown so nothing is cut off mid-send.
+    sender: tokio::task::JoinHandle<()>,
 }
 
 /// Replicas `r1..rN` and a front end `fe`, all on 127.0.0.1 with ports the
@@ -98,7 +103,7 @@ impl LocalCluster {
                 .filter(|(m, _)| *m != r)
                 .map(|(m, a)| (m.clone(), *a))
                 .collect();
-            tokio::spawn(hearsay_replica::send_gossip_counted(
+            let sender = tokio::spawn(hearsay_replica::send_gossip_counted(
                 r.clone(),
                 out_rx,
                 Connector::new(endpoint.clone(), ConnectorConfig::default()),
@@ -113,7 +118,11 @@ impl LocalCluster {
                 hearsay_replica::Isolation::default(),
                 stopped(&stop),
             ));
-            members.push(Member { handle, counters });
+            members.push(Member {
+                handle,
+                counters,
+                sender,
+            });
         }
 
         let fe = hearsay_transport::bind(loopback(), &creds(dir.path(), "fe")?, &endpoint_config)
@@ -204,12 +213,21 @@ impl LocalCluster {
         sum
     }
 
-    /// Stops every node and waits for the replicas' actors.
+    /// Stops every replica, lets the gossip senders finish what they have
+    /// in flight (bounded), then stops the servers.
     pub(crate) async fn shutdown(self) {
-        let _ = self.stop.send(true);
+        let mut senders = Vec::with_capacity(self.members.len());
         for m in self.members {
             m.handle.shutdown().await;
+            senders.push(m.sender);
         }
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
+            for s in senders {
+                let _ = s.await;
+            }
+        })
+        .await;
+        let _ = self.stop.send(true);
     }
 }
 

@@ -114,6 +114,17 @@ pub struct Replica<A: App> {
     /// Per peer: what we have pushed to it eagerly, so each record is pushed
     /// once. Merged with its `ts_table` row, it estimates what the peer has.
     pushed: BTreeMap<ReplicaId, VectorTimestamp>,
+    /// Per peer and origin: how far we had pushed it our own records, and
+    /// had received other origins' records, when its last digest arrived.
+    /// Records beyond may still be in flight to it when the next digest
+    /// comes, so only those up to this are repaired then.
+    pushed_at_digest: BTreeMap<ReplicaId, VectorTimestamp>,
+    /// Per peer: the replica timestamp entries it has been sent. Gossip
+    /// carries only the entries that grew since (a receiver merges what it
+    /// is told, so fewer entries lose nothing), so a push costs O(1) bytes
+    /// of timestamp, not O(N). Digests carry the whole timestamp, which
+    /// repairs whatever a lost message left untold.
+    told: BTreeMap<ReplicaId, VectorTimestamp>,
     /// Peers that get eager pushes; `None` means every member.
     push_targets: Option<BTreeSet<ReplicaId>>,
     /// Set when `rep_ts` grew since the last push, so polling stays cheap.
@@ -154,6 +165,8 @@ impl<A: App> Replica<A> {
             executed: ExecutedTable::default(),
             ts_table: BTreeMap::new(),
             pushed: BTreeMap::new(),
+            told: BTreeMap::new(),
+            pushed_at_digest: BTreeMap::new(),
             push_targets: None,
             push_dirty: false,
             next_push: now,
@@ -326,6 +339,10 @@ impl<A: App> Replica<A> {
         }
         // A newcomer gets the past by anti-entropy, and new records by push.
         self.pushed.insert(peer.clone(), self.rep_ts.clone());
+        // The past was never pushed: its first digest gets all of it.
+        self.pushed_at_digest
+            .insert(peer.clone(), self.rep_ts.clone());
+        self.told.insert(peer.clone(), VectorTimestamp::new());
         self.ts_table.insert(peer, VectorTimestamp::new());
     }
 
@@ -340,6 +357,8 @@ impl<A: App> Replica<A> {
     pub fn remove_member(&mut self, peer: &ReplicaId) {
         self.ts_table.remove(peer);
         self.pushed.remove(peer);
+        self.told.remove(peer);
+        self.pushed_at_digest.remove(peer);
         self.snapshot_sent.remove(peer);
         self.discard();
     }
@@ -573,13 +592,55 @@ impl<A: App> Replica<A> {
             }
             return;
         }
+        // What `to` may still be receiving from elsewhere is not sent again
+        // now: records of ours pushed to it since its previous digest
+        // (pushes are pipelined), and records of other origins that reached
+        // us since then (their origin pushed them to it too). What it lacked
+        // already at its previous digest is presumed lost, and is sent.
+        let pushed = self.pushed.get(to).cloned().unwrap_or_default();
+        let mut mark = self.rep_ts.clone();
+        for (origin, v) in pushed.iter() {
+            if self.config.relay || origin == &self.id {
+                mark.set(origin.clone(), v.min(self.rep_ts.get(origin)));
+            }
+        }
+        if !self.config.relay && pushed.get(&self.id) == 0 {
+            mark.set(self.id.clone(), 0);
+        }
+        let before = self
+            .pushed_at_digest
+            .insert(to.clone(), mark.clone())
+            .unwrap_or_default();
+        let rep_ts = &self.rep_ts;
+        let in_flight = |origin: &ReplicaId| {
+            let have = rep_ts.get(origin);
+            let lost_upto = peer_ts.get(origin).max(before.get(origin)).min(have);
+            (lost_upto, mark.get(origin).max(lost_upto).min(have))
+        };
         let mut records = Vec::new();
-        self.log.collect_missing(
+        let all = self.log.collect_missing(
             peer_ts,
+            in_flight,
             self.config.max_gossip_bytes,
             encoded_len,
             &mut records,
         );
+        if all {
+            // It now has, or is being sent, everything: pushes need not
+            // send any of it again.
+            if let Some(p) = self.pushed.get_mut(to) {
+                p.merge(&self.rep_ts);
+            }
+        }
+        // What is re-sent now is in flight too, until the next digest.
+        if let Some(at) = self.pushed_at_digest.get_mut(to) {
+            for rec in &records {
+                let origin = &rec.dot.origin;
+                if at.get(origin) >= rec.dot.seq {
+                    at.set(origin.clone(), rec.dot.seq - 1);
+                }
+            }
+        }
         if !records.is_empty() {
             let bytes = records.iter().map(encoded_len).sum();
             self.send_gossip(to.clone(), records, bytes, false);
@@ -595,10 +656,18 @@ impl<A: App> Replica<A> {
     ) {
         self.stats.gossip_sent += 1;
         self.stats.records_sent += records.len() as u64;
+        // A push tells only about the origins it carries: the rest of our
+        // timestamp changes with every record from anyone, so sending it
+        // would put O(N) bytes on each push. Digests tell the whole of it.
+        let rep_ts = if push {
+            let origins: BTreeSet<&ReplicaId> = records.iter().map(|r| &r.dot.origin).collect();
+            self.untold(&to, |o| origins.contains(o))
+        } else {
+            self.untold(&to, |_| true)
+        };
         // The message's encoded size without encoding it: the variant, the
         // timestamp, the record count and the records (sized by the caller).
-        let bytes =
-            (1 + encoded_len(&self.rep_ts) + varint_len(records.len()) + record_bytes) as u64;
+        let bytes = (1 + encoded_len(&rep_ts) + varint_len(records.len()) + record_bytes) as u64;
         if push {
             self.stats.push_sent += 1;
             self.stats.push_records += records.len() as u64;
@@ -610,16 +679,32 @@ impl<A: App> Replica<A> {
         }
         self.outputs.push_back(Output::Send {
             to,
-            msg: PeerMessage::Gossip(Gossip {
-                rep_ts: self.rep_ts.clone(),
-                records,
-            }),
+            msg: PeerMessage::Gossip(Gossip { rep_ts, records }),
         });
+    }
+
+    /// The entries of our replica timestamp, among the origins `wanted`,
+    /// that `to` has not been sent yet; from now on it counts as told them.
+    fn untold(&mut self, to: &ReplicaId, wanted: impl Fn(&ReplicaId) -> bool) -> VectorTimestamp {
+        let Some(told) = self.told.get_mut(to) else {
+            return self.rep_ts.clone();
+        };
+        let fresh: VectorTimestamp = self
+            .rep_ts
+            .iter()
+            .filter(|(o, v)| wanted(o) && told.get(o) < *v)
+            .map(|(o, v)| (o.clone(), v))
+            .collect();
+        told.merge(&fresh);
+        fresh
     }
 
     /// Queues a digest to `to`.
     fn send_digest(&mut self, to: ReplicaId, reply: bool) {
         self.stats.digests_sent += 1;
+        if let Some(told) = self.told.get_mut(&to) {
+            told.merge(&self.rep_ts);
+        }
         // The variant, the timestamp and the flag.
         self.stats.digest_bytes += (1 + encoded_len(&self.rep_ts) + 1) as u64;
         self.outputs.push_back(Output::Send {

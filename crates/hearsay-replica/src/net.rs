@@ -110,7 +110,8 @@ pub async fn send_gossip<A>(
 /// [`MAX_IN_FLIGHT`] frames per peer are unconfirmed at once. Frames can
 /// then be processed out of order; the core holds records that arrive ahead
 /// of a gap until it fills. A full queue drops messages, which anti-entropy
-/// repairs.
+/// repairs. Returns once the replica has stopped (`outbound` closed) and
+/// every peer's sender has finished.
 pub async fn send_gossip_counted<A>(
     from: ReplicaId,
     mut outbound: mpsc::Receiver<Outbound<A>>,
@@ -125,6 +126,7 @@ pub async fn send_gossip_counted<A>(
     A::Reply: Send,
 {
     let mut queues: BTreeMap<ReplicaId, mpsc::Sender<PeerMessage<A>>> = BTreeMap::new();
+    let mut senders = JoinSet::new();
     while let Some(Outbound { to, msg }) = outbound.recv().await {
         if isolation.is_on() {
             continue;
@@ -141,11 +143,15 @@ pub async fn send_gossip_counted<A>(
                 buf: Vec::new(),
                 in_flight: JoinSet::new(),
             };
-            tokio::spawn(sender.run(rx));
+            senders.spawn(sender.run(rx));
             tx
         });
         let _ = queue.try_send(msg); // full: dropped; anti-entropy repairs
     }
+    // The replica stopped: every peer's sender finishes what it holds (each
+    // wait is bounded by the send timeout), then this returns.
+    drop(queues);
+    while senders.join_next().await.is_some() {}
 }
 
 /// Frames to one peer handed to QUIC and not yet confirmed, at most.
