@@ -57,6 +57,19 @@ use crate::probe::Probe;
 /// How often the drain checks the logs.
 const DRAIN_POLL: Duration = Duration::from_millis(20);
 
+/// How long a phase's last updates get to reach every replica before the
+/// phase's convergence is read (those still on their way count as not
+/// converged).
+const SETTLE: Duration = Duration::from_secs(2);
+
+/// Waits until every followed update has converged, at most [`SETTLE`].
+async fn settle(probe: &Probe) {
+    let until = Instant::now() + SETTLE;
+    while probe.pending() > 0 && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// Runs the bench described by `config` on the current tokio runtime (a
 /// multi-threaded one, as the servers use) and reports what it measured.
 pub async fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
@@ -82,6 +95,7 @@ pub async fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
         }
     });
     let peak = closed_loop(&load, config.clients, config.warmup, config.duration).await;
+    settle(&probe).await;
     let peak_convergence = probe.take();
     let updates_per_s = peak.acked as f64 / peak.window.as_secs_f64();
     let rss_after_warmup = after_warmup.await.unwrap_or_default();
@@ -100,6 +114,7 @@ pub async fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
         config.max_outstanding,
     )
     .await;
+    settle(&probe).await;
     let open_convergence = probe.take();
 
     // 3. Drain: every log empty, nothing held out of order.

@@ -118,6 +118,11 @@ impl Probe {
         g.finish_if_done(id);
     }
 
+    /// Followed updates not yet acknowledged and applied everywhere.
+    pub(crate) fn pending(&self) -> usize {
+        self.lock().tracked.len()
+    }
+
     /// What was measured so far; starts afresh. Followed updates still on
     /// their way are counted as pending and forgotten.
     pub(crate) fn take(&self) -> Convergence {

@@ -64,7 +64,8 @@ pub struct BenchReport {
     pub errors: u64,
     /// Open-loop requests shed because too many were outstanding.
     pub shed: u64,
-    /// Followed updates not applied everywhere by the end of their phase.
+    /// Followed updates not applied everywhere within 2 s of the end of
+    /// their phase.
     pub not_converged: u64,
     /// Records held out of order, and dropped for a full reorder buffer.
     pub records_reordered: u64,
