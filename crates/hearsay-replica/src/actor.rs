@@ -42,7 +42,10 @@ pub struct ReplicaServerConfig {
 /// A function told of every update a replica applies: the replica and the
 /// update's id. It runs inside the replica's actor, so it must be quick.
 #[derive(Clone)]
-pub struct AppliedHook(pub std::sync::Arc<dyn Fn(&ReplicaId, UpdateId) + Send + Sync>);
+pub struct AppliedHook(pub std::sync::Arc<AppliedFn>);
+
+/// The function inside an [`AppliedHook`].
+pub type AppliedFn = dyn Fn(&ReplicaId, UpdateId) + Send + Sync;
 
 impl std::fmt::Debug for AppliedHook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

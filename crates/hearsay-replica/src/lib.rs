@@ -19,7 +19,7 @@ mod service;
 pub mod store;
 mod wire_stats;
 
-pub use actor::{AppliedHook, Outbound, ReplicaServerConfig, spawn};
+pub use actor::{AppliedFn, AppliedHook, Outbound, ReplicaServerConfig, spawn};
 pub use handle::{ReplicaHandle, ReplicaSnapshot};
 pub use isolation::Isolation;
 pub use net::{AddressBook, MAX_IN_FLIGHT, send_gossip, send_gossip_counted, serve_quic};
