@@ -114,8 +114,8 @@ pub struct Replica<A: App> {
     /// Per peer: what we have pushed to it eagerly, so each record is pushed
     /// once. Merged with its `ts_table` row, it estimates what the peer has.
     pushed: BTreeMap<ReplicaId, VectorTimestamp>,
-    /// Per peer and origin: how far we had pushed it our own records, and
-    /// had received other origins' records, when its last digest arrived.
+    /// Per peer and origin: how far we had pushed it the records we push
+    /// it, and had received the others, when its last digest arrived.
     /// Records beyond may still be in flight to it when the next digest
     /// comes, so only those up to this are repaired then.
     pushed_at_digest: BTreeMap<ReplicaId, VectorTimestamp>,
@@ -592,44 +592,54 @@ impl<A: App> Replica<A> {
             }
             return;
         }
-        // What `to` may still be receiving from elsewhere is not sent again
-        // now: records of ours pushed to it since its previous digest
-        // (pushes are pipelined), and records of other origins that reached
-        // us since then (their origin pushed them to it too). What it lacked
-        // already at its previous digest is presumed lost, and is sent.
+        // What `to` may still be receiving is not sent again now: records
+        // we pushed it since its previous digest (pushes are pipelined), and
+        // other origins' records that reached us since then (someone pushed
+        // them to it too). What it lacked already at its previous digest,
+        // and we had by then, is presumed lost and is sent, and so are
+        // records we push it but have not pushed yet.
         let pushed = self.pushed.get(to).cloned().unwrap_or_default();
-        let mut mark = self.rep_ts.clone();
-        for (origin, v) in pushed.iter() {
-            if self.config.relay || origin == &self.id {
-                mark.set(origin.clone(), v.min(self.rep_ts.get(origin)));
-            }
-        }
-        if !self.config.relay && pushed.get(&self.id) == 0 {
-            mark.set(self.id.clone(), 0);
-        }
+        let mark: VectorTimestamp = self
+            .rep_ts
+            .iter()
+            .map(|(origin, have)| {
+                let sent = if self.pushes_to(to, origin) {
+                    pushed.get(origin).min(have)
+                } else {
+                    have
+                };
+                (origin.clone(), sent)
+            })
+            .collect();
         let before = self
             .pushed_at_digest
-            .insert(to.clone(), mark.clone())
+            .insert(to.clone(), mark)
             .unwrap_or_default();
         let rep_ts = &self.rep_ts;
         let in_flight = |origin: &ReplicaId| {
             let have = rep_ts.get(origin);
             let lost_upto = peer_ts.get(origin).max(before.get(origin)).min(have);
-            (lost_upto, mark.get(origin).max(lost_upto).min(have))
+            let sent = self
+                .pushed_at_digest
+                .get(to)
+                .map_or(have, |m| m.get(origin));
+            (lost_upto, sent.max(lost_upto).min(have))
         };
         let mut records = Vec::new();
-        let all = self.log.collect_missing(
+        self.log.collect_missing(
             peer_ts,
             in_flight,
             self.config.max_gossip_bytes,
             encoded_len,
             &mut records,
         );
-        if all {
-            // It now has, or is being sent, everything: pushes need not
-            // send any of it again.
-            if let Some(p) = self.pushed.get_mut(to) {
-                p.merge(&self.rep_ts);
+        // Records of ours sent now count as pushed: the push path need not
+        // send them again.
+        for rec in &records {
+            if self.pushes_to(to, &rec.dot.origin) {
+                if let Some(p) = self.pushed.get_mut(to) {
+                    p.raise(&rec.dot.origin, rec.dot.seq);
+                }
             }
         }
         // What is re-sent now is in flight too, until the next digest.
@@ -846,6 +856,12 @@ impl<A: App> Replica<A> {
             self.push_eagerly();
         }
         self.outputs.pop_front()
+    }
+
+    /// Whether eager pushes send `to` the records of `origin`.
+    fn pushes_to(&self, to: &ReplicaId, origin: &ReplicaId) -> bool {
+        let target = self.push_targets.as_ref().is_none_or(|t| t.contains(to));
+        target && (self.config.relay || origin == &self.id)
     }
 
     /// Sends every push target the records it is not known to have: our own
