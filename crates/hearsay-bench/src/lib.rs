@@ -9,6 +9,7 @@
 //! 1. **Closed loop.** `K` clients each send an update as soon as the last
 //!    is acknowledged: the peak rate of updates accepted, update latency
 //!    and convergence at that load.
+//!    Then the logs drain, so the next phase starts from a quiet cluster.
 //! 2. **Open loop.** Requests at a fixed offered rate (`--rate`, by default
 //!    half the peak), alternately updates and queries, each timed from when
 //!    it was due: front-end latency of both, and convergence.
@@ -100,6 +101,10 @@ pub async fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
     let updates_per_s = peak.acked as f64 / peak.window.as_secs_f64();
     let rss_after_warmup = after_warmup.await.unwrap_or_default();
 
+    // Start the open loop from a quiet cluster, not from the closed loop's
+    // backlog (at 30 replicas on two cores it takes seconds to clear).
+    drain(&cluster, config.drain_timeout).await?;
+
     // 2. Open loop at the given rate, or half the peak.
     let (rate, rate_source) = match config.rate {
         Some(r) => (r, "given"),
@@ -119,15 +124,7 @@ pub async fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
 
     // 3. Drain: every log empty, nothing held out of order.
     let drain_start = Instant::now();
-    let mut snaps = cluster.snapshots().await?;
-    while drain_start.elapsed() < config.drain_timeout {
-        let logs: usize = snaps.iter().map(|s| s.log_len).sum();
-        if logs == 0 && cluster.reorder_len().await == 0 {
-            break;
-        }
-        tokio::time::sleep(DRAIN_POLL).await;
-        snaps = cluster.snapshots().await?;
-    }
+    let snaps = drain(&cluster, config.drain_timeout).await?;
     let drain_ms = u64::try_from(drain_start.elapsed().as_millis()).unwrap_or(u64::MAX);
     let end = rss::read().unwrap_or_default();
     let wire = cluster.wire();
@@ -190,6 +187,25 @@ pub async fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
         cpu_us_per_update_at_peak: peak.cpu_s * 1e6 / peak.acked.max(1) as f64,
         cores_used_at_peak: peak.cpu_s / peak.window.as_secs_f64(),
     })
+}
+
+/// Waits, at most `timeout`, until every log is empty and nothing is held
+/// out of order; returns the replicas' state then.
+async fn drain(
+    cluster: &LocalCluster,
+    timeout: Duration,
+) -> Result<Vec<hearsay_replica::ReplicaSnapshot>, BenchError> {
+    let start = Instant::now();
+    let mut snaps = cluster.snapshots().await?;
+    while start.elapsed() < timeout {
+        let logs: usize = snaps.iter().map(|s| s.log_len).sum();
+        if logs == 0 && cluster.reorder_len().await == 0 {
+            break;
+        }
+        tokio::time::sleep(DRAIN_POLL).await;
+        snaps = cluster.snapshots().await?;
+    }
+    Ok(snaps)
 }
 
 fn sum_stats<'a>(all: impl Iterator<Item = &'a ReplicaStats>) -> ReplicaStats {
