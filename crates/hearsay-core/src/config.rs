@@ -10,6 +10,10 @@ pub struct ReplicaConfig {
     /// How often the replica sends its digest to every peer (the repair path).
     pub anti_entropy_interval: Duration,
     /// Peers sent a digest on each anti-entropy tick, in turn; 0 means all.
+    /// Bounded by default: digests to every peer on every tick cost
+    /// O(N²) messages of O(N) bytes per interval across a cluster of N
+    /// (at 30 replicas they took most of the CPU and bytes in `hearsay
+    /// bench`). Eager pushes still go to every peer.
     pub anti_entropy_fanout: usize,
     /// `None`: push new records to the push targets as soon as outputs are
     /// polled (lowest latency). `Some(d)`: push at most every `d`, batching
@@ -22,6 +26,10 @@ pub struct ReplicaConfig {
     pub max_gossip_bytes: usize,
     /// Queries held at once; more are answered "not yet" straight away.
     pub max_held_queries: usize,
+    /// Records held at once that arrived ahead of a gap in their origin's
+    /// counters (gossip delivered out of order); more are dropped and left
+    /// to anti-entropy. 0 turns holding off.
+    pub max_reorder_records: usize,
     /// How long an applied update id is remembered at least, so that a front
     /// end's late retry is still recognised. Must exceed the front end's retry
     /// budget plus network delay.
@@ -42,11 +50,12 @@ impl Default for ReplicaConfig {
         Self {
             hold_timeout: Duration::from_secs(2),
             anti_entropy_interval: Duration::from_millis(100),
-            anti_entropy_fanout: 0,
+            anti_entropy_fanout: 4,
             push_interval: None,
             relay: false,
             max_gossip_bytes: 256 * 1024,
             max_held_queries: 1024,
+            max_reorder_records: 16 * 1024,
             dedup_retention: Duration::from_secs(10),
             snapshot_interval: Duration::from_millis(500),
             emit_applied: false,

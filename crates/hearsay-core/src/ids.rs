@@ -1,6 +1,7 @@
 //! Identifiers: replicas, clients and updates.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -13,10 +14,12 @@ pub const MAX_REPLICA_ID_LEN: usize = 64;
 /// join and leave without renumbering anybody.
 ///
 /// Decoding checks the name as [`ReplicaId::new`] does, so no empty, huge or
-/// odd name arrives from the network.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ReplicaId(String);
+/// odd name arrives from the network. It is encoded as a string.
+///
+/// The name is shared (`Arc<str>`): every vector timestamp, record and table
+/// holds replica ids, and cloning one must not allocate.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReplicaId(Arc<str>);
 
 impl TryFrom<String> for ReplicaId {
     type Error = ReplicaIdError;
@@ -27,7 +30,29 @@ impl TryFrom<String> for ReplicaId {
 
 impl From<ReplicaId> for String {
     fn from(id: ReplicaId) -> String {
-        id.0
+        id.0.to_string()
+    }
+}
+
+impl Serialize for ReplicaId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ReplicaId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl serde::de::Visitor<'_> for Name {
+            type Value = ReplicaId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a replica name")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ReplicaId, E> {
+                ReplicaId::checked(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Name)
     }
 }
 
@@ -63,7 +88,11 @@ impl std::error::Error for ReplicaIdError {}
 impl ReplicaId {
     /// Checks and wraps a replica name.
     pub fn new(name: impl Into<String>) -> Result<Self, ReplicaIdError> {
-        let name = name.into();
+        Self::checked(&name.into())
+    }
+
+    /// Checks `name` and copies it into a new id.
+    fn checked(name: &str) -> Result<Self, ReplicaIdError> {
         if name.is_empty() {
             return Err(ReplicaIdError::Empty);
         }
@@ -76,7 +105,7 @@ impl ReplicaId {
         {
             return Err(ReplicaIdError::BadChar(c));
         }
-        Ok(Self(name))
+        Ok(Self(Arc::from(name)))
     }
 
     /// The name as text.

@@ -32,6 +32,7 @@ mod ids;
 mod log;
 mod message;
 mod record;
+mod reorder;
 mod replica;
 mod session;
 mod size;
@@ -59,5 +60,7 @@ pub use timestamp::VectorTimestamp;
 
 #[cfg(test)]
 mod frontend_test;
+#[cfg(test)]
+mod replica_reorder_test;
 #[cfg(test)]
 mod replica_test;

@@ -73,11 +73,13 @@ impl<U: Clone> UpdateLog<U> {
     }
 
     /// Records above `peer_ts`, origin by origin, until `max_bytes` (measured by
-    /// `size`) is reached; at least one record if there is any. Returns whether
-    /// everything the peer lacked fitted.
+    /// `size`) is reached; at least one record if there is any. Records of an
+    /// origin `o` with counters in `skip(o) = (a, b]` are left out. Returns
+    /// whether everything the peer lacked (and was not skipped) fitted.
     pub(crate) fn collect_missing(
         &self,
         peer_ts: &VectorTimestamp,
+        skip: impl Fn(&ReplicaId) -> (u64, u64),
         max_bytes: usize,
         size: impl Fn(&UpdateRecord<U>) -> usize,
         out: &mut Vec<UpdateRecord<U>>,
@@ -88,8 +90,12 @@ impl<U: Clone> UpdateLog<U> {
             let Some(front) = q.front().map(|r| r.dot.seq) else {
                 continue;
             };
-            let skip = usize::try_from(from.saturating_sub(front)).unwrap_or(usize::MAX);
-            for rec in q.iter().skip(skip) {
+            let (a, b) = skip(origin);
+            let start = usize::try_from(from.saturating_sub(front)).unwrap_or(usize::MAX);
+            for rec in q.iter().skip(start) {
+                if rec.dot.seq > a && rec.dot.seq <= b {
+                    continue;
+                }
                 let n = size(rec);
                 if !out.is_empty() && bytes + n > max_bytes {
                     return false;

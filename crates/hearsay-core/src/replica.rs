@@ -9,7 +9,8 @@ use crate::ids::{Dot, ReplicaId, UpdateId};
 use crate::log::UpdateLog;
 use crate::message::{ClientReply, ClientRequest, Gossip, PeerMessage, Snapshot};
 use crate::record::UpdateRecord;
-use crate::size::encoded_len;
+use crate::reorder::ReorderBuffer;
+use crate::size::{encoded_len, varint_len};
 use crate::stats::ReplicaStats;
 use crate::status::Status;
 use crate::time::Time;
@@ -103,6 +104,9 @@ pub struct Replica<A: App> {
     /// What this replica has received (applied or in the log).
     rep_ts: VectorTimestamp,
     log: UpdateLog<A::Update>,
+    /// Records that arrived ahead of a gap in their origin's counters (a
+    /// pipelining shell delivers batches out of order), held until it fills.
+    reorder: ReorderBuffer<A::Update>,
     executed: ExecutedTable,
     /// Per peer: the latest replica timestamp it reported. Its key set is the
     /// membership (self excluded).
@@ -110,6 +114,17 @@ pub struct Replica<A: App> {
     /// Per peer: what we have pushed to it eagerly, so each record is pushed
     /// once. Merged with its `ts_table` row, it estimates what the peer has.
     pushed: BTreeMap<ReplicaId, VectorTimestamp>,
+    /// Per peer and origin: how far we had pushed it the records we push
+    /// it, and had received the others, when its last digest arrived.
+    /// Records beyond may still be in flight to it when the next digest
+    /// comes, so only those up to this are repaired then.
+    pushed_at_digest: BTreeMap<ReplicaId, VectorTimestamp>,
+    /// Per peer: the replica timestamp entries it has been sent. Gossip
+    /// carries only the entries that grew since (a receiver merges what it
+    /// is told, so fewer entries lose nothing), so a push costs O(1) bytes
+    /// of timestamp, not O(N). Digests carry the whole timestamp, which
+    /// repairs whatever a lost message left untold.
+    told: BTreeMap<ReplicaId, VectorTimestamp>,
     /// Peers that get eager pushes; `None` means every member.
     push_targets: Option<BTreeSet<ReplicaId>>,
     /// Set when `rep_ts` grew since the last push, so polling stays cheap.
@@ -137,6 +152,7 @@ impl<A: App> Replica<A> {
     /// A replica named `id` starting from `app` at time `now`.
     pub fn new(id: ReplicaId, config: ReplicaConfig, app: A, now: Time) -> Self {
         let next_anti_entropy = now + config.anti_entropy_interval;
+        let reorder = ReorderBuffer::new(config.max_reorder_records);
         Self {
             id,
             config,
@@ -145,9 +161,12 @@ impl<A: App> Replica<A> {
             value_ts: VectorTimestamp::new(),
             rep_ts: VectorTimestamp::new(),
             log: UpdateLog::default(),
+            reorder,
             executed: ExecutedTable::default(),
             ts_table: BTreeMap::new(),
             pushed: BTreeMap::new(),
+            told: BTreeMap::new(),
+            pushed_at_digest: BTreeMap::new(),
             push_targets: None,
             push_dirty: false,
             next_push: now,
@@ -278,6 +297,10 @@ impl<A: App> Replica<A> {
     pub fn log_len(&self) -> usize {
         self.log.len()
     }
+    /// Records held ahead of a gap, waiting for it to fill.
+    pub fn reorder_len(&self) -> usize {
+        self.reorder.len()
+    }
     /// Entries in the executed-update table.
     pub fn executed_len(&self) -> usize {
         self.executed.len()
@@ -316,6 +339,10 @@ impl<A: App> Replica<A> {
         }
         // A newcomer gets the past by anti-entropy, and new records by push.
         self.pushed.insert(peer.clone(), self.rep_ts.clone());
+        // The past was never pushed: its first digest gets all of it.
+        self.pushed_at_digest
+            .insert(peer.clone(), self.rep_ts.clone());
+        self.told.insert(peer.clone(), VectorTimestamp::new());
         self.ts_table.insert(peer, VectorTimestamp::new());
     }
 
@@ -330,6 +357,8 @@ impl<A: App> Replica<A> {
     pub fn remove_member(&mut self, peer: &ReplicaId) {
         self.ts_table.remove(peer);
         self.pushed.remove(peer);
+        self.told.remove(peer);
+        self.pushed_at_digest.remove(peer);
         self.snapshot_sent.remove(peer);
         self.discard();
     }
@@ -440,15 +469,9 @@ impl<A: App> Replica<A> {
             return;
         }
         // Ask the peers for what we lack; they answer with gossip.
-        for peer in self.ts_table.keys() {
-            self.outputs.push_back(Output::Send {
-                to: peer.clone(),
-                msg: PeerMessage::Digest {
-                    rep_ts: self.rep_ts.clone(),
-                    reply: false,
-                },
-            });
-            self.stats.digests_sent += 1;
+        let peers: Vec<ReplicaId> = self.ts_table.keys().cloned().collect();
+        for peer in peers {
+            self.send_digest(peer, false);
         }
         self.stats.queries_held += 1;
         self.held.push(Held {
@@ -486,20 +509,44 @@ impl<A: App> Replica<A> {
                 self.stats.bad_records += 1;
                 continue;
             }
-            if rec.dot.seq != self.rep_ts.get(&rec.dot.origin) + 1 {
-                continue; // already have it, or a gap: a later round repairs it
+            let have = self.rep_ts.get(&rec.dot.origin);
+            if rec.dot.seq <= have {
+                continue; // already have it
             }
-            self.stats.records_in += 1;
-            self.executed.note_logged(rec.id, &rec.dot);
-            self.rep_ts.set(rec.dot.origin.clone(), rec.dot.seq);
-            if self.config.journal {
-                self.journal.records.push(rec.clone());
+            if rec.dot.seq > have + 1 {
+                // Ahead of a gap: an earlier batch is still on its way.
+                if self.reorder.hold(rec) {
+                    self.stats.records_reordered += 1;
+                } else {
+                    self.stats.reorder_dropped += 1; // anti-entropy repairs it
+                }
+                continue;
             }
-            self.log.push(rec);
-            self.push_dirty = true;
+            let origin = rec.dot.origin.clone();
+            self.receive_record(rec);
+            self.take_held(&origin);
         }
         self.note_peer_ts(from, &g.rep_ts);
         self.apply_stable(now);
+    }
+
+    /// Logs a record that is its origin's next counter.
+    fn receive_record(&mut self, rec: UpdateRecord<A::Update>) {
+        self.stats.records_in += 1;
+        self.executed.note_logged(rec.id, &rec.dot);
+        self.rep_ts.set(rec.dot.origin.clone(), rec.dot.seq);
+        if self.config.journal {
+            self.journal.records.push(rec.clone());
+        }
+        self.log.push(rec);
+        self.push_dirty = true;
+    }
+
+    /// Moves held records of `origin` into the log while they follow on.
+    fn take_held(&mut self, origin: &ReplicaId) {
+        while let Some(rec) = self.reorder.take_next(origin, self.rep_ts.get(origin) + 1) {
+            self.receive_record(rec);
+        }
     }
 
     fn receive_digest(
@@ -517,14 +564,7 @@ impl<A: App> Replica<A> {
         let known = self.ts_table.get(from).cloned().unwrap_or(peer_ts.clone());
         self.send_missing(now, from, &known);
         if reply && !peer_ts.le(&self.rep_ts) {
-            self.outputs.push_back(Output::Send {
-                to: from.clone(),
-                msg: PeerMessage::Digest {
-                    rep_ts: self.rep_ts.clone(),
-                    reply: false,
-                },
-            });
-            self.stats.digests_sent += 1;
+            self.send_digest(from.clone(), false);
         }
         self.discard();
     }
@@ -544,6 +584,7 @@ impl<A: App> Replica<A> {
                 self.snapshot_sent.insert(to.clone(), now);
                 let snap = self.snapshot();
                 self.stats.snapshots_sent += 1;
+                self.stats.snapshot_bytes += (1 + encoded_len(&snap)) as u64;
                 self.outputs.push_back(Output::Send {
                     to: to.clone(),
                     msg: PeerMessage::Snapshot(Box::new(snap)),
@@ -551,27 +592,137 @@ impl<A: App> Replica<A> {
             }
             return;
         }
+        // What `to` may still be receiving is not sent again now: records
+        // we pushed it since its previous digest (pushes are pipelined), and
+        // other origins' records that reached us since then (someone pushed
+        // them to it too). What it lacked already at its previous digest,
+        // and we had by then, is presumed lost and is sent, and so are
+        // records we push it but have not pushed yet.
+        let pushed = self.pushed.get(to).cloned().unwrap_or_default();
+        let mark: VectorTimestamp = self
+            .rep_ts
+            .iter()
+            .map(|(origin, have)| {
+                let sent = if self.pushes_to(to, origin) {
+                    pushed.get(origin).min(have)
+                } else {
+                    have
+                };
+                (origin.clone(), sent)
+            })
+            .collect();
+        let before = self
+            .pushed_at_digest
+            .insert(to.clone(), mark)
+            .unwrap_or_default();
+        let rep_ts = &self.rep_ts;
+        let in_flight = |origin: &ReplicaId| {
+            let have = rep_ts.get(origin);
+            let lost_upto = peer_ts.get(origin).max(before.get(origin)).min(have);
+            let sent = self
+                .pushed_at_digest
+                .get(to)
+                .map_or(have, |m| m.get(origin));
+            (lost_upto, sent.max(lost_upto).min(have))
+        };
         let mut records = Vec::new();
         self.log.collect_missing(
             peer_ts,
+            in_flight,
             self.config.max_gossip_bytes,
             encoded_len,
             &mut records,
         );
+        // Records of ours sent now count as pushed: the push path need not
+        // send them again.
+        for rec in &records {
+            if self.pushes_to(to, &rec.dot.origin) {
+                if let Some(p) = self.pushed.get_mut(to) {
+                    p.raise(&rec.dot.origin, rec.dot.seq);
+                }
+            }
+        }
+        // What is re-sent now is in flight too, until the next digest.
+        if let Some(at) = self.pushed_at_digest.get_mut(to) {
+            for rec in &records {
+                let origin = &rec.dot.origin;
+                if at.get(origin) >= rec.dot.seq {
+                    at.set(origin.clone(), rec.dot.seq - 1);
+                }
+            }
+        }
         if !records.is_empty() {
-            self.send_gossip(to.clone(), records);
+            let bytes = records.iter().map(encoded_len).sum();
+            self.send_gossip(to.clone(), records, bytes, false);
         }
     }
 
-    fn send_gossip(&mut self, to: ReplicaId, records: Vec<UpdateRecord<A::Update>>) {
+    fn send_gossip(
+        &mut self,
+        to: ReplicaId,
+        records: Vec<UpdateRecord<A::Update>>,
+        record_bytes: usize,
+        push: bool,
+    ) {
         self.stats.gossip_sent += 1;
         self.stats.records_sent += records.len() as u64;
+        // A push tells only about the origins it carries: the rest of our
+        // timestamp changes with every record from anyone, so sending it
+        // would put O(N) bytes on each push. Digests tell the whole of it.
+        let rep_ts = if push {
+            let origins: BTreeSet<&ReplicaId> = records.iter().map(|r| &r.dot.origin).collect();
+            self.untold(&to, |o| origins.contains(o))
+        } else {
+            self.untold(&to, |_| true)
+        };
+        // The message's encoded size without encoding it: the variant, the
+        // timestamp, the record count and the records (sized by the caller).
+        let bytes = (1 + encoded_len(&rep_ts) + varint_len(records.len()) + record_bytes) as u64;
+        if push {
+            self.stats.push_sent += 1;
+            self.stats.push_records += records.len() as u64;
+            self.stats.push_bytes += bytes;
+        } else {
+            self.stats.repair_sent += 1;
+            self.stats.repair_records += records.len() as u64;
+            self.stats.repair_bytes += bytes;
+        }
         self.outputs.push_back(Output::Send {
             to,
-            msg: PeerMessage::Gossip(Gossip {
+            msg: PeerMessage::Gossip(Gossip { rep_ts, records }),
+        });
+    }
+
+    /// The entries of our replica timestamp, among the origins `wanted`,
+    /// that `to` has not been sent yet; from now on it counts as told them.
+    fn untold(&mut self, to: &ReplicaId, wanted: impl Fn(&ReplicaId) -> bool) -> VectorTimestamp {
+        let Some(told) = self.told.get_mut(to) else {
+            return self.rep_ts.clone();
+        };
+        let fresh: VectorTimestamp = self
+            .rep_ts
+            .iter()
+            .filter(|(o, v)| wanted(o) && told.get(o) < *v)
+            .map(|(o, v)| (o.clone(), v))
+            .collect();
+        told.merge(&fresh);
+        fresh
+    }
+
+    /// Queues a digest to `to`.
+    fn send_digest(&mut self, to: ReplicaId, reply: bool) {
+        self.stats.digests_sent += 1;
+        if let Some(told) = self.told.get_mut(&to) {
+            told.merge(&self.rep_ts);
+        }
+        // The variant, the timestamp and the flag.
+        self.stats.digest_bytes += (1 + encoded_len(&self.rep_ts) + 1) as u64;
+        self.outputs.push_back(Output::Send {
+            to,
+            msg: PeerMessage::Digest {
                 rep_ts: self.rep_ts.clone(),
-                records,
-            }),
+                reply,
+            },
         });
     }
 
@@ -625,6 +776,12 @@ impl<A: App> Replica<A> {
             // the snapshot itself must be written.
             self.journal.snapshot = true;
         }
+        let rep_ts = &self.rep_ts;
+        self.reorder.drop_covered(|origin| rep_ts.get(origin));
+        let held: Vec<ReplicaId> = self.reorder.origins().cloned().collect();
+        for origin in held {
+            self.take_held(&origin);
+        }
         self.apply_stable(now);
     }
 
@@ -669,14 +826,7 @@ impl<A: App> Replica<A> {
             .get_or_insert_with(|| members.iter().filter(|m| **m < self.id).count());
         for i in 0..fanout {
             let peer = members[(start + i) % n].clone();
-            self.outputs.push_back(Output::Send {
-                to: peer,
-                msg: PeerMessage::Digest {
-                    rep_ts: self.rep_ts.clone(),
-                    reply: true,
-                },
-            });
-            self.stats.digests_sent += 1;
+            self.send_digest(peer, true);
         }
         if n > 0 {
             self.ae_cursor = Some((start + fanout) % n);
@@ -706,6 +856,12 @@ impl<A: App> Replica<A> {
             self.push_eagerly();
         }
         self.outputs.pop_front()
+    }
+
+    /// Whether eager pushes send `to` the records of `origin`.
+    fn pushes_to(&self, to: &ReplicaId, origin: &ReplicaId) -> bool {
+        let target = self.push_targets.as_ref().is_none_or(|t| t.contains(to));
+        target && (self.config.relay || origin == &self.id)
     }
 
     /// Sends every push target the records it is not known to have: our own
@@ -750,7 +906,7 @@ impl<A: App> Replica<A> {
             for rec in missing {
                 let n = encoded_len(&rec);
                 if !batch.is_empty() && bytes + n > self.config.max_gossip_bytes {
-                    self.send_gossip(peer.clone(), std::mem::take(&mut batch));
+                    self.send_gossip(peer.clone(), std::mem::take(&mut batch), bytes, true);
                     bytes = 0;
                 }
                 bytes += n;
@@ -758,7 +914,7 @@ impl<A: App> Replica<A> {
             }
             self.pushed.insert(peer.clone(), estimate);
             if !batch.is_empty() {
-                self.send_gossip(peer, batch);
+                self.send_gossip(peer, batch, bytes, true);
             }
         }
     }

@@ -366,23 +366,30 @@ fn a_digest_is_answered_with_what_the_sender_lacks_and_our_own_digest() {
         update(id(1, 1), VectorTimestamp::new(), put("x", 1)),
     );
     drain(&mut r1);
-    // r2 has something r1 lacks, and lacks r1:1.
-    r1.handle_peer(
-        t(2),
-        &r("r2"),
-        PeerMessage::Digest {
-            rep_ts: ts(&[("r2", 3)]),
-            reply: true,
-        },
-    );
+    // r2 has something r1 lacks, and lacks r1:1, which was just pushed to
+    // it: the push may still be on its way, so only the digest goes back.
+    let lacking = || PeerMessage::Digest {
+        rep_ts: ts(&[("r2", 3)]),
+        reply: true,
+    };
+    r1.handle_peer(t(2), &r("r2"), lacking());
+    assert_eq!(drain(&mut r1), vec![digest("r2", ts(&[("r1", 1)]), false)]);
+    // Its next digest still lacks r1:1: the push is presumed lost, and the
+    // record is sent again. The push already told r2 of r1:1, so the gossip
+    // carries no timestamp entry; digests carry the whole timestamp.
+    r1.handle_peer(t(3), &r("r2"), lacking());
     let rec = record("r1", 1, id(1, 1), VectorTimestamp::new(), put("x", 1));
     assert_eq!(
         drain(&mut r1),
         vec![
-            gossip("r2", ts(&[("r1", 1)]), vec![rec]),
+            gossip("r2", ts(&[]), vec![rec]),
             digest("r2", ts(&[("r1", 1)]), false),
         ]
     );
+    // Once repaired, a third digest that still lacks it waits again: the
+    // repair is in flight.
+    r1.handle_peer(t(4), &r("r2"), lacking());
+    assert_eq!(drain(&mut r1), vec![digest("r2", ts(&[("r1", 1)]), false)]);
 }
 
 #[test]

@@ -39,4 +39,24 @@ pub struct ReplicaStats {
     pub snapshots_in: u64,
     /// Snapshots adopted as this replica's state.
     pub snapshots_adopted: u64,
+    /// Of the gossip sent, eager pushes of new records: messages.
+    pub push_sent: u64,
+    /// Records in eager pushes.
+    pub push_records: u64,
+    /// Encoded bytes of eager pushes (postcard, as `PeerMessage`).
+    pub push_bytes: u64,
+    /// Of the gossip sent, answers to digests (anti-entropy repair): messages.
+    pub repair_sent: u64,
+    /// Records in repair gossip.
+    pub repair_records: u64,
+    /// Encoded bytes of repair gossip.
+    pub repair_bytes: u64,
+    /// Encoded bytes of the digests sent.
+    pub digest_bytes: u64,
+    /// Encoded bytes of the snapshots sent.
+    pub snapshot_bytes: u64,
+    /// Records that arrived ahead of a gap and were held until it filled.
+    pub records_reordered: u64,
+    /// Records ahead of a gap dropped because the reorder buffer was full.
+    pub reorder_dropped: u64,
 }

@@ -2,7 +2,6 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -72,13 +71,12 @@ impl VectorTimestamp {
     /// Pointwise maximum with `other`, in place.
     pub fn merge(&mut self, other: &VectorTimestamp) {
         for (id, &v) in &other.0 {
-            match self.0.entry(id.clone()) {
-                Entry::Occupied(mut e) => {
-                    let cur = e.get_mut();
-                    *cur = (*cur).max(v);
-                }
-                Entry::Vacant(e) => {
-                    e.insert(v);
+            // Look up before inserting: most entries exist already, and an
+            // entry API call would clone the key every time.
+            match self.0.get_mut(id) {
+                Some(cur) => *cur = (*cur).max(v),
+                None => {
+                    self.0.insert(id.clone(), v);
                 }
             }
         }
@@ -92,8 +90,25 @@ impl VectorTimestamp {
     }
 
     /// Whether `self <= other` in the product order.
+    ///
+    /// One pass over both, in name order (a merge join): linear in the
+    /// entries, with no lookups.
     pub fn le(&self, other: &VectorTimestamp) -> bool {
-        self.0.iter().all(|(id, &v)| other.get(id) >= v)
+        if self.0.len() > other.0.len() {
+            return false; // some entry of ours is missing (zero) there
+        }
+        let mut theirs = other.0.iter();
+        'ours: for (id, &v) in &self.0 {
+            for (oid, &ov) in theirs.by_ref() {
+                match oid.cmp(id) {
+                    Ordering::Less => continue,
+                    Ordering::Equal if ov >= v => continue 'ours,
+                    _ => return false,
+                }
+            }
+            return false; // ran out: our entry is missing there
+        }
+        true
     }
 
     /// The sum of all entries: strictly grows along every causal chain, which is

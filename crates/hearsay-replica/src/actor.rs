@@ -6,7 +6,7 @@ use std::time::Instant;
 use hearsay_activity::{Activity, ActivityConfig, Counter};
 use hearsay_core::{
     App, ClientReply, Output, PeerMessage, Replica, ReplicaConfig, ReplicaId, RequestToken, Time,
-    VectorTimestamp,
+    UpdateId, VectorTimestamp,
 };
 use hearsay_wire::node::NodeActivityKind;
 use tokio::sync::{mpsc, oneshot};
@@ -39,6 +39,23 @@ pub struct ReplicaServerConfig {
     /// Where the replica's activity is counted and logged (`/v1/metrics`,
     /// `/v1/activity`); a memory-only log unless the node gives its own.
     pub activity: Activity,
+    /// Called inside the actor for every update applied (benches measure
+    /// convergence with it); `None` costs nothing.
+    pub on_applied: Option<AppliedHook>,
+}
+
+/// A function told of every update a replica applies: the replica and the
+/// update's id. It runs inside the replica's actor, so it must be quick.
+#[derive(Clone)]
+pub struct AppliedHook(pub std::sync::Arc<AppliedFn>);
+
+/// The function inside an [`AppliedHook`].
+pub type AppliedFn = dyn Fn(&ReplicaId, UpdateId) + Send + Sync;
+
+impl std::fmt::Debug for AppliedHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AppliedHook")
+    }
 }
 
 impl ReplicaServerConfig {
@@ -53,6 +70,7 @@ impl ReplicaServerConfig {
             data_dir: None,
             members: Vec::new(),
             activity: Activity::in_memory(ActivityConfig::default()),
+            on_applied: None,
         }
     }
 }
@@ -89,6 +107,10 @@ where
     A::Reply: Send,
 {
     let (tx, rx) = mpsc::channel(config.queue.max(1));
+    let mut config = config;
+    if config.on_applied.is_some() {
+        config.core.emit_applied = true;
+    }
     let overload = Overload::new(config.max_in_flight, config.overload_probability);
     let start = Instant::now();
     let (replica, store) = match &config.data_dir {
@@ -141,6 +163,7 @@ where
         pending: HashMap::new(),
         next_token: 0,
         dropped: 0,
+        on_applied: config.on_applied.clone(),
     };
     let task = tokio::spawn(actor.run(rx));
     Ok(ReplicaHandle::new(
@@ -168,6 +191,7 @@ struct Actor<A: App> {
     /// The replica's `updates_applied` last reported to `activity`, which
     /// counts per second: only the difference is added.
     applied_seen: u64,
+    on_applied: Option<AppliedHook>,
 }
 
 impl<A: App> Actor<A>
@@ -294,7 +318,11 @@ where
                         let _ = tx.send(reply); // the requester may have gone
                     }
                 }
-                Output::Applied { .. } => {}
+                Output::Applied { id, .. } => {
+                    if let Some(hook) = &self.on_applied {
+                        (hook.0)(self.replica.id(), id);
+                    }
+                }
             }
         }
     }

@@ -9,6 +9,7 @@
 //! monotonic clock converted to [`hearsay_core::Time`].
 
 mod actor;
+mod coalesce;
 mod handle;
 pub mod http;
 mod isolation;
@@ -17,11 +18,13 @@ mod observe;
 mod overload;
 mod service;
 pub mod store;
+mod wire_stats;
 
-pub use actor::{Outbound, ReplicaServerConfig, spawn};
+pub use actor::{AppliedFn, AppliedHook, Outbound, ReplicaServerConfig, spawn};
 pub use handle::{ReplicaHandle, ReplicaSnapshot};
 pub use isolation::Isolation;
-pub use net::{AddressBook, send_gossip, serve_quic};
+pub use net::{AddressBook, MAX_IN_FLIGHT, send_gossip, send_gossip_counted, serve_quic};
 pub use observe::{ReplyHook, RequestObserver};
 pub use overload::Overload;
 pub use service::{report, serve, serve_from};
+pub use wire_stats::{WireCounters, WireStats};

@@ -136,6 +136,38 @@ impl Connector {
         self.bounded(addr, timeout, work).instrument(span).await
     }
 
+    /// Starts sending `message` to `addr` on a one-way stream and returns as
+    /// soon as QUIC has taken all of it (written and finished), without
+    /// waiting for the peer's acknowledgement; [`Delivery::confirmed`] waits
+    /// for that. So a sender can keep several messages in flight to one peer
+    /// instead of paying a round trip (and the peer's delayed ACK) for each.
+    /// `timeout` bounds connecting and handing the bytes over (QUIC's flow
+    /// control makes the write wait while the peer is slow to read).
+    ///
+    /// Messages sent this way may be *processed* by the peer in any order.
+    pub async fn start_oneway(
+        &self,
+        addr: SocketAddr,
+        server_name: &str,
+        message: &[u8],
+        timeout: Duration,
+    ) -> Result<Delivery, TransportError> {
+        let span = debug_span!("oneway", %addr, server = server_name, len = message.len());
+        let work = self.on_pooled(
+            addr,
+            server_name,
+            |conn| async move { conn.open_uni().await },
+            |mut send: quinn::SendStream| async move {
+                send.write_all(message)
+                    .await
+                    .map_err(|e| TransportError::from_write(addr, &e))?;
+                let _ = send.finish();
+                Ok(Delivery { addr, send })
+            },
+        );
+        self.bounded(addr, timeout, work).instrument(span).await
+    }
+
     /// How many connections this connector has opened so far.
     pub fn connections_made(&self) -> u64 {
         self.inner.connects.load(Ordering::Relaxed)
@@ -281,4 +313,35 @@ impl Connector {
 /// Whether `conn` ended by a stateless reset: the peer had no state for it.
 fn peer_lost_state(conn: &Connection) -> bool {
     matches!(conn.close_reason(), Some(quinn::ConnectionError::Reset))
+}
+
+/// A one-way message handed to QUIC by [`Connector::start_oneway`], not yet
+/// known to have arrived.
+#[derive(Debug)]
+pub struct Delivery {
+    addr: SocketAddr,
+    /// Kept until the peer acknowledges the whole stream (or resets it).
+    send: quinn::SendStream,
+}
+
+impl Delivery {
+    /// Waits, at most `timeout`, until the peer has received the whole message.
+    pub async fn confirmed(self, timeout: Duration) -> Result<(), TransportError> {
+        let addr = self.addr;
+        match tokio::time::timeout(timeout, self.send.stopped()).await {
+            Err(_) => Err(TransportError::TimedOut {
+                addr,
+                during: "waiting for the peer to receive a message",
+            }),
+            Ok(Ok(None)) => Ok(()),
+            Ok(Ok(Some(code))) => Err(TransportError::from_code(addr, code)),
+            Ok(Err(quinn::StoppedError::ConnectionLost(e))) => {
+                Err(TransportError::from_connection(addr, &e, false))
+            }
+            Ok(Err(e)) => Err(TransportError::ConnectionLost {
+                addr,
+                reason: e.to_string(),
+            }),
+        }
+    }
 }

@@ -27,7 +27,7 @@ mod error;
 mod server;
 
 pub use certs::{CertsError, NodeCredentials};
-pub use connector::{Connector, ConnectorConfig};
+pub use connector::{Connector, ConnectorConfig, Delivery};
 pub use endpoint::{EndpointConfig, bind, bind_client, client_config, peer_name, server_config};
 pub use error::TransportError;
 pub use server::{Handler, RequestContext, ServeConfig, serve};

@@ -185,6 +185,46 @@ async fn a_oneway_message_reaches_the_handler() {
 }
 
 #[tokio::test]
+async fn oneway_messages_in_flight_together_all_arrive_and_are_confirmed() {
+    bounded(async {
+        let dir = cluster(&["r1", "r2"]);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let handler = move |_ctx: RequestContext, req: Vec<u8>| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(req);
+                None
+            }
+        };
+        let server = Server::start(&creds(dir.path(), "r1"), handler);
+        let r2 = client(&creds(dir.path(), "r2"));
+        // Hand 50 messages to QUIC before confirming any of them.
+        let mut deliveries = Vec::new();
+        for i in 0..50u8 {
+            let d = r2
+                .start_oneway(server.addr, "r1", &[i; 100], REQUEST_TIMEOUT)
+                .await
+                .expect("handed over");
+            deliveries.push(d);
+        }
+        for d in deliveries {
+            d.confirmed(REQUEST_TIMEOUT).await.expect("confirmed");
+        }
+        let mut got: Vec<u8> = Vec::new();
+        for _ in 0..50 {
+            let bytes = rx.recv().await.expect("delivered");
+            assert_eq!(bytes.len(), 100);
+            got.push(bytes[0]);
+        }
+        got.sort_unstable();
+        assert_eq!(got, (0..50).collect::<Vec<u8>>(), "each exactly once");
+        assert_eq!(r2.connections_made(), 1, "one connection for all");
+        server.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_slow_answer_times_out_and_is_retryable() {
     bounded(async {
         let dir = cluster(&["r1", "fe"]);

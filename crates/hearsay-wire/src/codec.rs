@@ -45,6 +45,19 @@ pub fn encode<T: Frame>(frame: &T) -> Result<Vec<u8>, WireError> {
     Ok(bytes)
 }
 
+/// Encodes `frame` into `buf` (cleared first), reusing its allocation: for
+/// senders that encode many frames, such as a replica's gossip queue.
+pub fn encode_into<T: Frame>(frame: &T, buf: &mut Vec<u8>) -> Result<(), WireError> {
+    let mut out = std::mem::take(buf);
+    out.clear();
+    out.push(T::TAG);
+    *buf = postcard::to_extend(frame, out).map_err(|e| WireError::Unencodable {
+        kind: T::KIND,
+        reason: e.to_string(),
+    })?;
+    check_len::<T>(buf.len())
+}
+
 /// Decodes one whole frame of kind `T`; never panics, whatever `bytes` hold.
 ///
 /// The frame must fill `bytes` exactly: leftover bytes are an error, so one
@@ -119,6 +132,18 @@ mod tests {
             "{err}"
         );
         assert!(encode(&put(1000)).is_ok());
+    }
+
+    #[test]
+    fn encoding_into_a_buffer_gives_the_same_bytes_and_reuses_it() {
+        let mut buf = Vec::with_capacity(4096);
+        encode_into(&put(10), &mut buf).unwrap();
+        assert_eq!(buf, encode(&put(10)).unwrap());
+        let cap = buf.capacity();
+        encode_into(&put(3), &mut buf).unwrap();
+        assert_eq!(buf, encode(&put(3)).unwrap());
+        assert_eq!(buf.capacity(), cap, "no new allocation");
+        assert!(encode_into(&put(MAX_REQUEST_BYTES), &mut buf).is_err());
     }
 
     #[test]

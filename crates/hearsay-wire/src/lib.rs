@@ -40,7 +40,9 @@ mod replica;
 mod report;
 pub mod tracker;
 
-pub use codec::{Frame, MAX_FRAME_BYTES, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, decode, encode};
+pub use codec::{
+    Frame, MAX_FRAME_BYTES, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, decode, encode, encode_into,
+};
 pub use error::WireError;
 pub use frontend::{FrontendRequest, FrontendResponse, ReplicaEntry, SessionRequest};
 pub use peer::PeerFrame;

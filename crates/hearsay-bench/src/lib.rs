@@ -1,0 +1,227 @@
+//! The engine of `hearsay bench`: a local cluster in one process, load
+//! through its front end, and what it measured.
+//!
+//! [`run`] starts `N` replicas and a front end on real QUIC over loopback
+//! (ports picked by the system, certificates made for the run and deleted
+//! after), all in this process through the `hearsay-replica`,
+//! `hearsay-frontend` and `hearsay-client` libraries, then:
+//!
+//! 1. **Closed loop.** `K` clients each send an update as soon as the last
+//!    is acknowledged: the peak rate of updates accepted, update latency
+//!    and convergence at that load.
+//!    Then the logs drain, so the next phase starts from a quiet cluster.
+//! 2. **Open loop.** Requests at a fixed offered rate (`--rate`, by default
+//!    half the peak), alternately updates and queries, each timed from when
+//!    it was due: front-end latency of both, and convergence.
+//! 3. **Drain.** No load; waits until every replica's log is empty.
+//!
+//! Each phase has a warm-up that is not measured; latencies go into HDR
+//! histograms. Convergence is the time from an update's acknowledgement to
+//! the moment the last replica applied it, seen through each replica's
+//! applied hook; the replication lag, from the first replica's application
+//! (the origin's, as it accepts) to the last one's, is reported beside it.
+//! Traffic comes from the replicas' own counters: the core's
+//! per-kind message and byte counts ([`hearsay_core::ReplicaStats`]) and
+//! what the gossip senders put on the wire ([`hearsay_replica::WireStats`]).
+//! Memory is the process's resident set (Linux `/proc/self/status`): one
+//! process holds every replica, the front end and the load, so the figure
+//! per replica is the process's growth over the replica count, an upper
+//! bound.
+//!
+//! The replicated app is [`PayloadApp`]: last-writer-wins registers of
+//! opaque payloads over a bounded key space, so the state stays flat.
+
+mod app;
+mod cluster;
+mod config;
+mod error;
+mod load;
+mod probe;
+mod report;
+mod rss;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+use hearsay_core::ReplicaStats;
+
+pub use app::{Get, KEYS, MAX_PAYLOAD, PayloadApp, Put};
+pub use config::{BenchConfig, MAX_CLIENTS, MAX_REPLICAS};
+pub use error::BenchError;
+pub use report::{BenchReport, Convergence, Latency, Percentiles, Traffic};
+
+use crate::cluster::LocalCluster;
+use crate::load::{Load, closed_loop, open_loop};
+use crate::probe::Probe;
+
+/// How often the drain checks the logs.
+const DRAIN_POLL: Duration = Duration::from_millis(20);
+
+/// How long a phase's last updates get to reach every replica before the
+/// phase's convergence is read (those still on their way count as not
+/// converged).
+const SETTLE: Duration = Duration::from_secs(2);
+
+/// Waits until every followed update has converged, at most [`SETTLE`].
+async fn settle(probe: &Probe) {
+    let until = Instant::now() + SETTLE;
+    while probe.pending() > 0 && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Runs the bench described by `config` on the current tokio runtime (a
+/// multi-threaded one, as the servers use) and reports what it measured.
+pub async fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
+    config.validate()?;
+    let baseline = rss::read().unwrap_or_default();
+    let probe = Probe::new(config.replicas);
+    let cluster = LocalCluster::start(config.replicas, probe.hook()).await?;
+    tracing::debug!(frontend = %cluster.frontend(), "bench cluster up");
+    let load = Load {
+        client: cluster.client().clone(),
+        probe: probe.clone(),
+        payload_bytes: config.payload_bytes,
+        next_client: Arc::new(AtomicU64::new(1)),
+        record_bytes: Arc::new((AtomicU64::new(0), AtomicU64::new(0))),
+    };
+
+    // 1. Closed loop: the peak.
+    let after_warmup = tokio::spawn({
+        let at = config.warmup;
+        async move {
+            tokio::time::sleep(at).await;
+            rss::read().unwrap_or_default().now
+        }
+    });
+    let peak = closed_loop(&load, config.clients, config.warmup, config.duration).await;
+    settle(&probe).await;
+    let peak_convergence = probe.take();
+    let updates_per_s = peak.acked as f64 / peak.window.as_secs_f64();
+    let rss_after_warmup = after_warmup.await.unwrap_or_default();
+
+    // Start the open loop from a quiet cluster, not from the closed loop's
+    // backlog (at 30 replicas on two cores it takes seconds to clear).
+    drain(&cluster, config.drain_timeout).await?;
+
+    // 2. Open loop at the given rate, or half the peak.
+    let (rate, rate_source) = match config.rate {
+        Some(r) => (r, "given"),
+        // Half of the update rate, offered as updates and queries alike.
+        None => ((updates_per_s / 2.0).max(1.0), "half of peak"),
+    };
+    let open = open_loop(
+        &load,
+        rate,
+        config.warmup,
+        config.duration,
+        config.max_outstanding,
+    )
+    .await;
+    settle(&probe).await;
+    let open_convergence = probe.take();
+
+    // 3. Drain: every log empty, nothing held out of order.
+    let drain_start = Instant::now();
+    let snaps = drain(&cluster, config.drain_timeout).await?;
+    let drain_ms = u64::try_from(drain_start.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let end = rss::read().unwrap_or_default();
+    let wire = cluster.wire();
+    let stats = sum_stats(snaps.iter().map(|s| &s.stats));
+    let log_len_end = snaps.iter().map(|s| s.log_len as u64).sum();
+    cluster.shutdown().await;
+
+    let n = config.replicas as f64;
+    let updates = stats.updates_accepted.max(1) as f64;
+    let per = |x: u64| x as f64 / updates / n;
+    Ok(BenchReport {
+        replicas: config.replicas,
+        clients: config.clients,
+        duration_s: config.duration.as_secs_f64(),
+        warmup_s: config.warmup.as_secs_f64(),
+        payload_bytes: config.payload_bytes,
+        rate,
+        rate_source: rate_source.to_owned(),
+        updates_per_s,
+        latency_us: Latency {
+            query: Percentiles::of(&open.queries),
+            update: Percentiles::of(&open.updates),
+        },
+        latency_us_at_peak: Percentiles::of(&peak.updates),
+        convergence_ms: Convergence::of(&open_convergence.hist),
+        convergence_ms_at_peak: Convergence::of(&peak_convergence.hist),
+        replication_lag_ms: Convergence::of(&open_convergence.lag),
+        replication_lag_ms_at_peak: Convergence::of(&peak_convergence.lag),
+        encoded_update_bytes: load.mean_record_bytes(),
+        bytes_per_update_per_replica: per(wire.bytes()),
+        messages_per_update_per_replica: per(wire.frames()),
+        gossip: Traffic {
+            bytes_per_update_per_replica: per(stats.push_bytes),
+            messages_per_update_per_replica: per(stats.push_sent),
+        },
+        anti_entropy: Traffic {
+            bytes_per_update_per_replica: per(stats.digest_bytes
+                + stats.repair_bytes
+                + stats.snapshot_bytes),
+            messages_per_update_per_replica: per(stats.digests_sent
+                + stats.repair_sent
+                + stats.snapshots_sent),
+        },
+        wire,
+        updates_total: stats.updates_accepted,
+        errors: peak.errors + open.errors,
+        shed: open.shed,
+        not_converged: peak_convergence.pending
+            + open_convergence.pending
+            + peak_convergence.untracked
+            + open_convergence.untracked,
+        records_reordered: stats.records_reordered,
+        reorder_dropped: stats.reorder_dropped,
+        log_len_end,
+        drain_ms,
+        peak_rss_bytes_per_replica: end.peak.saturating_sub(baseline.now) / config.replicas as u64,
+        peak_rss_bytes: end.peak,
+        rss_after_warmup_bytes: rss_after_warmup,
+        rss_end_bytes: end.now,
+        cpu_us_per_update_at_peak: peak.cpu_s * 1e6 / peak.acked.max(1) as f64,
+        cores_used_at_peak: peak.cpu_s / peak.window.as_secs_f64(),
+    })
+}
+
+/// Waits, at most `timeout`, until every log is empty and nothing is held
+/// out of order; returns the replicas' state then.
+async fn drain(
+    cluster: &LocalCluster,
+    timeout: Duration,
+) -> Result<Vec<hearsay_replica::ReplicaSnapshot>, BenchError> {
+    let start = Instant::now();
+    let mut snaps = cluster.snapshots().await?;
+    while start.elapsed() < timeout {
+        let logs: usize = snaps.iter().map(|s| s.log_len).sum();
+        if logs == 0 && cluster.reorder_len().await == 0 {
+            break;
+        }
+        tokio::time::sleep(DRAIN_POLL).await;
+        snaps = cluster.snapshots().await?;
+    }
+    Ok(snaps)
+}
+
+fn sum_stats<'a>(all: impl Iterator<Item = &'a ReplicaStats>) -> ReplicaStats {
+    let mut t = ReplicaStats::default();
+    for s in all {
+        t.updates_accepted += s.updates_accepted;
+        t.push_sent += s.push_sent;
+        t.push_bytes += s.push_bytes;
+        t.repair_sent += s.repair_sent;
+        t.repair_bytes += s.repair_bytes;
+        t.digests_sent += s.digests_sent;
+        t.digest_bytes += s.digest_bytes;
+        t.snapshots_sent += s.snapshots_sent;
+        t.snapshot_bytes += s.snapshot_bytes;
+        t.records_reordered += s.records_reordered;
+        t.reorder_dropped += s.reorder_dropped;
+    }
+    t
+}

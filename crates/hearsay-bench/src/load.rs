@@ -1,0 +1,328 @@
+//! Load through the front end: a closed loop of clients, and an open loop at
+//! a fixed offered rate.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use hearsay_client::Client;
+use hearsay_core::{ClientId, ClientReply, ClientRequest, Dot, Session, UpdateRecord, encoded_len};
+use hearsay_wire::{FrontendRequest, FrontendResponse, SessionRequest};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio::sync::Semaphore;
+
+use crate::app::{Get, KEYS, PayloadApp, Put};
+use crate::probe::Probe;
+
+/// Size every this many updates' records (sizing costs a little CPU).
+const SIZE_EVERY: u64 = 16;
+
+/// What one load phase measured (requests completed in its window).
+pub(crate) struct Measured {
+    /// Latency of acknowledged updates, microseconds.
+    pub(crate) updates: Histogram<u64>,
+    /// Latency of answered queries, microseconds.
+    pub(crate) queries: Histogram<u64>,
+    /// Updates acknowledged inside the window.
+    pub(crate) acked: u64,
+    /// Requests answered busy, rejected or failed inside the window.
+    pub(crate) errors: u64,
+    /// Open loop only: requests not sent because too many were outstanding.
+    pub(crate) shed: u64,
+    /// The window's length.
+    pub(crate) window: Duration,
+    /// CPU seconds the process used during the window (closed loop only).
+    pub(crate) cpu_s: f64,
+}
+
+pub(crate) fn new_hist() -> Histogram<u64> {
+    // 1 us to 10 minutes at 3 significant digits: these bounds are valid.
+    Histogram::new_with_bounds(1, 600_000_000, 3).unwrap_or_else(|_| unreachable!())
+}
+
+/// What every load task shares.
+#[derive(Clone)]
+pub(crate) struct Load {
+    pub(crate) client: Client,
+    pub(crate) probe: Probe,
+    pub(crate) payload_bytes: usize,
+    /// Sessions are numbered from here so no two collide.
+    pub(crate) next_client: Arc<AtomicU64>,
+    /// Sum and count of sampled records' encoded sizes.
+    pub(crate) record_bytes: Arc<(AtomicU64, AtomicU64)>,
+}
+
+/// How one request ended, for the caller's histograms.
+enum Done {
+    Update(Duration),
+    Query(Duration),
+    Failed,
+}
+
+impl Load {
+    fn session(&self) -> Session {
+        Session::new(ClientId(self.next_client.fetch_add(1, Ordering::Relaxed)))
+    }
+
+    /// One update of `session` through the front end; `track`: follow its
+    /// convergence.
+    async fn update(&self, session: &mut Session, rng: &mut StdRng, track: bool) -> bool {
+        let op = Put {
+            key: rng.random_range(0..KEYS),
+            payload: vec![rng.random::<u8>(); self.payload_bytes],
+        };
+        let request = session.update::<PayloadApp>(op);
+        let ClientRequest::Update { id, .. } = &request else {
+            return false;
+        };
+        let id = *id;
+        if track {
+            self.probe.track(id);
+        }
+        let sized = (id.seq % SIZE_EVERY == 0).then(|| request.clone());
+        match self.call(session, request).await {
+            Some(ClientReply::Accepted { ts }) => {
+                self.probe.acked(id);
+                if let Some(ClientRequest::Update { id, prev, op }) = sized {
+                    // The record's origin is the entry its timestamp raised.
+                    let origin = ts.ahead_of(&prev).next().cloned();
+                    if let Some(origin) = origin {
+                        let seq = ts.get(&origin);
+                        let rec = UpdateRecord {
+                            id,
+                            dot: Dot { origin, seq },
+                            prev,
+                            op,
+                        };
+                        let (sum, n) = &*self.record_bytes;
+                        sum.fetch_add(encoded_len(&rec) as u64, Ordering::Relaxed);
+                        n.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                true
+            }
+            _ => {
+                self.probe.forget(id);
+                false
+            }
+        }
+    }
+
+    async fn query(&self, session: &mut Session, rng: &mut StdRng) -> bool {
+        let request = session.query::<PayloadApp>(Get {
+            key: rng.random_range(0..KEYS),
+        });
+        matches!(
+            self.call(session, request).await,
+            Some(ClientReply::Answer { .. })
+        )
+    }
+
+    async fn call(
+        &self,
+        session: &mut Session,
+        request: ClientRequest<PayloadApp>,
+    ) -> Option<ClientReply<PayloadApp>> {
+        let frame = FrontendRequest::Session(SessionRequest {
+            client: session.client(),
+            request,
+            prefer: None,
+        });
+        match self.client.call(&frame).await {
+            Ok(FrontendResponse::Reply(reply)) => {
+                session.observe(&reply);
+                Some(reply)
+            }
+            _ => None,
+        }
+    }
+
+    /// Mean encoded size of the update records sized so far.
+    pub(crate) fn mean_record_bytes(&self) -> f64 {
+        let (sum, n) = &*self.record_bytes;
+        let n = n.load(Ordering::Relaxed);
+        if n == 0 {
+            return 0.0;
+        }
+        sum.load(Ordering::Relaxed) as f64 / n as f64
+    }
+}
+
+/// `clients` sessions, each sending its next update as soon as the last is
+/// acknowledged, for `warmup` then `window`; measures what completes in the
+/// window.
+pub(crate) async fn closed_loop(
+    load: &Load,
+    clients: usize,
+    warmup: Duration,
+    window: Duration,
+) -> Measured {
+    let start = Instant::now() + warmup;
+    let end = start + window;
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let load = load.clone();
+        tasks.spawn(async move {
+            let mut rng = StdRng::seed_from_u64(c as u64);
+            let mut session = load.session();
+            let mut hist = new_hist();
+            let (mut acked, mut errors) = (0u64, 0u64);
+            loop {
+                let sent = Instant::now();
+                if sent >= end {
+                    break;
+                }
+                let ok = load.update(&mut session, &mut rng, sent >= start).await;
+                let done = Instant::now();
+                if done < start || done > end {
+                    continue;
+                }
+                if ok {
+                    acked += 1;
+                    let _ = hist.record(micros(done - sent));
+                } else {
+                    errors += 1;
+                }
+            }
+            (hist, acked, errors)
+        });
+    }
+    let mut m = Measured {
+        updates: new_hist(),
+        queries: new_hist(),
+        acked: 0,
+        errors: 0,
+        shed: 0,
+        window,
+        cpu_s: 0.0,
+    };
+    // CPU time over the window, read by a timer of its own.
+    let cpu = tokio::spawn(async move {
+        tokio::time::sleep_until(start.into()).await;
+        let before = crate::rss::cpu_seconds().unwrap_or(0.0);
+        tokio::time::sleep_until(end.into()).await;
+        crate::rss::cpu_seconds().unwrap_or(0.0) - before
+    });
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((hist, acked, errors)) = joined {
+            let _ = m.updates.add(&hist);
+            m.acked += acked;
+            m.errors += errors;
+        }
+    }
+    m.cpu_s = cpu.await.unwrap_or(0.0);
+    m
+}
+
+/// Requests at `rate` per second, alternately updates and queries, each from
+/// a free session (a session has one request out at a time), for `warmup`
+/// then `window`. Latency counts from when a request was *due*, so a
+/// dispatcher running late shows in it (no coordinated omission).
+pub(crate) async fn open_loop(
+    load: &Load,
+    rate: f64,
+    warmup: Duration,
+    window: Duration,
+    max_outstanding: usize,
+) -> Measured {
+    let origin = Instant::now();
+    let start = origin + warmup;
+    let end = start + window;
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let permits = Arc::new(Semaphore::new(max_outstanding));
+    let sessions: Arc<Mutex<Vec<Session>>> = Arc::new(Mutex::new(Vec::new()));
+    let results: Arc<Mutex<Measured>> = Arc::new(Mutex::new(Measured {
+        updates: new_hist(),
+        queries: new_hist(),
+        acked: 0,
+        errors: 0,
+        shed: 0,
+        window,
+        cpu_s: 0.0,
+    }));
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut next: u64 = 0;
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        tick.tick().await;
+        let now = Instant::now();
+        if now >= end {
+            break;
+        }
+        // Every request due by now goes out, each stamped with its due time.
+        loop {
+            let due = origin + interval.mul_f64(next as f64);
+            if due > now || due >= end {
+                break;
+            }
+            let i = next;
+            next += 1;
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                if due >= start {
+                    lock(&results).shed += 1;
+                }
+                continue;
+            };
+            let session = lock(&sessions).pop().unwrap_or_else(|| load.session());
+            let (load, sessions, results) = (load.clone(), sessions.clone(), results.clone());
+            tasks.spawn(async move {
+                let mut session = session;
+                let mut rng = StdRng::seed_from_u64(i);
+                let measured = due >= start;
+                let done = if i % 2 == 0 {
+                    if load.update(&mut session, &mut rng, measured).await {
+                        Done::Update(due.elapsed())
+                    } else {
+                        Done::Failed
+                    }
+                } else if load.query(&mut session, &mut rng).await {
+                    Done::Query(due.elapsed())
+                } else {
+                    Done::Failed
+                };
+                lock(&sessions).push(session);
+                drop(permit);
+                if measured {
+                    let mut r = lock(&results);
+                    match done {
+                        Done::Update(d) => {
+                            r.acked += 1;
+                            let _ = r.updates.record(micros(d));
+                        }
+                        Done::Query(d) => {
+                            let _ = r.queries.record(micros(d));
+                        }
+                        Done::Failed => r.errors += 1,
+                    }
+                }
+            });
+        }
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+    let mut r = lock(&results);
+    std::mem::replace(
+        &mut *r,
+        Measured {
+            updates: new_hist(),
+            queries: new_hist(),
+            acked: 0,
+            errors: 0,
+            shed: 0,
+            window,
+            cpu_s: 0.0,
+        },
+    )
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Holders only push, pop or add counts: never left half-changed.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
+}

@@ -1,0 +1,282 @@
+//! What a bench run measured, as one JSON object or a table.
+
+use std::fmt::Write as _;
+
+use hdrhistogram::Histogram;
+use hearsay_replica::WireStats;
+use serde::Serialize;
+
+/// Every figure of one run, with the parameters that produced it.
+///
+/// Field names are the JSON keys of `hearsay bench --json`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BenchReport {
+    /// Replicas in the local cluster.
+    pub replicas: usize,
+    /// Clients of the closed loop.
+    pub clients: usize,
+    /// Length of each measured phase, seconds.
+    pub duration_s: f64,
+    /// Warm-up before each phase, seconds.
+    pub warmup_s: f64,
+    /// Payload bytes per update.
+    pub payload_bytes: usize,
+    /// Offered rate of the open loop, requests per second.
+    pub rate: f64,
+    /// `"given"` (`--rate`) or `"half of peak"` (half the closed loop's rate).
+    pub rate_source: String,
+    /// Updates acknowledged per second by the closed loop: the peak.
+    pub updates_per_s: f64,
+    /// Front-end latency in the open loop, microseconds.
+    pub latency_us: Latency,
+    /// Front-end latency of updates in the closed loop (at peak), microseconds.
+    pub latency_us_at_peak: Percentiles,
+    /// From acknowledgement to application at every replica in the open
+    /// loop, milliseconds.
+    pub convergence_ms: Convergence,
+    /// The same in the closed loop, at peak load.
+    pub convergence_ms_at_peak: Convergence,
+    /// From the first replica's application of an update (the origin's, as
+    /// it accepts it) to the last one's, open loop, milliseconds: the
+    /// replication lag alone. Replicas often apply an update everywhere
+    /// before its acknowledgement reaches the client, which `convergence_ms`
+    /// counts as zero.
+    pub replication_lag_ms: Convergence,
+    /// The same in the closed loop, at peak load.
+    pub replication_lag_ms_at_peak: Convergence,
+    /// Mean encoded size of one update record (postcard, as logged and gossiped).
+    pub encoded_update_bytes: f64,
+    /// Peer frame bytes sent per update accepted, per replica, over the whole
+    /// run (warm-up and drain included): `wire.bytes / updates / replicas`.
+    pub bytes_per_update_per_replica: f64,
+    /// Peer frames sent per update per replica, likewise.
+    pub messages_per_update_per_replica: f64,
+    /// Eager pushes of new records, from the replicas' own counters.
+    pub gossip: Traffic,
+    /// Anti-entropy (digests, the gossip answering them, snapshots), from the
+    /// replicas' own counters.
+    pub anti_entropy: Traffic,
+    /// What the gossip senders put on the wire, summed over the replicas.
+    pub wire: WireStats,
+    /// Updates accepted over the whole run, all replicas.
+    pub updates_total: u64,
+    /// Requests answered busy or failed, closed and open loop.
+    pub errors: u64,
+    /// Open-loop requests shed because too many were outstanding.
+    pub shed: u64,
+    /// Followed updates not applied everywhere within 2 s of the end of
+    /// their phase.
+    pub not_converged: u64,
+    /// Records held out of order, and dropped for a full reorder buffer.
+    pub records_reordered: u64,
+    /// Records dropped because the reorder buffer was full.
+    pub reorder_dropped: u64,
+    /// Log records left at the end, all replicas (0 once drained).
+    pub log_len_end: u64,
+    /// How long the logs took to drain after the load stopped, milliseconds.
+    pub drain_ms: u64,
+    /// Peak resident memory per replica: the process's peak minus its
+    /// resident memory before the cluster started, over the replica count.
+    /// The front end and the load generator share this process, so it is
+    /// an upper bound.
+    pub peak_rss_bytes_per_replica: u64,
+    /// The process's peak resident memory.
+    pub peak_rss_bytes: u64,
+    /// Resident memory after the first warm-up and at the end (flat memory
+    /// shows as these two close together).
+    pub rss_after_warmup_bytes: u64,
+    /// Resident memory at the end, after the drain.
+    pub rss_end_bytes: u64,
+    /// CPU time the whole process used during the closed loop's window,
+    /// per update acknowledged, microseconds: a cost figure that holds when
+    /// other work shares the machine (throughput and latency do not).
+    pub cpu_us_per_update_at_peak: f64,
+    /// CPU time the process used in the closed loop's window, over the
+    /// window: how many cores the run got.
+    pub cores_used_at_peak: f64,
+}
+
+/// Front-end latency by request kind.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Latency {
+    /// Queries.
+    pub query: Percentiles,
+    /// Updates.
+    pub update: Percentiles,
+}
+
+/// Percentiles of a latency, microseconds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Percentiles {
+    /// Requests measured.
+    pub count: u64,
+    /// Median.
+    pub p50: u64,
+    /// 90th percentile.
+    pub p90: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// 99.9th percentile.
+    pub p999: u64,
+    /// Largest.
+    pub max: u64,
+}
+
+impl Percentiles {
+    pub(crate) fn of(h: &Histogram<u64>) -> Self {
+        if h.is_empty() {
+            return Self::default();
+        }
+        Self {
+            count: h.len(),
+            p50: h.value_at_quantile(0.50),
+            p90: h.value_at_quantile(0.90),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+        }
+    }
+}
+
+/// Convergence percentiles, milliseconds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Convergence {
+    /// Updates measured.
+    pub count: u64,
+    /// Median.
+    pub p50: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+impl Convergence {
+    pub(crate) fn of(h: &Histogram<u64>) -> Self {
+        if h.is_empty() {
+            return Self::default();
+        }
+        let ms = |us: u64| us as f64 / 1000.0;
+        Self {
+            count: h.len(),
+            p50: ms(h.value_at_quantile(0.50)),
+            p99: ms(h.value_at_quantile(0.99)),
+            max: ms(h.max()),
+        }
+    }
+}
+
+/// Traffic of one kind, per update accepted, per replica.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Traffic {
+    /// Encoded message bytes.
+    pub bytes_per_update_per_replica: f64,
+    /// Messages.
+    pub messages_per_update_per_replica: f64,
+}
+
+impl BenchReport {
+    /// The report as a table for people.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "hearsay bench: {} replicas, {} clients, {:.0} s per phase (+{:.0} s warm-up), {} B payload",
+            self.replicas, self.clients, self.duration_s, self.warmup_s, self.payload_bytes
+        );
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "closed loop   {:>10.0} updates/s acknowledged ({:.0} us of CPU each, {:.2} cores used)",
+            self.updates_per_s, self.cpu_us_per_update_at_peak, self.cores_used_at_peak
+        );
+        let _ = writeln!(
+            s,
+            "open loop     {:>10.0} requests/s offered ({}), half updates, half queries",
+            self.rate, self.rate_source
+        );
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "latency (us)             {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "p50", "p90", "p99", "p99.9", "max"
+        );
+        for (name, p) in [
+            ("query (open loop)", &self.latency_us.query),
+            ("update (open loop)", &self.latency_us.update),
+            ("update (at peak)", &self.latency_us_at_peak),
+        ] {
+            let _ = writeln!(
+                s,
+                "  {name:<22} {:>8} {:>8} {:>8} {:>8} {:>8}",
+                p.p50, p.p90, p.p99, p.p999, p.max
+            );
+        }
+        let _ = writeln!(
+            s,
+            "convergence (ms)         {:>8} {:>8} {:>8}",
+            "p50", "p99", "max"
+        );
+        for (name, c) in [
+            ("from ack, open loop", &self.convergence_ms),
+            ("from ack, at peak", &self.convergence_ms_at_peak),
+            ("lag, open loop", &self.replication_lag_ms),
+            ("lag, at peak", &self.replication_lag_ms_at_peak),
+        ] {
+            let _ = writeln!(
+                s,
+                "  {name:<22} {:>8.2} {:>8.2} {:>8.2}",
+                c.p50, c.p99, c.max
+            );
+        }
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "per update per replica   {:>10} {:>10}",
+            "bytes", "messages"
+        );
+        let _ = writeln!(
+            s,
+            "  on the wire            {:>10.1} {:>10.3}",
+            self.bytes_per_update_per_replica, self.messages_per_update_per_replica
+        );
+        let _ = writeln!(
+            s,
+            "  gossip (eager push)    {:>10.1} {:>10.3}",
+            self.gossip.bytes_per_update_per_replica, self.gossip.messages_per_update_per_replica
+        );
+        let _ = writeln!(
+            s,
+            "  anti-entropy           {:>10.1} {:>10.3}",
+            self.anti_entropy.bytes_per_update_per_replica,
+            self.anti_entropy.messages_per_update_per_replica
+        );
+        let _ = writeln!(
+            s,
+            "  encoded update         {:>10.1}",
+            self.encoded_update_bytes
+        );
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "updates {}  errors {}  shed {}  not converged {}  reordered {}",
+            self.updates_total, self.errors, self.shed, self.not_converged, self.records_reordered
+        );
+        let _ = writeln!(
+            s,
+            "log at the end {} (drained in {} ms)",
+            self.log_len_end, self.drain_ms
+        );
+        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+        let _ = writeln!(
+            s,
+            "memory: peak {:.1} MiB per replica (process peak {:.1} MiB, less start, / {}); {:.1} MiB after warm-up, {:.1} MiB at the end",
+            mib(self.peak_rss_bytes_per_replica),
+            mib(self.peak_rss_bytes),
+            self.replicas,
+            mib(self.rss_after_warmup_bytes),
+            mib(self.rss_end_bytes)
+        );
+        s
+    }
+}
