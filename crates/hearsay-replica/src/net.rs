@@ -65,7 +65,7 @@ pub async fn serve_quic<A>(
                 return None;
             }
             let response = match decode::<ReplicaRequest<A>>(&bytes) {
-                Ok(request) => crate::serve(&handle, request).await,
+                Ok(request) => crate::serve_from(&handle, &ctx.peer, request).await,
                 Err(e) => ReplicaResponse::Error {
                     reason: format!("malformed request: {e}"),
                 },
