@@ -37,7 +37,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Start a local cluster (three replicas and a front end) and open the REPL.
+    /// Start a local cluster (a tracker, three replicas and a front end) and open the REPL.
     Up(cmd_up::Args),
     /// The movie-ratings REPL against a running front end.
     Client(cmd_client::Args),
