@@ -126,36 +126,16 @@ pub fn verdict_of(reply: &ClientReply<ClusterApp>) -> Result<bool, String> {
 #[cfg(test)]
 mod tests {
     use hearsay_apps::payloads::{PayloadUpdate, Payloads};
-    use hearsay_core::{
-        App as _, ApplyContext, Arbitration, ClientId, Dot, ReplicaId, UpdateId, VectorTimestamp,
-    };
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
     use super::*;
 
     fn put(app: &mut Payloads, payload: &str) {
-        let dot = Dot {
-            origin: ReplicaId::new("r1").unwrap(),
-            seq: 1,
+        let update = PayloadUpdate::Put {
+            payload: payload.into(),
         };
-        let id = UpdateId {
-            client: ClientId(1),
-            seq: 1,
-        };
-        let prev = VectorTimestamp::new();
-        let ctx = ApplyContext {
-            id,
-            dot: &dot,
-            prev: &prev,
-            order: Arbitration { depth: 0, id },
-        };
-        app.apply(
-            &PayloadUpdate::Put {
-                payload: payload.into(),
-            },
-            &ctx,
-        );
+        hearsay_core::testing::apply_first(app, &update);
     }
 
     #[test]

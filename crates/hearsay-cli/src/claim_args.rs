@@ -30,31 +30,19 @@ impl ClaimArgs {
     }
 }
 
-/// Parses `0`, `500ms`, `2s` or `1m` (a bare number is seconds).
+/// Parses `0` (no claims) or a duration as `--expiry` takes it (`500ms`,
+/// `2s`, `1m`), at most an hour.
 fn interval(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (number, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        Some(i) => s.split_at(i),
-        None => (s, "s"),
-    };
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("bad interval {s:?}: use e.g. 500ms, 2s, or 0 for none"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        _ => return Err(format!("bad interval unit in {s:?}: use ms, s or m")),
-    };
-    if secs == 0.0 {
+    if matches!(s.trim(), "0" | "0s" | "0ms" | "0m") {
         return Ok(Duration::ZERO);
     }
-    if !(0.001..=3600.0).contains(&secs) {
+    let d = crate::cmd_tracker::parse_duration(s)?;
+    if d > Duration::from_secs(3600) {
         return Err(format!(
             "interval {s:?} out of range: 0 (none), or 1ms to 1h"
         ));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(d)
 }
 
 #[cfg(test)]

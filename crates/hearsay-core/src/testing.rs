@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::app::{App, ApplyContext, Arbitration};
+use crate::ids::{ClientId, Dot, ReplicaId, UpdateId};
+use crate::timestamp::VectorTimestamp;
 
 /// Registers (last writer wins, with tombstones) and counters (sums).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +118,28 @@ impl App for KvApp {
         }
         Ok(())
     }
+}
+
+/// Applies `update` to `app` as the first update of client 1, accepted at
+/// replica `r1` with no causal past: for an app's unit tests, which want the
+/// effect of one update without building its context.
+pub fn apply_first<A: App>(app: &mut A, update: &A::Update) {
+    let dot = Dot {
+        origin: ReplicaId::new("r1").unwrap_or_else(|_| unreachable!("a valid constant name")),
+        seq: 1,
+    };
+    let id = UpdateId {
+        client: ClientId(1),
+        seq: 1,
+    };
+    let prev = VectorTimestamp::new();
+    let ctx = ApplyContext {
+        id,
+        dot: &dot,
+        prev: &prev,
+        order: Arbitration { depth: 0, id },
+    };
+    app.apply(update, &ctx);
 }
 
 #[cfg(test)]

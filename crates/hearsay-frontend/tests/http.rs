@@ -1,42 +1,22 @@
 //! The front end's HTTP routes, through the router without a socket, over
 //! real replica actors reached through an in-process link.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use common::{LocalLink, r};
+use hearsay_core::Status;
 use hearsay_core::testing::KvApp;
-use hearsay_core::{ReplicaId, Status};
-use hearsay_frontend::{BoxFuture, FrontendConfig, LinkError, ReplicaLink, spawn};
-use hearsay_replica::{ReplicaHandle, ReplicaServerConfig};
+use hearsay_frontend::{FrontendConfig, spawn};
+use hearsay_replica::ReplicaServerConfig;
 use hearsay_wire::node::{NodeActivityKind, NodeActivityPage, NodeMetrics};
-use hearsay_wire::{FrontendRequest, FrontendResponse, ReplicaRequest, ReplicaResponse};
+use hearsay_wire::{FrontendRequest, FrontendResponse};
 use tokio::sync::mpsc;
 use tower::ServiceExt;
-
-fn r(n: &str) -> ReplicaId {
-    ReplicaId::new(n).unwrap()
-}
-
-struct LocalLink(BTreeMap<ReplicaId, ReplicaHandle<KvApp>>);
-
-impl ReplicaLink<KvApp> for LocalLink {
-    fn call(
-        &self,
-        to: &ReplicaId,
-        request: ReplicaRequest<KvApp>,
-    ) -> BoxFuture<Result<ReplicaResponse<KvApp>, LinkError>> {
-        let handle = self.0.get(to).cloned();
-        let to = to.clone();
-        Box::pin(async move {
-            match handle {
-                Some(h) => Ok(hearsay_replica::serve(&h, request).await),
-                None => Err(LinkError::UnknownReplica(to)),
-            }
-        })
-    }
-}
 
 async fn get(app: axum::Router, path: &str) -> (StatusCode, serde_json::Value) {
     let resp = app

@@ -1,39 +1,17 @@
 //! The front end routing real replica actors through an in-process link.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use common::{LocalLink, r};
 use hearsay_core::testing::{KvApp, KvQuery, KvReply, KvUpdate};
 use hearsay_core::{BUSY_MESSAGE, ClientId, ClientReply, ReplicaId, Session, Status};
-use hearsay_frontend::{BoxFuture, FrontendConfig, FrontendHandle, LinkError, ReplicaLink, spawn};
+use hearsay_frontend::{FrontendConfig, FrontendHandle, spawn};
 use hearsay_replica::{Outbound, ReplicaHandle, ReplicaServerConfig};
-use hearsay_wire::{
-    FrontendRequest, FrontendResponse, ReplicaRequest, ReplicaResponse, SessionRequest,
-};
+use hearsay_wire::{FrontendRequest, FrontendResponse, SessionRequest};
 use tokio::sync::mpsc;
-
-fn r(n: &str) -> ReplicaId {
-    ReplicaId::new(n).unwrap()
-}
-
-struct LocalLink(BTreeMap<ReplicaId, ReplicaHandle<KvApp>>);
-
-impl ReplicaLink<KvApp> for LocalLink {
-    fn call(
-        &self,
-        to: &ReplicaId,
-        request: ReplicaRequest<KvApp>,
-    ) -> BoxFuture<Result<ReplicaResponse<KvApp>, LinkError>> {
-        let handle = self.0.get(to).cloned();
-        let to = to.clone();
-        Box::pin(async move {
-            match handle {
-                Some(h) => Ok(hearsay_replica::serve(&h, request).await),
-                None => Err(LinkError::UnknownReplica(to)),
-            }
-        })
-    }
-}
 
 /// Three replicas; gossip between them only flows while `gossip` is true for
 /// the sender, so a test can hold a replica back.

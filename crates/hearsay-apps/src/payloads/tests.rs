@@ -1,26 +1,9 @@
 use hearsay_core::conformance::check_convergence;
-use hearsay_core::{Arbitration, ClientId, Dot, ReplicaId, UpdateId, VectorTimestamp};
 
 use super::*;
 
-/// Applies `update` as the first update of a client at r1.
 fn apply(app: &mut Payloads, update: &PayloadUpdate) {
-    let dot = Dot {
-        origin: ReplicaId::new("r1").unwrap(),
-        seq: 1,
-    };
-    let id = UpdateId {
-        client: ClientId(1),
-        seq: 1,
-    };
-    let prev = VectorTimestamp::new();
-    let ctx = ApplyContext {
-        id,
-        dot: &dot,
-        prev: &prev,
-        order: Arbitration { depth: 0, id },
-    };
-    app.apply(update, &ctx);
+    hearsay_core::testing::apply_first(app, update);
 }
 
 const HELLO: &str = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
