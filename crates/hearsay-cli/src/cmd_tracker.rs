@@ -67,8 +67,10 @@ pub(crate) fn open(
         .with_context(|| format!("loading the admin token from {}", certs.display()))?;
     let mut config = hearsay_tracker::Config::new(data_dir, token);
     config.expiry = expiry;
-    config.payload_sink = Arc::new(QuicPayloadSink::new(certs)?);
-    config.replica_admin = Arc::new(QuicReplicaAdmin::new(certs)?);
+    // One QUIC client, as node `tracker`, for front ends and replicas alike.
+    let quic = node::client_connector(certs, "tracker", false)?;
+    config.payload_sink = Arc::new(QuicPayloadSink::new(quic.clone()));
+    config.replica_admin = Arc::new(QuicReplicaAdmin::new(quic));
     hearsay_tracker::open(config)
         .with_context(|| format!("opening the tracker's data in {}", data_dir.display()))
 }

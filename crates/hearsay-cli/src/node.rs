@@ -300,21 +300,24 @@ pub(crate) fn connect_client(
     frontend: SocketAddr,
     frontend_name: &str,
 ) -> anyhow::Result<hearsay_client::Client> {
-    let creds = credentials(certs, "client")?;
-    let any: SocketAddr = if frontend.is_ipv6() {
-        "[::]:0"
-    } else {
-        "0.0.0.0:0"
-    }
-    .parse()
-    .context("the wildcard address")?;
-    let endpoint = hearsay_transport::bind_client(any, &creds, &EndpointConfig::default())
-        .context("starting the client endpoint")?;
     Ok(hearsay_client::Client::new(
-        Connector::new(endpoint, ConnectorConfig::default()),
+        client_connector(certs, "client", frontend.is_ipv6())?,
         frontend,
         frontend_name,
     ))
+}
+
+/// A QUIC client endpoint with node `name`'s certificate, bound to a port
+/// the system picks (IPv6 if `ipv6`), for reaching other nodes. Needs a
+/// tokio runtime.
+pub(crate) fn client_connector(certs: &Path, name: &str, ipv6: bool) -> anyhow::Result<Connector> {
+    let creds = credentials(certs, name)?;
+    let any: SocketAddr = if ipv6 { "[::]:0" } else { "0.0.0.0:0" }
+        .parse()
+        .context("the wildcard address")?;
+    let endpoint = hearsay_transport::bind_client(any, &creds, &EndpointConfig::default())
+        .with_context(|| format!("starting the QUIC client endpoint of {name}"))?;
+    Ok(Connector::new(endpoint, ConnectorConfig::default()))
 }
 
 /// Completes on ctrl-c (SIGINT) or, on Unix, SIGTERM: how every long-running

@@ -3,15 +3,13 @@
 //! `tracker`, so every replica ends up with them by gossip.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Mutex;
 
-use anyhow::Context;
 use hearsay_apps::cluster::{ClusterApp, ClusterUpdate};
 use hearsay_apps::payloads::PayloadUpdate;
 use hearsay_core::{ClientId, ClientReply, Session};
 use hearsay_tracker::{PayloadSink, SinkFuture};
-use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig};
+use hearsay_transport::Connector;
 use hearsay_wire::tracker::Peer;
 use hearsay_wire::{FrontendRequest, FrontendResponse, SessionRequest};
 
@@ -24,18 +22,14 @@ pub(crate) struct QuicPayloadSink {
 }
 
 impl QuicPayloadSink {
-    /// A sink using the `tracker` certificate in `certs`.
-    pub(crate) fn new(certs: &Path) -> anyhow::Result<Self> {
-        let creds = crate::node::credentials(certs, "tracker")?;
-        let any: SocketAddr = "0.0.0.0:0".parse().context("the wildcard address")?;
-        let endpoint = hearsay_transport::bind_client(any, &creds, &EndpointConfig::default())
-            .context("starting the tracker's QUIC client")?;
-        Ok(Self {
-            connector: Connector::new(endpoint, ConnectorConfig::default()),
+    /// A sink writing through `connector` (the tracker's QUIC client).
+    pub(crate) fn new(connector: Connector) -> Self {
+        Self {
+            connector,
             session: Mutex::new(Session::new(ClientId(rand::Rng::random(
                 &mut <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng(),
             )))),
-        })
+        }
     }
 
     async fn write_one(&self, frontend: &Peer, payload: &str) -> Result<(), String> {

@@ -4,13 +4,11 @@
 //! the replica reports.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
-use anyhow::Context;
 use hearsay_apps::cluster::ClusterApp;
 use hearsay_tracker::{AdminError, AdminFuture, ReplicaAdmin};
-use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig};
+use hearsay_transport::Connector;
 use hearsay_wire::tracker::{Peer, ReplicaStatus};
 use hearsay_wire::{ReplicaRequest, ReplicaResponse, decode, encode};
 
@@ -23,16 +21,10 @@ pub(crate) struct QuicReplicaAdmin {
 }
 
 impl QuicReplicaAdmin {
-    /// An admin client using the `tracker` certificate in `certs`. Needs a
-    /// tokio runtime (the QUIC endpoint is bound at once).
-    pub(crate) fn new(certs: &Path) -> anyhow::Result<Self> {
-        let creds = crate::node::credentials(certs, "tracker")?;
-        let any: SocketAddr = "0.0.0.0:0".parse().context("the wildcard address")?;
-        let endpoint = hearsay_transport::bind_client(any, &creds, &EndpointConfig::default())
-            .context("starting the tracker's QUIC client for replicas")?;
-        Ok(Self {
-            connector: Connector::new(endpoint, ConnectorConfig::default()),
-        })
+    /// An admin client reaching replicas through `connector` (the
+    /// tracker's QUIC client).
+    pub(crate) fn new(connector: Connector) -> Self {
+        Self { connector }
     }
 
     async fn ask(

@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use hearsay_apps::movies::Movies;
 use hearsay_discovery::{TrackerClient, TrackerError, TrackerUrl};
-use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig};
 use hearsay_wire::node::NodeMetrics;
 use hearsay_wire::tracker::{Peer, PeerQuery, PeerRole};
 
@@ -118,11 +117,7 @@ async fn simulate(args: &Args, tracker_url: &str) -> anyhow::Result<Summary> {
     let peers = wait_for_cluster(&tracker).await?;
 
     node::ensure_certs(&args.certs, &["client"])?;
-    let creds = node::credentials(&args.certs, "client")?;
-    let any = "0.0.0.0:0".parse().context("the wildcard address")?;
-    let endpoint = hearsay_transport::bind_client(any, &creds, &EndpointConfig::default())
-        .context("starting the simulator's QUIC client")?;
-    let connector = Connector::new(endpoint, ConnectorConfig::default());
+    let connector = node::client_connector(&args.certs, "client", false)?;
 
     let before = metrics_of(&peers).await;
     let movies: Vec<_> = Movies::sample()
