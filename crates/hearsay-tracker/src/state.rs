@@ -448,12 +448,12 @@ impl Tracker {
                 return written;
             }
             let Some(frontend) = self.pick_frontend() else {
+                // No count in the reason: it would change with every write
+                // and log again; `/metrics` has the count.
                 self.forward_failed(
                     None,
-                    format!(
-                        "{} payloads wait: no front end is registered to write them into the cluster",
-                        self.store.outbox_len().unwrap_or(batch.len() as u64)
-                    ),
+                    "payloads wait: no front end is registered to write them into the cluster"
+                        .to_owned(),
                 );
                 return written;
             };

@@ -75,6 +75,7 @@ async fn payloads_wait_for_a_front_end_then_enter_the_cluster_once() {
     // No front end registered: nothing is written, and the reason is logged
     // once however often the forwarder retries.
     assert_eq!(api.tracker.forward().await, 0);
+    write(&api, r#"{"payload":"one more while none is registered"}"#).await;
     assert_eq!(api.tracker.forward().await, 0);
     let failed = kinds(&api).await;
     assert_eq!(
@@ -87,10 +88,10 @@ async fn payloads_wait_for_a_front_end_then_enter_the_cluster_once() {
     );
 
     api.register("fe", "frontend", "127.0.0.1:7500").await;
-    assert_eq!(api.tracker.forward().await, 101);
+    assert_eq!(api.tracker.forward().await, 102);
     assert_eq!(api.tracker.payloads_pending().unwrap(), 0);
     let written = sink.written();
-    assert_eq!(written.len(), 101, "each payload once");
+    assert_eq!(written.len(), 102, "each payload once");
     assert!(written.iter().all(|(fe, _)| fe == "fe"));
     assert_eq!(written.iter().filter(|(_, p)| p == "hello").count(), 1);
     let metrics = api.get("/metrics").await.text;
