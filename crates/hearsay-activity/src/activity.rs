@@ -334,9 +334,13 @@ impl Activity {
     pub fn metrics(&self) -> NodeMetrics {
         let second = self.second();
         let uptime_ms = u64::try_from(self.uptime().as_millis()).unwrap_or(u64::MAX);
+        let memory = crate::process::read();
         let t = self.tallies();
         NodeMetrics {
             uptime_ms,
+            pid: Some(std::process::id()),
+            rss_bytes: memory.map(|m| m.now),
+            peak_rss_bytes: memory.map(|m| m.peak),
             total: t.total,
             last_minute: t.window.sum(second),
             peers: t.peers.clone(),

@@ -19,6 +19,7 @@
 mod activity;
 mod counter;
 pub mod http;
+pub mod process;
 mod store;
 mod tally;
 mod window;

@@ -6,12 +6,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use hearsay_activity::process;
 use hearsay_client::Client;
 use hearsay_core::ReplicaId;
 use hearsay_frontend::{FrontendConfig, QuicLink};
-use hearsay_replica::{
-    AppliedHook, ReplicaHandle, ReplicaServerConfig, ReplicaSnapshot, WireCounters, WireStats,
-};
+use hearsay_replica::{AppliedHook, ReplicaHandle, ReplicaServerConfig, WireCounters, WireStats};
 use hearsay_transport::{
     Connector, ConnectorConfig, EndpointConfig, NodeCredentials, ServeConfig, certs,
 };
@@ -19,6 +18,7 @@ use tokio::sync::watch;
 
 use crate::app::PayloadApp;
 use crate::error::BenchError;
+use crate::target::{Memory, ReplicaState, Target, WireTotals};
 
 /// Outbound peer messages queued per replica before the replica drops them
 /// (the gossip sender drains this continuously).
@@ -42,7 +42,11 @@ pub(crate) struct LocalCluster {
     frontend: SocketAddr,
     client: Client,
     stop: watch::Sender<bool>,
-    /// Holds the run's certificates; deleted when the cluster is dropped.
+    /// The process's resident memory before the cluster started: what the
+    /// replicas' memory is measured from.
+    baseline: u64,
+    /// Holds the run's certificates (and data, when durable); deleted when
+    /// the cluster is dropped.
     _certs: tempfile::TempDir,
 }
 
@@ -61,8 +65,15 @@ fn loopback() -> SocketAddr {
 
 impl LocalCluster {
     /// Starts `n` replicas (full mesh) and a front end; `on_applied` is told
-    /// of every update every replica applies.
-    pub(crate) async fn start(n: usize, on_applied: AppliedHook) -> Result<Self, BenchError> {
+    /// of every update every replica applies. `durable`: each replica keeps
+    /// its state in redb under the run's temporary directory, and commits
+    /// before it acknowledges, as `hearsay replica` and `hearsay up` do.
+    pub(crate) async fn start(
+        n: usize,
+        on_applied: AppliedHook,
+        durable: bool,
+    ) -> Result<Self, BenchError> {
+        let baseline = process::read().map_or(0, |m| m.now);
         let dir = tempfile::tempdir()
             .map_err(|e| BenchError::Start(format!("a directory for certificates: {e}")))?;
         let names: Vec<ReplicaId> = (0..n).map(name).collect();
@@ -94,6 +105,9 @@ impl LocalCluster {
             let mut config = ReplicaServerConfig::new(r.clone());
             config.members = names.iter().filter(|m| *m != r).cloned().collect();
             config.on_applied = Some(on_applied.clone());
+            if durable {
+                config.data_dir = Some(dir.path().join("data").join(r.as_str()));
+            }
             let (out_tx, out_rx) = tokio::sync::mpsc::channel(OUTBOUND_QUEUE);
             let handle = hearsay_replica::spawn(config, PayloadApp::default(), out_tx)
                 .map_err(|e| BenchError::Start(format!("replica {r}: {e}")))?;
@@ -161,13 +175,9 @@ impl LocalCluster {
             frontend,
             client,
             stop,
+            baseline,
             _certs: dir,
         })
-    }
-
-    /// The client of the front end (clones share one QUIC connection).
-    pub(crate) fn client(&self) -> &Client {
-        &self.client
     }
 
     /// The front end's address.
@@ -175,30 +185,8 @@ impl LocalCluster {
         self.frontend
     }
 
-    /// Every replica's state now, in name order.
-    pub(crate) async fn snapshots(&self) -> Result<Vec<ReplicaSnapshot>, BenchError> {
-        let mut out = Vec::with_capacity(self.members.len());
-        for m in &self.members {
-            let snap =
-                m.handle.snapshot().await.ok_or_else(|| {
-                    BenchError::Run(format!("replica {} stopped", m.handle.name()))
-                })?;
-            out.push(snap);
-        }
-        Ok(out)
-    }
-
-    /// Held out-of-order records, summed over the replicas.
-    pub(crate) async fn reorder_len(&self) -> usize {
-        let mut total = 0;
-        for m in &self.members {
-            total += m.handle.inspect(|r, _| r.reorder_len()).await.unwrap_or(0);
-        }
-        total
-    }
-
     /// What every replica's gossip sender has put on the wire, summed.
-    pub(crate) fn wire(&self) -> WireStats {
+    fn wire_stats(&self) -> WireStats {
         let mut sum = WireStats::default();
         for m in &self.members {
             let w = m.counters.read();
@@ -213,10 +201,67 @@ impl LocalCluster {
         }
         sum
     }
+}
+
+impl Target for LocalCluster {
+    /// The client of the front end (clones share one QUIC connection).
+    fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn replicas(&self) -> usize {
+        self.members.len()
+    }
+
+    async fn states(&self) -> Result<Vec<ReplicaState>, BenchError> {
+        let mut out = Vec::with_capacity(self.members.len());
+        for m in &self.members {
+            let stopped = || BenchError::Run(format!("replica {} stopped", m.handle.name()));
+            let snap = m.handle.snapshot().await.ok_or_else(stopped)?;
+            let held = m
+                .handle
+                .inspect(|r, _| r.reorder_len())
+                .await
+                .ok_or_else(stopped)?;
+            out.push(ReplicaState {
+                log_len: snap.log_len as u64,
+                settled: held == 0,
+                stats: snap.stats,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn wire(&self) -> Result<WireTotals, BenchError> {
+        let w = self.wire_stats();
+        Ok(WireTotals {
+            frames: w.frames(),
+            bytes: w.bytes(),
+        })
+    }
+
+    fn wire_detail(&self) -> Option<WireStats> {
+        Some(self.wire_stats())
+    }
+
+    /// One process holds every replica, the front end and the load: the
+    /// figure per replica is the process's growth over the replica count,
+    /// an upper bound.
+    async fn memory(&self) -> Memory {
+        let Some(m) = process::read() else {
+            return Memory::default();
+        };
+        let n = self.members.len().max(1) as u64;
+        Memory {
+            now: Some(m.now),
+            peak: Some(m.peak),
+            peak_per_replica: Some(m.peak.saturating_sub(self.baseline) / n),
+        }
+    }
 
     /// Stops every replica, lets the gossip senders finish what they have
     /// in flight (bounded), then stops the servers.
-    pub(crate) async fn shutdown(self) {
+    async fn shutdown(self) {
         let mut senders = Vec::with_capacity(self.members.len());
         for m in self.members {
             m.handle.shutdown().await;

@@ -28,6 +28,9 @@ pub struct BenchConfig {
     pub rate: Option<f64>,
     /// Bytes of payload in each update.
     pub payload_bytes: usize,
+    /// Local runs: replicas write their state to disk (redb, in a temporary
+    /// directory under `$TMPDIR`) before acknowledging, as deployed ones do.
+    pub durable: bool,
     /// Longest wait for every log to drain after the load stops.
     pub drain_timeout: Duration,
     /// Requests of the open loop outstanding at once; past it, requests are
@@ -44,6 +47,7 @@ impl Default for BenchConfig {
             warmup: Duration::from_secs(2),
             rate: None,
             payload_bytes: 100,
+            durable: false,
             drain_timeout: Duration::from_secs(15),
             max_outstanding: 4096,
         }

@@ -1,5 +1,6 @@
-//! The engine of `hearsay bench`: a local cluster in one process, load
-//! through its front end, and what it measured.
+//! The engine of `hearsay bench`: a local cluster in one process (or a
+//! running one, attached to), load through its front end, and what it
+//! measured.
 //!
 //! [`run`] starts `N` replicas and a front end on real QUIC over loopback
 //! (ports picked by the system, certificates made for the run and deleted
@@ -30,6 +31,13 @@
 //!
 //! The replicated app is [`PayloadApp`]: last-writer-wins registers of
 //! opaque payloads over a bounded key space, so the state stays flat.
+//!
+//! [`attach`] runs the same phases against a running cluster: the load goes
+//! through its front end as movie ratings (the cluster runs
+//! [`hearsay_apps::cluster::ClusterApp`]) by bench users from
+//! [`BENCH_USER`]; convergence, logs and counters come from polling every
+//! replica's `/v1/status`, traffic and memory from their `/v1/metrics`, and
+//! every counter is taken as its growth over the run.
 
 mod app;
 mod cluster;
@@ -37,23 +45,26 @@ mod config;
 mod error;
 mod load;
 mod probe;
+mod remote;
 mod report;
-mod rss;
+mod target;
+mod workload;
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
-
-use hearsay_core::ReplicaStats;
 
 pub use app::{Get, KEYS, MAX_PAYLOAD, PayloadApp, Put};
 pub use config::{BenchConfig, MAX_CLIENTS, MAX_REPLICAS};
 pub use error::BenchError;
+pub use remote::Attach;
 pub use report::{BenchReport, Convergence, Latency, Percentiles, Traffic};
+pub use workload::BENCH_USER;
 
 use crate::cluster::LocalCluster;
 use crate::load::{Load, closed_loop, open_loop};
 use crate::probe::Probe;
+use crate::remote::RemoteCluster;
+use crate::target::{ReplicaState, Target, stats_since, sum_stats};
+use crate::workload::{MovieWorkload, PayloadWorkload, Workload};
 
 /// How often the drain checks the logs.
 const DRAIN_POLL: Duration = Duration::from_millis(20);
@@ -71,35 +82,61 @@ async fn settle(probe: &Probe) {
     }
 }
 
-/// Runs the bench described by `config` on the current tokio runtime (a
-/// multi-threaded one, as the servers use) and reports what it measured.
+/// Runs the bench described by `config` on a local cluster it starts, on
+/// the current tokio runtime (a multi-threaded one, as the servers use),
+/// and reports what it measured.
 pub async fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
     config.validate()?;
-    let baseline = rss::read().unwrap_or_default();
     let probe = Probe::new(config.replicas);
-    let cluster = LocalCluster::start(config.replicas, probe.hook()).await?;
+    let cluster = LocalCluster::start(config.replicas, probe.hook(), config.durable).await?;
     tracing::debug!(frontend = %cluster.frontend(), "bench cluster up");
-    let load = Load {
-        client: cluster.client().clone(),
-        probe: probe.clone(),
+    let workload = PayloadWorkload {
         payload_bytes: config.payload_bytes,
-        next_client: Arc::new(AtomicU64::new(1)),
-        record_bytes: Arc::new((AtomicU64::new(0), AtomicU64::new(0))),
     };
+    let mut report = measure(config, cluster, workload, probe).await?;
+    report.payload_bytes = Some(config.payload_bytes);
+    report.durable = Some(config.durable);
+    Ok(report)
+}
+
+/// Runs the bench against the running cluster `attach` describes
+/// (`config.replicas` and `config.payload_bytes` do not apply: the cluster
+/// has the replicas it has, and its updates are ratings).
+pub async fn attach(config: &BenchConfig, attach: Attach) -> Result<BenchReport, BenchError> {
+    config.validate()?;
+    let probe = Probe::polled(attach.replicas.len());
+    let cluster = RemoteCluster::attach(attach, &probe).await?;
+    let poll = cluster.poll();
+    let mut report = measure(config, cluster, MovieWorkload::new(), probe).await?;
+    report.mode = "attached".into();
+    report.convergence_poll_ms = Some(poll.as_secs_f64() * 1000.0);
+    // The bench process only sends load: its CPU is not the cluster's.
+    report.cpu_us_per_update_at_peak = None;
+    report.cores_used_at_peak = None;
+    Ok(report)
+}
+
+/// The three phases against `cluster`, with `workload`'s requests.
+async fn measure<T: Target, W: Workload>(
+    config: &BenchConfig,
+    cluster: T,
+    workload: W,
+    probe: Probe,
+) -> Result<BenchReport, BenchError> {
+    let replicas = cluster.replicas();
+    let load = Load::new(cluster.client().clone(), probe.clone(), workload);
+    let stats_before = sum_stats(cluster.states().await?.iter().map(|s| &s.stats));
+    let wire_before = cluster.wire().await?;
 
     // 1. Closed loop: the peak.
-    let after_warmup = tokio::spawn({
-        let at = config.warmup;
-        async move {
-            tokio::time::sleep(at).await;
-            rss::read().unwrap_or_default().now
-        }
+    let peak_phase = closed_loop(&load, config.clients, config.warmup, config.duration);
+    let (peak, rss_after_warmup) = tokio::join!(peak_phase, async {
+        tokio::time::sleep(config.warmup).await;
+        cluster.memory().await.now
     });
-    let peak = closed_loop(&load, config.clients, config.warmup, config.duration).await;
     settle(&probe).await;
     let peak_convergence = probe.take();
     let updates_per_s = peak.acked as f64 / peak.window.as_secs_f64();
-    let rss_after_warmup = after_warmup.await.unwrap_or_default();
 
     // Start the open loop from a quiet cluster, not from the closed loop's
     // backlog (at 30 replicas on two cores it takes seconds to clear).
@@ -124,23 +161,26 @@ pub async fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
 
     // 3. Drain: every log empty, nothing held out of order.
     let drain_start = Instant::now();
-    let snaps = drain(&cluster, config.drain_timeout).await?;
+    let states = drain(&cluster, config.drain_timeout).await?;
     let drain_ms = u64::try_from(drain_start.elapsed().as_millis()).unwrap_or(u64::MAX);
-    let end = rss::read().unwrap_or_default();
-    let wire = cluster.wire();
-    let stats = sum_stats(snaps.iter().map(|s| &s.stats));
-    let log_len_end = snaps.iter().map(|s| s.log_len as u64).sum();
+    let memory = cluster.memory().await;
+    let wire_after = cluster.wire().await?;
+    let wire = cluster.wire_detail();
+    let stats = stats_since(&sum_stats(states.iter().map(|s| &s.stats)), &stats_before);
+    let log_len_end = states.iter().map(|s| s.log_len).sum();
     cluster.shutdown().await;
 
-    let n = config.replicas as f64;
+    let n = replicas as f64;
     let updates = stats.updates_accepted.max(1) as f64;
     let per = |x: u64| x as f64 / updates / n;
     Ok(BenchReport {
-        replicas: config.replicas,
+        mode: "local".into(),
+        durable: None,
+        replicas,
         clients: config.clients,
         duration_s: config.duration.as_secs_f64(),
         warmup_s: config.warmup.as_secs_f64(),
-        payload_bytes: config.payload_bytes,
+        payload_bytes: None,
         rate,
         rate_source: rate_source.to_owned(),
         updates_per_s,
@@ -153,9 +193,10 @@ pub async fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
         convergence_ms_at_peak: Convergence::of(&peak_convergence.hist),
         replication_lag_ms: Convergence::of(&open_convergence.lag),
         replication_lag_ms_at_peak: Convergence::of(&peak_convergence.lag),
+        convergence_poll_ms: None,
         encoded_update_bytes: load.mean_record_bytes(),
-        bytes_per_update_per_replica: per(wire.bytes()),
-        messages_per_update_per_replica: per(wire.frames()),
+        bytes_per_update_per_replica: per(wire_after.bytes.saturating_sub(wire_before.bytes)),
+        messages_per_update_per_replica: per(wire_after.frames.saturating_sub(wire_before.frames)),
         gossip: Traffic {
             bytes_per_update_per_replica: per(stats.push_bytes),
             messages_per_update_per_replica: per(stats.push_sent),
@@ -180,48 +221,26 @@ pub async fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
         reorder_dropped: stats.reorder_dropped,
         log_len_end,
         drain_ms,
-        peak_rss_bytes_per_replica: end.peak.saturating_sub(baseline.now) / config.replicas as u64,
-        peak_rss_bytes: end.peak,
+        peak_rss_bytes_per_replica: memory.peak_per_replica,
+        peak_rss_bytes: memory.peak,
         rss_after_warmup_bytes: rss_after_warmup,
-        rss_end_bytes: end.now,
-        cpu_us_per_update_at_peak: peak.cpu_s * 1e6 / peak.acked.max(1) as f64,
-        cores_used_at_peak: peak.cpu_s / peak.window.as_secs_f64(),
+        rss_end_bytes: memory.now,
+        cpu_us_per_update_at_peak: Some(peak.cpu_s * 1e6 / peak.acked.max(1) as f64),
+        cores_used_at_peak: Some(peak.cpu_s / peak.window.as_secs_f64()),
     })
 }
 
-/// Waits, at most `timeout`, until every log is empty and nothing is held
-/// out of order; returns the replicas' state then.
-async fn drain(
-    cluster: &LocalCluster,
-    timeout: Duration,
-) -> Result<Vec<hearsay_replica::ReplicaSnapshot>, BenchError> {
+/// Waits, at most `timeout`, until every log is empty and every replica has
+/// settled; returns the replicas' state then.
+async fn drain<T: Target>(cluster: &T, timeout: Duration) -> Result<Vec<ReplicaState>, BenchError> {
     let start = Instant::now();
-    let mut snaps = cluster.snapshots().await?;
+    let mut states = cluster.states().await?;
     while start.elapsed() < timeout {
-        let logs: usize = snaps.iter().map(|s| s.log_len).sum();
-        if logs == 0 && cluster.reorder_len().await == 0 {
+        if states.iter().all(|s| s.log_len == 0 && s.settled) {
             break;
         }
         tokio::time::sleep(DRAIN_POLL).await;
-        snaps = cluster.snapshots().await?;
+        states = cluster.states().await?;
     }
-    Ok(snaps)
-}
-
-fn sum_stats<'a>(all: impl Iterator<Item = &'a ReplicaStats>) -> ReplicaStats {
-    let mut t = ReplicaStats::default();
-    for s in all {
-        t.updates_accepted += s.updates_accepted;
-        t.push_sent += s.push_sent;
-        t.push_bytes += s.push_bytes;
-        t.repair_sent += s.repair_sent;
-        t.repair_bytes += s.repair_bytes;
-        t.digests_sent += s.digests_sent;
-        t.digest_bytes += s.digest_bytes;
-        t.snapshots_sent += s.snapshots_sent;
-        t.snapshot_bytes += s.snapshot_bytes;
-        t.records_reordered += s.records_reordered;
-        t.reorder_dropped += s.reorder_dropped;
-    }
-    t
+    Ok(states)
 }

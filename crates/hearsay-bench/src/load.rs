@@ -6,15 +6,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
+use hearsay_activity::process;
 use hearsay_client::Client;
 use hearsay_core::{ClientId, ClientReply, ClientRequest, Dot, Session, UpdateRecord, encoded_len};
 use hearsay_wire::{FrontendRequest, FrontendResponse, SessionRequest};
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use tokio::sync::Semaphore;
 
-use crate::app::{Get, KEYS, PayloadApp, Put};
 use crate::probe::Probe;
+use crate::workload::Workload;
 
 /// Size every this many updates' records (sizing costs a little CPU).
 const SIZE_EVERY: u64 = 16;
@@ -43,11 +44,11 @@ pub(crate) fn new_hist() -> Histogram<u64> {
 }
 
 /// What every load task shares.
-#[derive(Clone)]
-pub(crate) struct Load {
+pub(crate) struct Load<W> {
     pub(crate) client: Client,
     pub(crate) probe: Probe,
-    pub(crate) payload_bytes: usize,
+    /// What to send.
+    pub(crate) workload: Arc<W>,
     /// Sessions are numbered from here so no two collide.
     pub(crate) next_client: Arc<AtomicU64>,
     /// Sum and count of sampled records' encoded sizes.
@@ -61,7 +62,29 @@ enum Done {
     Failed,
 }
 
-impl Load {
+impl<W> Clone for Load<W> {
+    fn clone(&self) -> Self {
+        Self {
+            client: self.client.clone(),
+            probe: self.probe.clone(),
+            workload: self.workload.clone(),
+            next_client: self.next_client.clone(),
+            record_bytes: self.record_bytes.clone(),
+        }
+    }
+}
+
+impl<W: Workload> Load<W> {
+    pub(crate) fn new(client: Client, probe: Probe, workload: W) -> Self {
+        Self {
+            client,
+            probe,
+            workload: Arc::new(workload),
+            next_client: Arc::new(AtomicU64::new(1)),
+            record_bytes: Arc::new((AtomicU64::new(0), AtomicU64::new(0))),
+        }
+    }
+
     fn session(&self) -> Session {
         Session::new(ClientId(self.next_client.fetch_add(1, Ordering::Relaxed)))
     }
@@ -69,22 +92,22 @@ impl Load {
     /// One update of `session` through the front end; `track`: follow its
     /// convergence.
     async fn update(&self, session: &mut Session, rng: &mut StdRng, track: bool) -> bool {
-        let op = Put {
-            key: rng.random_range(0..KEYS),
-            payload: vec![rng.random::<u8>(); self.payload_bytes],
-        };
-        let request = session.update::<PayloadApp>(op);
+        let op = self.workload.update(rng);
+        let request = session.update::<W::App>(op);
         let ClientRequest::Update { id, .. } = &request else {
             return false;
         };
         let id = *id;
+        let track = track && self.probe.follows(id);
         if track {
             self.probe.track(id);
         }
         let sized = (id.seq % SIZE_EVERY == 0).then(|| request.clone());
         match self.call(session, request).await {
             Some(ClientReply::Accepted { ts }) => {
-                self.probe.acked(id);
+                if track {
+                    self.probe.acked(id, &ts);
+                }
                 if let Some(ClientRequest::Update { id, prev, op }) = sized {
                     // The record's origin is the entry its timestamp raised.
                     let origin = ts.ahead_of(&prev).next().cloned();
@@ -104,16 +127,16 @@ impl Load {
                 true
             }
             _ => {
-                self.probe.forget(id);
+                if track {
+                    self.probe.forget(id);
+                }
                 false
             }
         }
     }
 
     async fn query(&self, session: &mut Session, rng: &mut StdRng) -> bool {
-        let request = session.query::<PayloadApp>(Get {
-            key: rng.random_range(0..KEYS),
-        });
+        let request = session.query::<W::App>(self.workload.query(rng));
         matches!(
             self.call(session, request).await,
             Some(ClientReply::Answer { .. })
@@ -123,8 +146,8 @@ impl Load {
     async fn call(
         &self,
         session: &mut Session,
-        request: ClientRequest<PayloadApp>,
-    ) -> Option<ClientReply<PayloadApp>> {
+        request: ClientRequest<W::App>,
+    ) -> Option<ClientReply<W::App>> {
         let frame = FrontendRequest::Session(SessionRequest {
             client: session.client(),
             request,
@@ -153,8 +176,8 @@ impl Load {
 /// `clients` sessions, each sending its next update as soon as the last is
 /// acknowledged, for `warmup` then `window`; measures what completes in the
 /// window.
-pub(crate) async fn closed_loop(
-    load: &Load,
+pub(crate) async fn closed_loop<W: Workload>(
+    load: &Load<W>,
     clients: usize,
     warmup: Duration,
     window: Duration,
@@ -201,9 +224,9 @@ pub(crate) async fn closed_loop(
     // CPU time over the window, read by a timer of its own.
     let cpu = tokio::spawn(async move {
         tokio::time::sleep_until(start.into()).await;
-        let before = crate::rss::cpu_seconds().unwrap_or(0.0);
+        let before = process::cpu_seconds().unwrap_or(0.0);
         tokio::time::sleep_until(end.into()).await;
-        crate::rss::cpu_seconds().unwrap_or(0.0) - before
+        process::cpu_seconds().unwrap_or(0.0) - before
     });
     while let Some(joined) = tasks.join_next().await {
         if let Ok((hist, acked, errors)) = joined {
@@ -220,8 +243,8 @@ pub(crate) async fn closed_loop(
 /// a free session (a session has one request out at a time), for `warmup`
 /// then `window`. Latency counts from when a request was *due*, so a
 /// dispatcher running late shows in it (no coordinated omission).
-pub(crate) async fn open_loop(
-    load: &Load,
+pub(crate) async fn open_loop<W: Workload>(
+    load: &Load<W>,
     rate: f64,
     warmup: Duration,
     window: Duration,

@@ -1,16 +1,31 @@
 //! Convergence: from an update's acknowledgement to its application at every
 //! replica.
+//!
+//! A local run sees each application through the replicas' applied hook. An
+//! attached run cannot: it polls every replica's `/v1/status` and counts an
+//! update applied at a replica once the replica's value timestamp covers the
+//! timestamp the update was acknowledged with (applied there, since a
+//! replica applies an update only after its causal past). Polling costs the
+//! cluster work, so an attached run follows one update in
+//! [`POLLED_FOLLOW_EVERY`], and its figures are as coarse as the poll.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use hdrhistogram::Histogram;
-use hearsay_core::{ReplicaId, UpdateId};
+use hearsay_core::{ReplicaId, UpdateId, VectorTimestamp};
 use hearsay_replica::AppliedHook;
 
 /// Updates followed at once, at most; more are not followed (counted).
 const MAX_TRACKED: usize = 1_000_000;
+
+/// Updates an attached run follows at once, at most: each poll compares
+/// every one of them with the replica's timestamp.
+const MAX_POLLED: usize = 20_000;
+
+/// An attached run follows one update in this many.
+pub(crate) const POLLED_FOLLOW_EVERY: u64 = 4;
 
 /// Follows chosen updates from acknowledgement to their application at
 /// every replica, shared by the clients (which acknowledge) and the
@@ -18,10 +33,16 @@ const MAX_TRACKED: usize = 1_000_000;
 #[derive(Clone)]
 pub(crate) struct Probe {
     inner: Arc<Mutex<Inner>>,
+    /// Follow updates whose sequence number is a multiple of this.
+    follow_every: u64,
 }
 
 struct Inner {
     replicas: u32,
+    /// Attached: applications are seen by polling, not through the hook.
+    polled: bool,
+    /// Most updates followed at once.
+    max_tracked: usize,
     tracked: HashMap<UpdateId, Tracked>,
     /// Microseconds from acknowledgement to the last replica's application.
     hist: Histogram<u64>,
@@ -39,6 +60,9 @@ struct Tracked {
     applied: u32,
     first_applied: Option<Instant>,
     last_applied: Option<Instant>,
+    /// Polled only: the timestamp of the acknowledgement, and which
+    /// replicas have been seen covering it.
+    polled: Option<(VectorTimestamp, Vec<bool>)>,
 }
 
 /// What the probe measured since the last [`Probe::take`].
@@ -56,16 +80,35 @@ fn new_hist() -> Histogram<u64> {
 }
 
 impl Probe {
+    /// A probe fed by the replicas' applied hook ([`Probe::hook`]); follows
+    /// every update.
     pub(crate) fn new(replicas: usize) -> Self {
+        Self::with(replicas, false)
+    }
+
+    /// A probe fed by polling the replicas ([`Probe::observe`]).
+    pub(crate) fn polled(replicas: usize) -> Self {
+        Self::with(replicas, true)
+    }
+
+    fn with(replicas: usize, polled: bool) -> Self {
         Self {
             inner: Arc::new(Mutex::new(Inner {
                 replicas: u32::try_from(replicas).unwrap_or(u32::MAX),
+                polled,
+                max_tracked: if polled { MAX_POLLED } else { MAX_TRACKED },
                 tracked: HashMap::new(),
                 hist: new_hist(),
                 lag: new_hist(),
                 untracked: 0,
             })),
+            follow_every: if polled { POLLED_FOLLOW_EVERY } else { 1 },
         }
+    }
+
+    /// Whether the probe follows `id` (all updates, or a sample).
+    pub(crate) fn follows(&self, id: UpdateId) -> bool {
+        id.seq % self.follow_every == 0
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -83,22 +126,53 @@ impl Probe {
     /// Starts following `id` (before its request is sent).
     pub(crate) fn track(&self, id: UpdateId) {
         let mut g = self.lock();
-        if g.tracked.len() >= MAX_TRACKED {
+        if g.tracked.len() >= g.max_tracked {
             g.untracked += 1;
             return;
         }
         g.tracked.entry(id).or_default();
     }
 
-    /// `id` was acknowledged to its client.
-    pub(crate) fn acked(&self, id: UpdateId) {
+    /// `id` was acknowledged to its client with timestamp `ts`.
+    pub(crate) fn acked(&self, id: UpdateId, ts: &VectorTimestamp) {
         let now = Instant::now();
         let mut g = self.lock();
+        let replicas = g.replicas as usize;
+        let polled = g.polled;
         let Some(t) = g.tracked.get_mut(&id) else {
             return;
         };
         t.acked = Some(now);
+        if polled {
+            t.polled = Some((ts.clone(), vec![false; replicas]));
+        }
         g.finish_if_done(id);
+    }
+
+    /// Replica number `replica` (of those polled) answered at `at` that it
+    /// has applied everything up to `value_ts`.
+    pub(crate) fn observe(&self, replica: usize, value_ts: &VectorTimestamp, at: Instant) {
+        let mut g = self.lock();
+        let mut done = Vec::new();
+        for (id, t) in &mut g.tracked {
+            let Some((ts, seen)) = &mut t.polled else {
+                continue;
+            };
+            let Some(slot) = seen.get_mut(replica) else {
+                continue;
+            };
+            if *slot || !VectorTimestamp::le(ts, value_ts) {
+                continue;
+            }
+            *slot = true;
+            t.applied += 1;
+            t.first_applied.get_or_insert(at);
+            t.last_applied = Some(at);
+            done.push(*id);
+        }
+        for id in done {
+            g.finish_if_done(id);
+        }
     }
 
     /// `id`'s request failed: stop following it.
@@ -192,7 +266,7 @@ mod tests {
         probe.track(id(1));
         probe.track(id(2));
         (hook.0)(&r1, id(1));
-        probe.acked(id(1));
+        probe.acked(id(1), &VectorTimestamp::default());
         (hook.0)(&r1, id(1));
         (hook.0)(&r1, id(9)); // not followed: ignored
         assert_eq!(probe.lock().hist.len(), 0, "two of three replicas");
@@ -201,12 +275,39 @@ mod tests {
         for _ in 0..3 {
             (hook.0)(&r1, id(2));
         }
-        probe.acked(id(2));
+        probe.acked(id(2), &VectorTimestamp::default());
         probe.track(id(3));
         let c = probe.take();
         assert_eq!(c.hist.len(), 2);
         assert_eq!(c.lag.len(), 2);
         assert_eq!(c.pending, 1, "update 3 never arrived");
         assert_eq!(probe.take().hist.len(), 0, "taken afresh");
+    }
+
+    #[test]
+    fn a_polled_update_counts_once_every_replica_covers_its_timestamp() {
+        let probe = Probe::polled(2);
+        let r1 = ReplicaId::new("r1").unwrap();
+        let ts =
+            |n: u64| VectorTimestamp::from(std::collections::BTreeMap::from([(r1.clone(), n)]));
+        assert!(probe.follows(id(POLLED_FOLLOW_EVERY)) && !probe.follows(id(1)));
+        probe.track(id(4));
+        let t0 = Instant::now();
+        // Seen before the acknowledgement: not counted yet.
+        probe.observe(0, &ts(5), t0);
+        probe.acked(id(4), &ts(5));
+        probe.observe(0, &ts(4), t0);
+        probe.observe(1, &ts(9), t0);
+        assert_eq!(probe.pending(), 1, "replica 0 has not covered 5 yet");
+        probe.observe(0, &ts(5), t0 + std::time::Duration::from_millis(3));
+        probe.observe(0, &ts(6), t0 + std::time::Duration::from_millis(4));
+        assert_eq!(probe.pending(), 0);
+        let c = probe.take();
+        assert_eq!(c.hist.len(), 1);
+        assert!(
+            c.lag.max() >= 2_900,
+            "lag from first to last sighting: {}",
+            c.lag.max()
+        );
     }
 }

@@ -11,16 +11,22 @@ use serde::Serialize;
 /// Field names are the JSON keys of `hearsay bench --json`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BenchReport {
-    /// Replicas in the local cluster.
+    /// `"local"` (a cluster the bench started in its own process) or
+    /// `"attached"` (a running cluster, through `--frontend`/`--tracker`).
+    pub mode: String,
+    /// Replicas measured.
     pub replicas: usize,
+    /// Local runs: whether the replicas wrote to disk before acknowledging
+    /// (`--durable`); `null` attached, where the cluster decides.
+    pub durable: Option<bool>,
     /// Clients of the closed loop.
     pub clients: usize,
     /// Length of each measured phase, seconds.
     pub duration_s: f64,
     /// Warm-up before each phase, seconds.
     pub warmup_s: f64,
-    /// Payload bytes per update.
-    pub payload_bytes: usize,
+    /// Payload bytes per update (`null` attached: the updates are ratings).
+    pub payload_bytes: Option<usize>,
     /// Offered rate of the open loop, requests per second.
     pub rate: f64,
     /// `"given"` (`--rate`) or `"half of peak"` (half the closed loop's rate).
@@ -44,10 +50,15 @@ pub struct BenchReport {
     pub replication_lag_ms: Convergence,
     /// The same in the closed loop, at peak load.
     pub replication_lag_ms_at_peak: Convergence,
+    /// Attached only: the gap between two polls of a replica, milliseconds.
+    /// Convergence is seen through those polls, so its figures are late by
+    /// up to this much (`null` locally, where every application is seen
+    /// as it happens).
+    pub convergence_poll_ms: Option<f64>,
     /// Mean encoded size of one update record (postcard, as logged and gossiped).
     pub encoded_update_bytes: f64,
-    /// Peer frame bytes sent per update accepted, per replica, over the whole
-    /// run (warm-up and drain included): `wire.bytes / updates / replicas`.
+    /// Peer frame bytes delivered per update accepted, per replica, over the
+    /// whole run (warm-up and drain included): `bytes / updates / replicas`.
     pub bytes_per_update_per_replica: f64,
     /// Peer frames sent per update per replica, likewise.
     pub messages_per_update_per_replica: f64,
@@ -56,8 +67,9 @@ pub struct BenchReport {
     /// Anti-entropy (digests, the gossip answering them, snapshots), from the
     /// replicas' own counters.
     pub anti_entropy: Traffic,
-    /// What the gossip senders put on the wire, summed over the replicas.
-    pub wire: WireStats,
+    /// What the gossip senders put on the wire, summed over the replicas
+    /// (`null` attached: the replicas report only the totals above).
+    pub wire: Option<WireStats>,
     /// Updates accepted over the whole run, all replicas.
     pub updates_total: u64,
     /// Requests answered busy or failed, closed and open loop.
@@ -75,25 +87,29 @@ pub struct BenchReport {
     pub log_len_end: u64,
     /// How long the logs took to drain after the load stopped, milliseconds.
     pub drain_ms: u64,
-    /// Peak resident memory per replica: the process's peak minus its
-    /// resident memory before the cluster started, over the replica count.
-    /// The front end and the load generator share this process, so it is
-    /// an upper bound.
-    pub peak_rss_bytes_per_replica: u64,
-    /// The process's peak resident memory.
-    pub peak_rss_bytes: u64,
+    /// Peak resident memory per replica. Local: the process's peak minus
+    /// its resident memory before the cluster started, over the replica
+    /// count; the front end and the load generator share the process, so it
+    /// is an upper bound. Attached: from the replicas' `/v1/metrics`, a
+    /// process's peak over the replicas it runs, the largest such figure.
+    /// `null` where memory cannot be read (not Linux).
+    pub peak_rss_bytes_per_replica: Option<u64>,
+    /// Peak resident memory of the process (local) or of the replicas'
+    /// processes together (attached).
+    pub peak_rss_bytes: Option<u64>,
     /// Resident memory after the first warm-up and at the end (flat memory
-    /// shows as these two close together).
-    pub rss_after_warmup_bytes: u64,
+    /// shows as these two close together), measured as `peak_rss_bytes`.
+    pub rss_after_warmup_bytes: Option<u64>,
     /// Resident memory at the end, after the drain.
-    pub rss_end_bytes: u64,
+    pub rss_end_bytes: Option<u64>,
     /// CPU time the whole process used during the closed loop's window,
     /// per update acknowledged, microseconds: a cost figure that holds when
     /// other work shares the machine (throughput and latency do not).
-    pub cpu_us_per_update_at_peak: f64,
+    /// `null` attached: the cluster's CPU is not the bench's to read.
+    pub cpu_us_per_update_at_peak: Option<f64>,
     /// CPU time the process used in the closed loop's window, over the
-    /// window: how many cores the run got.
-    pub cores_used_at_peak: f64,
+    /// window: how many cores the run got (`null` attached).
+    pub cores_used_at_peak: Option<f64>,
 }
 
 /// Front-end latency by request kind.
@@ -179,16 +195,29 @@ impl BenchReport {
     /// The report as a table for people.
     pub fn table(&self) -> String {
         let mut s = String::new();
+        let mut what = match self.payload_bytes {
+            Some(b) => format!("{b} B payload"),
+            None => "movie ratings".to_owned(),
+        };
+        match self.durable {
+            Some(true) => what.push_str(", durable replicas"),
+            Some(false) => what.push_str(", in-memory replicas"),
+            None => {}
+        }
         let _ = writeln!(
             s,
-            "hearsay bench: {} replicas, {} clients, {:.0} s per phase (+{:.0} s warm-up), {} B payload",
-            self.replicas, self.clients, self.duration_s, self.warmup_s, self.payload_bytes
+            "hearsay bench ({}): {} replicas, {} clients, {:.0} s per phase (+{:.0} s warm-up), {what}",
+            self.mode, self.replicas, self.clients, self.duration_s, self.warmup_s
         );
         let _ = writeln!(s);
+        let cpu = match (self.cpu_us_per_update_at_peak, self.cores_used_at_peak) {
+            (Some(us), Some(cores)) => format!(" ({us:.0} us of CPU each, {cores:.2} cores used)"),
+            _ => String::new(),
+        };
         let _ = writeln!(
             s,
-            "closed loop   {:>10.0} updates/s acknowledged ({:.0} us of CPU each, {:.2} cores used)",
-            self.updates_per_s, self.cpu_us_per_update_at_peak, self.cores_used_at_peak
+            "closed loop   {:>10.0} updates/s acknowledged{cpu}",
+            self.updates_per_s
         );
         let _ = writeln!(
             s,
@@ -212,9 +241,13 @@ impl BenchReport {
                 p.p50, p.p90, p.p99, p.p999, p.max
             );
         }
+        let poll = self
+            .convergence_poll_ms
+            .map(|ms| format!("  (seen by polling every {ms:.0} ms)"))
+            .unwrap_or_default();
         let _ = writeln!(
             s,
-            "convergence (ms)         {:>8} {:>8} {:>8}",
+            "convergence (ms)         {:>8} {:>8} {:>8}{poll}",
             "p50", "p99", "max"
         );
         for (name, c) in [
@@ -267,13 +300,15 @@ impl BenchReport {
             "log at the end {} (drained in {} ms)",
             self.log_len_end, self.drain_ms
         );
-        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+        let mib = |b: Option<u64>| match b {
+            Some(b) => format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)),
+            None => "unknown".to_owned(),
+        };
         let _ = writeln!(
             s,
-            "memory: peak {:.1} MiB per replica (process peak {:.1} MiB, less start, / {}); {:.1} MiB after warm-up, {:.1} MiB at the end",
+            "memory: peak {} per replica (peak {} in all); {} after warm-up, {} at the end",
             mib(self.peak_rss_bytes_per_replica),
             mib(self.peak_rss_bytes),
-            self.replicas,
             mib(self.rss_after_warmup_bytes),
             mib(self.rss_end_bytes)
         );

@@ -1,17 +1,42 @@
-//! `hearsay bench`: measure a local cluster (see `hearsay_bench`).
+//! `hearsay bench`: measure a local cluster, or attach to a running one
+//! (see `hearsay_bench`).
 
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::builder::TypedValueParser as _;
-use hearsay_bench::{BenchConfig, MAX_CLIENTS, MAX_PAYLOAD, MAX_REPLICAS};
+use hearsay_bench::{Attach, BenchConfig, MAX_CLIENTS, MAX_PAYLOAD, MAX_REPLICAS};
+use hearsay_discovery::{TrackerClient, TrackerUrl};
+use hearsay_wire::tracker::{Peer, PeerQuery, PeerRole};
+
+use crate::node;
+
+/// The tracker attached runs ask when only `--frontend` is given.
+const DEFAULT_TRACKER: &str = "http://127.0.0.1:7400";
 
 /// Flags of `hearsay bench`.
 #[derive(clap::Args, Debug, Clone, PartialEq)]
 pub(crate) struct Args {
-    /// Replicas in the local cluster (full mesh).
+    /// Measure a running cluster through this front end (its name in the
+    /// tracker's peer list, or its QUIC address) instead of starting one;
+    /// the load is movie ratings by bench users.
+    #[arg(long, value_name = "NAME|ADDR")]
+    frontend: Option<String>,
+    /// Measure a running cluster: the tracker that lists its replicas and
+    /// front ends (default with --frontend: http://127.0.0.1:7400).
+    #[arg(long, value_name = "URL")]
+    tracker: Option<String>,
+    /// Attached runs: the cluster's certificates (the bench connects as
+    /// `client`).
+    #[arg(long, default_value = "certs")]
+    certs: PathBuf,
+    /// Replicas in the local cluster (full mesh); not with --frontend or
+    /// --tracker, where the cluster has the replicas it has.
     #[arg(long, default_value_t = BenchConfig::default().replicas,
+          conflicts_with_all = ["frontend", "tracker"],
           value_parser = clap::value_parser!(u16).range(1..=MAX_REPLICAS as i64).map(usize::from))]
     replicas: usize,
     /// Concurrent clients of the closed loop.
@@ -28,10 +53,17 @@ pub(crate) struct Args {
     /// half queries); default: half the closed loop's update rate.
     #[arg(long, value_parser = rate)]
     rate: Option<f64>,
-    /// Payload bytes in each update.
+    /// Payload bytes in each update; not with --frontend or --tracker, where
+    /// the updates are movie ratings.
     #[arg(long, default_value_t = BenchConfig::default().payload_bytes,
+          conflicts_with_all = ["frontend", "tracker"],
           value_parser = clap::value_parser!(u32).range(0..=MAX_PAYLOAD as i64).map(|n| n as usize))]
     payload_bytes: usize,
+    /// Local runs: every replica writes its state to disk (redb, under
+    /// $TMPDIR) before it acknowledges, as `hearsay up` and `hearsay
+    /// replica` do; by default the local replicas keep it in memory.
+    #[arg(long, conflicts_with_all = ["frontend", "tracker"])]
+    durable: bool,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
@@ -70,17 +102,32 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         warmup: Duration::from_secs_f64(args.warmup),
         rate: args.rate,
         payload_bytes: args.payload_bytes,
+        durable: args.durable,
         ..BenchConfig::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    if !args.json {
-        eprintln!(
-            "hearsay bench: starting {} replicas and a front end on loopback; about {:.0} s",
-            config.replicas,
-            2.0 * (config.warmup + config.duration).as_secs_f64() + 1.0
-        );
-    }
-    let report = runtime.block_on(hearsay_bench::run(&config))?;
+    let about = 2.0 * (config.warmup + config.duration).as_secs_f64() + 1.0;
+    let report = if args.frontend.is_some() || args.tracker.is_some() {
+        let tracker = args.tracker.as_deref().unwrap_or(DEFAULT_TRACKER);
+        runtime.block_on(async {
+            let attach = find_cluster(tracker, args.frontend.as_deref(), &args.certs).await?;
+            if !args.json {
+                eprintln!(
+                    "hearsay bench: attached to {} replicas through the tracker at {tracker}; about {about:.0} s",
+                    attach.replicas.len()
+                );
+            }
+            anyhow::Ok(hearsay_bench::attach(&config, attach).await?)
+        })?
+    } else {
+        if !args.json {
+            eprintln!(
+                "hearsay bench: starting {} replicas and a front end on loopback; about {about:.0} s",
+                config.replicas
+            );
+        }
+        runtime.block_on(hearsay_bench::run(&config))?
+    };
     if args.json {
         println!(
             "{}",
@@ -90,4 +137,154 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         print!("{}", report.table());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The running cluster the tracker at `tracker` lists: its replicas' HTTP
+/// addresses and a client of the front end `frontend` picks (by name or
+/// address; the first by name if `None`).
+async fn find_cluster(
+    tracker: &str,
+    frontend: Option<&str>,
+    certs: &Path,
+) -> anyhow::Result<Attach> {
+    let url =
+        TrackerUrl::parse(tracker).map_err(|e| anyhow::anyhow!("--tracker {tracker}: {e}"))?;
+    let peers = TrackerClient::new(url, None)
+        .peers(&PeerQuery::default())
+        .await
+        .with_context(|| {
+            format!("asking the tracker at {tracker} for the cluster (start one with `hearsay up`)")
+        })?;
+    let (fe_name, fe_addr) = pick_frontend(&peers, frontend)?;
+    let replicas = replica_urls(&peers)?;
+    if !certs.join(hearsay_transport::certs::CA_CERT_FILE).exists() {
+        anyhow::bail!(
+            "no cluster certificates in {}: pass the cluster's --certs directory",
+            certs.display()
+        );
+    }
+    node::ensure_certs(certs, &["client"])?;
+    let connector = node::client_connector(certs, "client", fe_addr.is_ipv6())?;
+    Ok(Attach {
+        client: hearsay_client::Client::new(connector, fe_addr, fe_name),
+        replicas,
+    })
+}
+
+/// The front end `wanted` names (its name or QUIC address), or the first by
+/// name.
+fn pick_frontend(peers: &[Peer], wanted: Option<&str>) -> anyhow::Result<(String, SocketAddr)> {
+    let mut frontends: Vec<&Peer> = peers
+        .iter()
+        .filter(|p| p.role == PeerRole::Frontend)
+        .collect();
+    frontends.sort_by(|a, b| a.name.cmp(&b.name));
+    let listed = || {
+        let names: Vec<String> = frontends
+            .iter()
+            .map(|p| format!("{} ({})", p.name, p.addr))
+            .collect();
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    };
+    let chosen = match wanted {
+        None => frontends.first().copied(),
+        Some(w) => frontends
+            .iter()
+            .copied()
+            .find(|p| p.name == w || p.addr == w),
+    };
+    let Some(fe) = chosen else {
+        anyhow::bail!(
+            "the tracker lists no front end {}; front ends listed: {}",
+            wanted.map(|w| format!("{w:?}")).unwrap_or_default(),
+            listed()
+        );
+    };
+    let addr = fe.addr.parse().with_context(|| {
+        format!(
+            "front end {} is listed at {:?}, not an address",
+            fe.name, fe.addr
+        )
+    })?;
+    Ok((fe.name.clone(), addr))
+}
+
+/// Every replica the tracker lists, with the URL of its HTTP side (which
+/// the bench polls, so every replica needs one).
+fn replica_urls(peers: &[Peer]) -> anyhow::Result<Vec<(String, TrackerUrl)>> {
+    let mut out = Vec::new();
+    for p in peers.iter().filter(|p| p.role == PeerRole::Replica) {
+        let Some(http) = &p.http_addr else {
+            anyhow::bail!(
+                "replica {} has no HTTP address in the peer list: the bench polls every replica's /v1/status (start it with --http)",
+                p.name
+            );
+        };
+        let url = TrackerUrl::parse(&format!("http://{http}"))
+            .map_err(|e| anyhow::anyhow!("replica {}'s HTTP address {http:?}: {e}", p.name))?;
+        out.push((p.name.clone(), url));
+    }
+    if out.is_empty() {
+        anyhow::bail!("the tracker lists no replicas");
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use hearsay_wire::tracker::ReplicaStatus;
+
+    use super::*;
+
+    fn peer(name: &str, role: PeerRole, addr: &str, http: Option<&str>) -> Peer {
+        Peer {
+            id: 1,
+            name: name.into(),
+            role,
+            addr: addr.into(),
+            http_addr: http.map(str::to_owned),
+            status: ReplicaStatus::Online,
+            registered_ms: 0,
+            seen_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_front_end_is_found_by_name_or_address_and_a_miss_names_those_listed() {
+        let peers = [
+            peer(
+                "r1",
+                PeerRole::Replica,
+                "127.0.0.1:7501",
+                Some("127.0.0.1:7601"),
+            ),
+            peer("fe2", PeerRole::Frontend, "127.0.0.1:7502", None),
+            peer("fe", PeerRole::Frontend, "127.0.0.1:7500", None),
+        ];
+        let fe = pick_frontend(&peers, None).unwrap();
+        assert_eq!(fe.0, "fe", "the first by name");
+        assert_eq!(
+            pick_frontend(&peers, Some("127.0.0.1:7502")).unwrap().0,
+            "fe2"
+        );
+        let err = pick_frontend(&peers, Some("r1")).unwrap_err().to_string();
+        assert!(
+            err.contains("fe (127.0.0.1:7500)") && err.contains("\"r1\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_replica_needs_an_http_address() {
+        let ok = [peer("r1", PeerRole::Replica, "a", Some("127.0.0.1:7601"))];
+        assert_eq!(replica_urls(&ok).unwrap()[0].0, "r1");
+        let bad = [peer("r2", PeerRole::Replica, "a", None)];
+        let err = replica_urls(&bad).unwrap_err().to_string();
+        assert!(err.contains("r2") && err.contains("--http"), "{err}");
+        assert!(replica_urls(&[]).is_err());
+    }
 }

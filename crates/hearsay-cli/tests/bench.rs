@@ -1,9 +1,14 @@
 //! `hearsay bench` as a user runs it: a short run of the real binary, whose
-//! JSON must hold every figure with sane values. No timing is asserted: the
+//! JSON must hold every figure with sane values, on a cluster of its own and
+//! attached to a cluster of separate processes. No timing is asserted: the
 //! figures depend on the machine.
 
 mod common;
 
+use std::time::{Duration, Instant};
+
+use common::http::{get_json, peer_names};
+use common::procs::Procs;
 use common::{hearsay, run_bounded};
 use serde_json::Value;
 
@@ -53,6 +58,8 @@ fn a_short_run_prints_every_figure_as_one_json_object() {
     assert_eq!(num(&v, &["duration_s"]), 0.5);
     assert_eq!(num(&v, &["payload_bytes"]), 64.0);
     assert_eq!(v["rate_source"], "half of peak");
+    assert_eq!(v["mode"], "local");
+    assert_eq!(v["durable"], false);
 
     eprintln!("phase: every figure is there and sane");
     let updates_per_s = num(&v, &["updates_per_s"]);
@@ -120,6 +127,31 @@ fn thirty_replicas_start_and_converge() {
 }
 
 #[test]
+fn durable_replicas_write_to_disk_and_still_converge_and_drain() {
+    let out = bench(&[
+        "--durable",
+        "--duration",
+        "0.5",
+        "--warmup",
+        "0.2",
+        "--clients",
+        "4",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("durable replicas"), "{table}");
+    assert!(
+        table.contains("errors 0  shed 0  not converged 0"),
+        "{table}"
+    );
+    assert!(table.contains("log at the end 0"), "{table}");
+}
+
+#[test]
 fn bad_flags_get_one_clear_line() {
     for (args, says) in [
         (&["--replicas", "0"][..], "--replicas"),
@@ -131,5 +163,142 @@ fn bad_flags_get_one_clear_line() {
         assert!(!out.status.success(), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn attached_to_a_running_cluster_it_measures_that_cluster() {
+    eprintln!("phase: a tracker, three replica processes and a front end");
+    let p = Procs::start_with_tracker(3, "30s");
+    let tracker = p.tracker_addr.clone().unwrap();
+    let start = Instant::now();
+    while peer_names(&tracker).len() < 4 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "not everyone registered"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let certs = p.dir.path().join("certs");
+    let certs = certs.to_str().unwrap();
+    let url = format!("http://{tracker}");
+    let applied_before = get_json(&p.http_addr(0), "/v1/status")["stats"]["updates_applied"]
+        .as_u64()
+        .unwrap();
+
+    eprintln!("phase: a short attached run through the front end, found by its address");
+    let fe = p.frontend();
+    let out = bench(&[
+        "--json",
+        "--tracker",
+        &url,
+        "--frontend",
+        &fe,
+        "--certs",
+        certs,
+        "--duration",
+        "0.5",
+        "--warmup",
+        "0.2",
+        "--clients",
+        "4",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["mode"], "attached");
+    assert_eq!(
+        num(&v, &["replicas"]),
+        3.0,
+        "the replicas the tracker lists"
+    );
+    assert!(v["payload_bytes"].is_null(), "ratings, not payloads: {v}");
+    assert!(num(&v, &["updates_per_s"]) > 0.0, "{v}");
+    assert!(num(&v, &["latency_us", "query", "count"]) > 0.0, "{v}");
+    let c = |q: &str| num(&v, &["convergence_ms", q]);
+    assert!(
+        c("count") > 0.0 && c("p50") <= c("p99") && c("p99") <= c("max"),
+        "{v}"
+    );
+    assert!(num(&v, &["convergence_ms_at_peak", "count"]) > 0.0, "{v}");
+    assert_eq!(num(&v, &["convergence_poll_ms"]), 5.0);
+    assert_eq!(num(&v, &["not_converged"]), 0.0, "{v}");
+    assert_eq!(num(&v, &["errors"]), 0.0, "{v}");
+    assert_eq!(num(&v, &["log_len_end"]), 0.0, "the log drains: {v}");
+    let updates = num(&v, &["updates_total"]);
+    assert!(updates > 0.0, "{v}");
+    // Gossip carries every update to the two other replicas.
+    assert!(num(&v, &["bytes_per_update_per_replica"]) > 0.5 * num(&v, &["encoded_update_bytes"]));
+    assert!(
+        num(&v, &["gossip", "messages_per_update_per_replica"]) > 0.0,
+        "{v}"
+    );
+    assert!(
+        v["cpu_us_per_update_at_peak"].is_null(),
+        "not the cluster's CPU: {v}"
+    );
+    if cfg!(target_os = "linux") {
+        // Three processes: each replica's own memory, not a share.
+        let per_replica = num(&v, &["peak_rss_bytes_per_replica"]);
+        assert!(
+            per_replica > 0.0 && per_replica < num(&v, &["peak_rss_bytes"]),
+            "{v}"
+        );
+    }
+    let applied_after = get_json(&p.http_addr(0), "/v1/status")["stats"]["updates_applied"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        (applied_after - applied_before) as f64 >= updates,
+        "r1 applied every update the bench counted: {applied_before} -> {applied_after}, {updates}"
+    );
+
+    eprintln!("phase: the table names the mode, and bad choices get one clear line");
+    let out = bench(&[
+        "--tracker",
+        &url,
+        "--certs",
+        certs,
+        "--duration",
+        "0.2",
+        "--warmup",
+        "0",
+        "--clients",
+        "1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("(attached): 3 replicas") && table.contains("polling every 5 ms"),
+        "{table}"
+    );
+    for (args, says) in [
+        (
+            &["--tracker", &url, "--frontend", "r1"][..],
+            "front ends listed: fe",
+        ),
+        (&["--tracker", &url, "--replicas", "5"][..], "--replicas"),
+        (
+            &["--tracker", &url, "--payload-bytes", "8"][..],
+            "--payload-bytes",
+        ),
+        (
+            &["--tracker", &url, "--certs", "/nonexistent"][..],
+            "no cluster certificates",
+        ),
+        (&["--tracker", "http://127.0.0.1:1"][..], "127.0.0.1:1"),
+    ] {
+        let out = bench(args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let first = err.lines().next().unwrap_or_default();
+        assert!(first.contains(says), "{args:?}: {err}");
     }
 }

@@ -299,7 +299,15 @@ where
                 .collect();
             (snap, prune)
         });
-        store.write(&journal, snapshot.as_ref().map(|(s, p)| (s, p)))
+        let mut write = || store.write(&journal, snapshot.as_ref().map(|(s, p)| (s, p)));
+        // A commit waits for the disk. On a multi-threaded runtime, hand this
+        // worker's other tasks (other replicas, the front end, the network)
+        // to another thread meanwhile; inputs that arrive during the wait
+        // make the next batch, and so the next commit, bigger.
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(write),
+            _ => write(),
+        }
     }
 
     fn flush(&mut self) {

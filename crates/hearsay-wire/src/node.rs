@@ -38,6 +38,16 @@ pub struct NodeMetrics {
     /// Queries held until their causal past arrives, now (replicas only).
     #[serde(default)]
     pub held_queries: u64,
+    /// The operating-system process the node runs in. Nodes that one
+    /// `hearsay up` starts share a process, so its memory is theirs together.
+    #[serde(default)]
+    pub pid: Option<u32>,
+    /// That process's resident memory now, bytes (`None` off Linux).
+    #[serde(default)]
+    pub rss_bytes: Option<u64>,
+    /// That process's peak resident memory so far, bytes.
+    #[serde(default)]
+    pub peak_rss_bytes: Option<u64>,
 }
 
 /// The counters behind [`NodeMetrics`]; every field counts events.

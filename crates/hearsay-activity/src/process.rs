@@ -1,22 +1,26 @@
-//! Memory and CPU time of this process, from `/proc/self` (Linux).
+//! Memory and CPU time of this process, from `/proc/self` (Linux): what
+//! `/v1/metrics` reports of the node's process, and what `hearsay bench`
+//! reads of its own.
 
 /// Resident set size now and at its peak, in bytes; `None` where
 /// `/proc/self/status` is not there to read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Rss {
-    pub(crate) now: u64,
-    pub(crate) peak: u64,
+pub struct Rss {
+    /// Resident now.
+    pub now: u64,
+    /// The most resident so far (`VmHWM`).
+    pub peak: u64,
 }
 
 /// Reads this process's memory.
-pub(crate) fn read() -> Option<Rss> {
+pub fn read() -> Option<Rss> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     parse(&status)
 }
 
 /// CPU time this process has used (user and system), in seconds; `None`
 /// where `/proc/self/stat` is not there to read.
-pub(crate) fn cpu_seconds() -> Option<f64> {
+pub fn cpu_seconds() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     parse_cpu(&stat)
 }
