@@ -55,7 +55,7 @@ enum Command {
     Tracker(cmd_tracker::Args),
     /// Offer claims-network traffic to a running cluster and summarize what every peer did.
     Simulate(simulate::Args),
-    /// Measure a local cluster: throughput, latency, convergence, traffic, memory.
+    /// Measure a local cluster, or attach to a running one: throughput, latency, convergence, traffic, memory.
     Bench(cmd_bench::Args),
 }
 
