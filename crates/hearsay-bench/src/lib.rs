@@ -93,7 +93,8 @@ pub async fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
     let workload = PayloadWorkload {
         payload_bytes: config.payload_bytes,
     };
-    let mut report = measure(config, cluster, workload, probe).await?;
+    // A new cluster has seen no sessions: number them from 1.
+    let mut report = measure(config, cluster, workload, probe, 1).await?;
     report.payload_bytes = Some(config.payload_bytes);
     report.durable = Some(config.durable);
     Ok(report)
@@ -107,7 +108,16 @@ pub async fn attach(config: &BenchConfig, attach: Attach) -> Result<BenchReport,
     let probe = Probe::polled(attach.replicas.len());
     let cluster = RemoteCluster::attach(attach, &probe).await?;
     let poll = cluster.poll();
-    let mut report = measure(config, cluster, MovieWorkload::new(), probe).await?;
+    // A running cluster remembers the update ids of recent sessions (for at
+    // least its dedup retention): sessions numbered as an earlier run's
+    // would have their updates taken as retries and not applied. Number
+    // them from a random point instead (2^63 of them: no run reaches the
+    // end).
+    let first_client = {
+        use rand::{Rng as _, SeedableRng as _};
+        rand::rngs::StdRng::from_os_rng().random::<u64>() >> 1
+    };
+    let mut report = measure(config, cluster, MovieWorkload::new(), probe, first_client).await?;
     report.mode = "attached".into();
     report.convergence_poll_ms = Some(poll.as_secs_f64() * 1000.0);
     // The bench process only sends load: its CPU is not the cluster's.
@@ -122,9 +132,15 @@ async fn measure<T: Target, W: Workload>(
     cluster: T,
     workload: W,
     probe: Probe,
+    first_client: u64,
 ) -> Result<BenchReport, BenchError> {
     let replicas = cluster.replicas();
-    let load = Load::new(cluster.client().clone(), probe.clone(), workload);
+    let load = Load::new(
+        cluster.client().clone(),
+        probe.clone(),
+        workload,
+        first_client,
+    );
     let stats_before = sum_stats(cluster.states().await?.iter().map(|s| &s.stats));
     let wire_before = cluster.wire().await?;
 
@@ -211,6 +227,7 @@ async fn measure<T: Target, W: Workload>(
         },
         wire,
         updates_total: stats.updates_accepted,
+        retried_updates: stats.duplicate_requests,
         errors: peak.errors + open.errors,
         shed: open.shed,
         not_converged: peak_convergence.pending

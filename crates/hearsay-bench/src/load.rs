@@ -75,12 +75,13 @@ impl<W> Clone for Load<W> {
 }
 
 impl<W: Workload> Load<W> {
-    pub(crate) fn new(client: Client, probe: Probe, workload: W) -> Self {
+    /// Load through `client`; sessions are numbered from `first_client` up.
+    pub(crate) fn new(client: Client, probe: Probe, workload: W, first_client: u64) -> Self {
         Self {
             client,
             probe,
             workload: Arc::new(workload),
-            next_client: Arc::new(AtomicU64::new(1)),
+            next_client: Arc::new(AtomicU64::new(first_client)),
             record_bytes: Arc::new((AtomicU64::new(0), AtomicU64::new(0))),
         }
     }

@@ -72,6 +72,11 @@ pub struct BenchReport {
     pub wire: Option<WireStats>,
     /// Updates accepted over the whole run, all replicas.
     pub updates_total: u64,
+    /// Updates the replicas answered as a retry of one they had already
+    /// accepted, not as a new one. The front end retries when a replica
+    /// fails over; otherwise this is 0 (sessions that reused an earlier
+    /// run's ids would show here).
+    pub retried_updates: u64,
     /// Requests answered busy or failed, closed and open loop.
     pub errors: u64,
     /// Open-loop requests shed because too many were outstanding.
@@ -292,8 +297,13 @@ impl BenchReport {
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "updates {}  errors {}  shed {}  not converged {}  reordered {}",
-            self.updates_total, self.errors, self.shed, self.not_converged, self.records_reordered
+            "updates {}  retried {}  errors {}  shed {}  not converged {}  reordered {}",
+            self.updates_total,
+            self.retried_updates,
+            self.errors,
+            self.shed,
+            self.not_converged,
+            self.records_reordered
         );
         let _ = writeln!(
             s,

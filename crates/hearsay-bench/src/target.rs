@@ -68,6 +68,7 @@ pub(crate) fn sum_stats<'a>(all: impl Iterator<Item = &'a ReplicaStats>) -> Repl
     let mut t = ReplicaStats::default();
     for s in all {
         t.updates_accepted += s.updates_accepted;
+        t.duplicate_requests += s.duplicate_requests;
         t.push_sent += s.push_sent;
         t.push_bytes += s.push_bytes;
         t.repair_sent += s.repair_sent;
@@ -88,6 +89,7 @@ pub(crate) fn stats_since(after: &ReplicaStats, before: &ReplicaStats) -> Replic
     let d = |a: u64, b: u64| a.saturating_sub(b);
     ReplicaStats {
         updates_accepted: d(after.updates_accepted, before.updates_accepted),
+        duplicate_requests: d(after.duplicate_requests, before.duplicate_requests),
         push_sent: d(after.push_sent, before.push_sent),
         push_bytes: d(after.push_bytes, before.push_bytes),
         repair_sent: d(after.repair_sent, before.repair_sent),

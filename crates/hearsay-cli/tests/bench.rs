@@ -255,6 +255,33 @@ fn attached_to_a_running_cluster_it_measures_that_cluster() {
         (applied_after - applied_before) as f64 >= updates,
         "r1 applied every update the bench counted: {applied_before} -> {applied_after}, {updates}"
     );
+    assert_eq!(num(&v, &["retried_updates"]), 0.0, "{v}");
+
+    eprintln!("phase: a second run right after: its sessions are new to the cluster");
+    let out = bench(&[
+        "--json",
+        "--tracker",
+        &url,
+        "--certs",
+        certs,
+        "--duration",
+        "0.5",
+        "--warmup",
+        "0.2",
+        "--clients",
+        "4",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Sessions numbered as the first run's would have their updates taken
+    // as retries of the first run's and not applied again.
+    assert_eq!(num(&v, &["retried_updates"]), 0.0, "{v}");
+    assert!(num(&v, &["updates_total"]) > 0.0, "{v}");
+    assert!(num(&v, &["convergence_ms", "count"]) > 0.0, "{v}");
 
     eprintln!("phase: the table names the mode, and bad choices get one clear line");
     let out = bench(&[
