@@ -9,6 +9,8 @@ pub enum BenchError {
     Config(String),
     /// The local cluster could not start.
     Start(String),
+    /// The running cluster could not be attached to.
+    Attach(String),
     /// The cluster failed while being measured.
     Run(String),
 }
@@ -18,6 +20,7 @@ impl fmt::Display for BenchError {
         match self {
             Self::Config(why) => write!(f, "bad bench parameters: {why}"),
             Self::Start(why) => write!(f, "cannot start the local cluster: {why}"),
+            Self::Attach(why) => write!(f, "cannot attach to the cluster: {why}"),
             Self::Run(why) => write!(f, "the run failed: {why}"),
         }
     }

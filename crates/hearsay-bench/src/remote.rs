@@ -88,7 +88,7 @@ impl RemoteCluster {
     /// `probe`.
     pub(crate) async fn attach(attach: Attach, probe: &Probe) -> Result<Self, BenchError> {
         if attach.replicas.is_empty() {
-            return Err(BenchError::Start("no replicas to measure".into()));
+            return Err(BenchError::Attach("no replicas to measure".into()));
         }
         let replicas: Vec<Replica> = attach
             .replicas
@@ -99,9 +99,10 @@ impl RemoteCluster {
             })
             .collect();
         for r in &replicas {
-            r.status()
-                .await
-                .map_err(|e| BenchError::Start(e.to_string()))?;
+            r.status().await.map_err(|e| match e {
+                BenchError::Run(why) => BenchError::Attach(why),
+                other => other,
+            })?;
         }
         let poll = poll_interval(replicas.len());
         let mut pollers = JoinSet::new();

@@ -169,7 +169,7 @@ fn bad_flags_get_one_clear_line() {
 #[test]
 fn attached_to_a_running_cluster_it_measures_that_cluster() {
     eprintln!("phase: a tracker, three replica processes and a front end");
-    let p = Procs::start_with_tracker(3, "30s");
+    let mut p = Procs::start_with_tracker(3, "30s");
     let tracker = p.tracker_addr.clone().unwrap();
     let start = Instant::now();
     while peer_names(&tracker).len() < 4 {
@@ -328,4 +328,14 @@ fn attached_to_a_running_cluster_it_measures_that_cluster() {
         let first = err.lines().next().unwrap_or_default();
         assert!(first.contains(says), "{args:?}: {err}");
     }
+
+    eprintln!("phase: a listed replica that does not answer is named");
+    p.kill9(1);
+    let out = bench(&["--tracker", &url, "--certs", certs]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot attach to the cluster: replica r2: /v1/status"),
+        "{err}"
+    );
 }
