@@ -18,6 +18,16 @@ fn bench(args: &[&str]) -> std::process::Output {
     run_bounded(cmd, None)
 }
 
+/// The run's JSON, once it has succeeded.
+fn json_of(out: &std::process::Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn num(v: &Value, path: &[&str]) -> f64 {
     let mut at = v;
     for key in path {
@@ -114,12 +124,7 @@ fn thirty_replicas_start_and_converge() {
         "--rate",
         "200",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&out);
     assert_eq!(num(&v, &["replicas"]), 30.0);
     assert_eq!(v["rate_source"], "given");
     assert!(num(&v, &["convergence_ms", "count"]) > 0.0, "{v}");
@@ -203,12 +208,7 @@ fn attached_to_a_running_cluster_it_measures_that_cluster() {
         "--clients",
         "4",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&out);
     assert_eq!(v["mode"], "attached");
     assert_eq!(
         num(&v, &["replicas"]),
@@ -271,12 +271,7 @@ fn attached_to_a_running_cluster_it_measures_that_cluster() {
         "--clients",
         "4",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&out);
     // Sessions numbered as the first run's would have their updates taken
     // as retries of the first run's and not applied again.
     assert_eq!(num(&v, &["retried_updates"]), 0.0, "{v}");
