@@ -38,6 +38,21 @@ pub(crate) struct Measured {
     pub(crate) cpu_s: f64,
 }
 
+impl Measured {
+    /// Nothing measured yet, over a window of `window`.
+    fn empty(window: Duration) -> Self {
+        Self {
+            updates: new_hist(),
+            queries: new_hist(),
+            acked: 0,
+            errors: 0,
+            shed: 0,
+            window,
+            cpu_s: 0.0,
+        }
+    }
+}
+
 pub(crate) fn new_hist() -> Histogram<u64> {
     // 1 us to 10 minutes at 3 significant digits: these bounds are valid.
     Histogram::new_with_bounds(1, 600_000_000, 3).unwrap_or_else(|_| unreachable!())
@@ -213,15 +228,7 @@ pub(crate) async fn closed_loop<W: Workload>(
             (hist, acked, errors)
         });
     }
-    let mut m = Measured {
-        updates: new_hist(),
-        queries: new_hist(),
-        acked: 0,
-        errors: 0,
-        shed: 0,
-        window,
-        cpu_s: 0.0,
-    };
+    let mut m = Measured::empty(window);
     // CPU time over the window, read by a timer of its own.
     let cpu = tokio::spawn(async move {
         tokio::time::sleep_until(start.into()).await;
@@ -257,15 +264,7 @@ pub(crate) async fn open_loop<W: Workload>(
     let interval = Duration::from_secs_f64(1.0 / rate);
     let permits = Arc::new(Semaphore::new(max_outstanding));
     let sessions: Arc<Mutex<Vec<Session>>> = Arc::new(Mutex::new(Vec::new()));
-    let results: Arc<Mutex<Measured>> = Arc::new(Mutex::new(Measured {
-        updates: new_hist(),
-        queries: new_hist(),
-        acked: 0,
-        errors: 0,
-        shed: 0,
-        window,
-        cpu_s: 0.0,
-    }));
+    let results: Arc<Mutex<Measured>> = Arc::new(Mutex::new(Measured::empty(window)));
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut next: u64 = 0;
@@ -328,18 +327,7 @@ pub(crate) async fn open_loop<W: Workload>(
     }
     while tasks.join_next().await.is_some() {}
     let mut r = lock(&results);
-    std::mem::replace(
-        &mut *r,
-        Measured {
-            updates: new_hist(),
-            queries: new_hist(),
-            acked: 0,
-            errors: 0,
-            shed: 0,
-            window,
-            cpu_s: 0.0,
-        },
-    )
+    std::mem::replace(&mut *r, Measured::empty(window))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
