@@ -4,6 +4,7 @@
 
 pub(crate) mod http;
 pub(crate) mod procs;
+pub(crate) mod relay;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -258,6 +259,11 @@ pub(crate) fn run_bounded(mut cmd: Command, input: Option<&str>) -> Output {
         let mut stdin = child.stdin.take().unwrap();
         stdin.write_all(text.as_bytes()).unwrap();
     }
+    wait_bounded(child)
+}
+
+/// Waits for a spawned command's output, killing it after 60 s.
+pub(crate) fn wait_bounded(child: Child) -> Output {
     let pid = child.id();
     let (done_tx, done_rx) = mpsc::channel::<()>();
     std::thread::spawn(move || {

@@ -2,7 +2,9 @@
 //! and with [`Procs::start_with_tracker`] a `hearsay tracker` they register
 //! with) whose replicas can be killed, restarted and cut off one by one.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
@@ -70,26 +72,48 @@ pub(crate) struct Procs {
     tracker: Option<Child>,
     /// The tracker's `HOST:PORT`, when there is one.
     pub(crate) tracker_addr: Option<String>,
+    /// Where a dialer (`r1`.., `fe`) reaches replica `i` when that is not
+    /// the replica's own address: a relay in front of it (see
+    /// [`Procs::start_routed`]).
+    routes: BTreeMap<(String, usize), SocketAddr>,
 }
+
+/// Chooses where `dialer` (`r1`.., `fe`) reaches replica `i`, which listens at
+/// the given address; see [`Procs::start_routed`].
+pub(crate) type Router<'a> = &'a mut dyn FnMut(&str, usize, SocketAddr) -> SocketAddr;
 
 impl Procs {
     pub(crate) fn start(n: usize) -> Self {
-        Self::start_inner(n, None, &[])
+        Self::start_inner(n, None, &[], None)
+    }
+
+    /// `n` replicas and a front end (no tracker) in which every QUIC link to
+    /// a replica goes where `route` says: `route(dialer, i, addr)` is the
+    /// address at which `dialer` (`r1`.., `fe`) reaches replica `i`
+    /// (0-based), which listens at `addr`, such as a relay in front of it.
+    /// Asked once per link, before anything starts.
+    pub(crate) fn start_routed(n: usize, route: Router<'_>) -> Self {
+        Self::start_inner(n, None, &[], Some(route))
     }
 
     /// A tracker (peers expire after `expiry`, e.g. `"3s"`) first, then `n`
     /// replicas and a front end that know each other by flags and also
     /// register with the tracker and follow its list.
     pub(crate) fn start_with_tracker(n: usize, expiry: &str) -> Self {
-        Self::start_inner(n, Some(expiry), &[])
+        Self::start_inner(n, Some(expiry), &[], None)
     }
 
     /// `n` replicas started with `replica_args` too, and a front end.
     pub(crate) fn start_with(n: usize, replica_args: &[&str]) -> Self {
-        Self::start_inner(n, None, replica_args)
+        Self::start_inner(n, None, replica_args, None)
     }
 
-    fn start_inner(n: usize, tracker_expiry: Option<&str>, replica_args: &[&str]) -> Self {
+    fn start_inner(
+        n: usize,
+        tracker_expiry: Option<&str>,
+        replica_args: &[&str],
+        route: Option<Router<'_>>,
+    ) -> Self {
         let dir = TempDir::new("procs");
         let mut names: Vec<String> = (1..=n).map(|i| format!("r{i}")).collect();
         names.extend([
@@ -115,7 +139,19 @@ impl Procs {
             fe: None,
             tracker: None,
             tracker_addr: None,
+            routes: BTreeMap::new(),
         };
+        if let Some(route) = route {
+            let dialers = (1..=n).map(|i| format!("r{i}")).chain(["fe".to_string()]);
+            for dialer in dialers {
+                for (i, p) in me.ports.iter().enumerate() {
+                    if dialer != format!("r{}", i + 1) {
+                        let at = route(&dialer, i, SocketAddr::from(([127, 0, 0, 1], *p)));
+                        me.routes.insert((dialer.clone(), i), at);
+                    }
+                }
+            }
+        }
         if let Some(expiry) = tracker_expiry {
             let mut t = hearsay();
             t.args(["tracker", "--listen", "127.0.0.1:0", "--expiry", expiry])
@@ -146,8 +182,8 @@ impl Procs {
             "--certs",
         ])
         .arg(me.dir.path().join("certs"));
-        for (i, p) in me.ports.iter().enumerate() {
-            fe.args(["--replica", &format!("r{}=127.0.0.1:{p}", i + 1)]);
+        for i in 0..n {
+            fe.args(["--replica", &format!("r{}={}", i + 1, me.dial("fe", i))]);
         }
         if let Some(t) = &me.tracker_addr {
             fe.args(["--tracker", &format!("http://{t}")]);
@@ -221,16 +257,23 @@ impl Procs {
             .args(["--http", &format!("127.0.0.1:{}", self.http_ports[i])])
             .args(&self.replica_args);
         if i < self.fixed {
-            for (j, p) in self.ports.iter().enumerate().take(self.fixed) {
-                if j != i {
-                    cmd.args(["--peer", &format!("r{}=127.0.0.1:{p}", j + 1)]);
-                }
+            let me = format!("r{}", i + 1);
+            for j in (0..self.fixed).filter(|j| *j != i) {
+                cmd.args(["--peer", &format!("r{}={}", j + 1, self.dial(&me, j))]);
             }
         }
         if let Some(t) = &self.tracker_addr {
             cmd.args(["--tracker", &format!("http://{t}")]);
         }
         self.replicas[i] = Some(spawn_ready(cmd));
+    }
+
+    /// Where `dialer` reaches replica `i`: its route, or its own address.
+    fn dial(&self, dialer: &str, i: usize) -> SocketAddr {
+        self.routes
+            .get(&(dialer.to_owned(), i))
+            .copied()
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], self.ports[i])))
     }
 
     /// The front end's HTTP address.
