@@ -36,6 +36,7 @@ struct Lossy {
     procs: Procs,
     /// One per directed link, named `DIALER->rI`.
     links: Vec<Link>,
+    /// The runtime the relays run on; dropping it stops them.
     _net: Network,
     n: usize,
 }
