@@ -68,9 +68,11 @@ impl Sim {
         let token = RequestToken(node.next_token);
         node.next_token += 1;
         node.tickets.insert(token, ticket);
-        if let ClientRequest::Query { .. } = &request {
-            self.checks.deadline.received(i, token, self.now);
-        }
+        let kind = match &request {
+            ClientRequest::Query { .. } => "a query",
+            ClientRequest::Update { .. } => "an update",
+        };
+        self.checks.deadline.received(i, token, self.now, kind);
         node.replica.handle_request(self.now, token, request);
         self.drain_replica(i);
     }
