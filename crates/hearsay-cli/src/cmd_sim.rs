@@ -58,6 +58,10 @@ pub(crate) struct Args {
     /// No replicas crashing and restarting from their durable state.
     #[arg(long)]
     no_crashes: bool,
+    /// No forged or orphaned sessions (sessions whose updates name records
+    /// that will never exist).
+    #[arg(long)]
+    no_forged: bool,
     /// No faults at all: overrides every fault flag (only delay remains).
     #[arg(long)]
     no_faults: bool,
@@ -103,6 +107,9 @@ impl Args {
         f.partitions = !self.no_partitions;
         f.offline = !self.no_offline;
         f.crashes = !self.no_crashes;
+        if self.no_forged {
+            f.forged_sessions = 0.0;
+        }
         if self.no_faults {
             *f = Faults {
                 delay_max: f.delay_max,
@@ -156,6 +163,7 @@ impl Args {
             (self.no_partitions, "--no-partitions"),
             (self.no_offline, "--no-offline"),
             (self.no_crashes, "--no-crashes"),
+            (self.no_forged, "--no-forged"),
             (self.no_faults, "--no-faults"),
         ] {
             if on {
@@ -377,13 +385,14 @@ mod tests {
 
     #[test]
     fn the_reproduce_command_names_every_changed_flag_and_parses_back() {
-        let line = "--seeds 50 --seed 3 --replicas 3 --loss 0.2 --no-offline --no-crashes --bug stale-read --json";
+        let line = "--seeds 50 --seed 3 --replicas 3 --loss 0.2 --no-offline --no-crashes --no-forged --bug stale-read --json";
         let args = parse(line).unwrap();
         let cmd = args.reproduce(17);
         assert_eq!(
             cmd,
-            "hearsay sim --seeds 1 --seed 17 --replicas 3 --loss 0.2 --no-offline --no-crashes --bug stale-read"
+            "hearsay sim --seeds 1 --seed 17 --replicas 3 --loss 0.2 --no-offline --no-crashes --no-forged --bug stale-read"
         );
+        assert_eq!(args.config().unwrap().faults.forged_sessions, 0.0);
         let again = parse(cmd.trim_start_matches("hearsay sim")).unwrap();
         assert_eq!(again.config().unwrap(), args.config().unwrap());
     }

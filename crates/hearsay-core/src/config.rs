@@ -5,7 +5,8 @@ use std::time::Duration;
 /// How a replica behaves; `Default` gives the values in the spec.
 #[derive(Clone, Debug)]
 pub struct ReplicaConfig {
-    /// How long a query waits for missing updates before "not yet".
+    /// How long a query, or an update whose causal past has not arrived,
+    /// waits for missing records before "not yet".
     pub hold_timeout: Duration,
     /// How often the replica sends its digest to every peer (the repair path).
     pub anti_entropy_interval: Duration,
@@ -26,6 +27,10 @@ pub struct ReplicaConfig {
     pub max_gossip_bytes: usize,
     /// Queries held at once; more are answered "not yet" straight away.
     pub max_held_queries: usize,
+    /// Updates held at once waiting for their causal past (their `prev` not
+    /// yet covered by the replica timestamp); more are answered "not yet"
+    /// straight away.
+    pub max_held_updates: usize,
     /// Records held at once that arrived ahead of a gap in their origin's
     /// counters (gossip delivered out of order); more are dropped and left
     /// to anti-entropy. 0 turns holding off.
@@ -55,6 +60,7 @@ impl Default for ReplicaConfig {
             relay: false,
             max_gossip_bytes: 256 * 1024,
             max_held_queries: 1024,
+            max_held_updates: 1024,
             max_reorder_records: 16 * 1024,
             dedup_retention: Duration::from_secs(10),
             snapshot_interval: Duration::from_millis(500),

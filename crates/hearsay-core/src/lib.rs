@@ -28,6 +28,7 @@ mod config;
 pub mod conformance;
 mod executed;
 mod frontend;
+mod held;
 mod ids;
 mod log;
 mod message;
@@ -60,6 +61,8 @@ pub use timestamp::VectorTimestamp;
 
 #[cfg(test)]
 mod frontend_test;
+#[cfg(test)]
+mod replica_context_test;
 #[cfg(test)]
 mod replica_reorder_test;
 #[cfg(test)]

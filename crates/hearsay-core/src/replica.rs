@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use crate::app::{App, ApplyContext};
 use crate::config::ReplicaConfig;
 use crate::executed::{ExecutedTable, Seen};
+use crate::held::{HeldUpdate, HeldUpdates};
 use crate::ids::{Dot, ReplicaId, UpdateId};
 use crate::log::UpdateLog;
 use crate::message::{ClientReply, ClientRequest, Gossip, PeerMessage, Snapshot};
@@ -137,6 +138,9 @@ pub struct Replica<A: App> {
     /// Per peer: when we last sent it a snapshot (they are large).
     snapshot_sent: BTreeMap<ReplicaId, Time>,
     held: Vec<Held<A>>,
+    /// Updates whose causal past has not arrived yet: accepted (and only
+    /// then acknowledged) once it has, answered "not yet" at their deadline.
+    held_updates: HeldUpdates<A::Update>,
     /// Set when a snapshot could not be adopted because this replica applied
     /// updates its sender lacks: until then it takes no new updates, so the
     /// next snapshot can cover it.
@@ -153,6 +157,7 @@ impl<A: App> Replica<A> {
     pub fn new(id: ReplicaId, config: ReplicaConfig, app: A, now: Time) -> Self {
         let next_anti_entropy = now + config.anti_entropy_interval;
         let reorder = ReorderBuffer::new(config.max_reorder_records);
+        let held_updates = HeldUpdates::new(config.max_held_updates);
         Self {
             id,
             config,
@@ -173,6 +178,7 @@ impl<A: App> Replica<A> {
             ae_cursor: None,
             snapshot_sent: BTreeMap::new(),
             held: Vec::new(),
+            held_updates,
             catching_up_until: None,
             next_anti_entropy,
             outputs: VecDeque::new(),
@@ -309,9 +315,17 @@ impl<A: App> Replica<A> {
     pub fn held_len(&self) -> usize {
         self.held.len()
     }
-    /// The deadline of the oldest held query.
+    /// Updates waiting for their causal past before they are accepted.
+    pub fn held_updates_len(&self) -> usize {
+        self.held_updates.len()
+    }
+    /// The deadline of the oldest held query or update.
     pub fn oldest_held_deadline(&self) -> Option<Time> {
-        self.held.iter().map(|h| h.deadline).min()
+        let queries = self.held.iter().map(|h| h.deadline).min();
+        match (queries, self.held_updates.oldest_deadline()) {
+            (Some(q), Some(u)) => Some(q.min(u)),
+            (q, u) => q.or(u),
+        }
     }
     /// The current status.
     pub fn status(&self) -> Status {
@@ -363,12 +377,15 @@ impl<A: App> Replica<A> {
         self.discard();
     }
 
-    /// Changes the status; held queries are answered "unavailable" when it
-    /// stops being online.
+    /// Changes the status; held queries and updates are answered
+    /// "unavailable" when it stops being online.
     pub fn set_status(&mut self, status: Status) {
         self.status = status;
         if status != Status::Online {
             for h in std::mem::take(&mut self.held) {
+                self.reply(h.token, ClientReply::Unavailable { status });
+            }
+            for h in self.held_updates.take_all() {
                 self.reply(h.token, ClientReply::Unavailable { status });
             }
         }
@@ -377,7 +394,7 @@ impl<A: App> Replica<A> {
     // ----- inputs -----------------------------------------------------------
 
     /// Handles a request from a front end; the answer comes out of
-    /// [`poll_output`](Self::poll_output), now or (for a held query) later.
+    /// [`poll_output`](Self::poll_output), now or (for a held query or update) later.
     pub fn handle_request(&mut self, now: Time, token: RequestToken, request: ClientRequest<A>) {
         if self.status != Status::Online {
             let status = self.status;
@@ -410,6 +427,7 @@ impl<A: App> Replica<A> {
                 self.id,
                 self.rep_ts.get(&self.id)
             );
+            self.stats.updates_bad_context += 1;
             self.reply(token, ClientReply::Rejected { reason });
             return;
         }
@@ -423,9 +441,21 @@ impl<A: App> Replica<A> {
             self.reply(token, ClientReply::Accepted { ts });
             return;
         }
+        if let Some(reason) = self.unknown_origin(&prev) {
+            self.stats.updates_bad_context += 1;
+            self.reply(token, ClientReply::Rejected { reason });
+            return;
+        }
         if self.catching_up_until.is_some_and(|t| now < t) {
             let value_ts = self.value_ts.clone();
             self.reply(token, ClientReply::NotYet { value_ts });
+            return;
+        }
+        if !prev.le(&self.rep_ts) {
+            // Logged now, the record could not become stable until its past
+            // arrives, and it would hold back every later record of ours at
+            // every replica. Wait for that past, as a query does, instead.
+            self.hold_update(now, token, id, prev, op);
             return;
         }
         let seq = self.rep_ts.get(&self.id) + 1;
@@ -449,6 +479,63 @@ impl<A: App> Replica<A> {
         self.stats.updates_accepted += 1;
         self.reply(token, ClientReply::Accepted { ts });
         self.apply_stable(now);
+    }
+
+    /// Why `prev` can never be covered here, when it names records of a
+    /// replica that is neither this one nor a member: nobody would ever
+    /// gossip them, so an update after them could never apply.
+    fn unknown_origin(&self, prev: &VectorTimestamp) -> Option<String> {
+        let (origin, seen) = prev.iter().find(|(origin, seen)| {
+            *seen > self.rep_ts.get(origin)
+                && *origin != &self.id
+                && !self.ts_table.contains_key(*origin)
+        })?;
+        Some(format!(
+            "the session's context names {seen} update(s) from {origin}, which is not a member of the cluster {} knows: they can never arrive, so an update after them could never apply",
+            self.id
+        ))
+    }
+
+    /// Holds an update until its causal past arrives (or its deadline), and
+    /// asks the peers for that past.
+    fn hold_update(
+        &mut self,
+        now: Time,
+        token: RequestToken,
+        id: UpdateId,
+        prev: VectorTimestamp,
+        op: A::Update,
+    ) {
+        let update = HeldUpdate {
+            token,
+            id,
+            prev,
+            op,
+            deadline: now + self.config.hold_timeout,
+        };
+        if let Err(refused) = self.held_updates.hold(update) {
+            self.stats.updates_not_yet += 1;
+            let value_ts = self.value_ts.clone();
+            self.reply(refused.token, ClientReply::NotYet { value_ts });
+            return;
+        }
+        self.stats.updates_held += 1;
+        let peers: Vec<ReplicaId> = self.ts_table.keys().cloned().collect();
+        for peer in peers {
+            self.send_digest(peer, false);
+        }
+    }
+
+    /// Accepts the held updates whose causal past has now arrived.
+    fn release_held_updates(&mut self, now: Time) {
+        if self.status != Status::Online {
+            return;
+        }
+        for h in self.held_updates.take_ready(&self.rep_ts) {
+            // The same path as a fresh request: a copy accepted meanwhile
+            // (a retry) is answered as a duplicate, not logged twice.
+            self.accept_update(now, h.token, h.id, h.prev, h.op);
+        }
     }
 
     fn accept_query(
@@ -528,6 +615,7 @@ impl<A: App> Replica<A> {
         }
         self.note_peer_ts(from, &g.rep_ts);
         self.apply_stable(now);
+        self.release_held_updates(now);
     }
 
     /// Logs a record that is its origin's next counter.
@@ -783,10 +871,11 @@ impl<A: App> Replica<A> {
             self.take_held(&origin);
         }
         self.apply_stable(now);
+        self.release_held_updates(now);
     }
 
-    /// Runs the timers due at `now`: anti-entropy, held-query deadlines, and
-    /// retirement of old executed-update entries.
+    /// Runs the timers due at `now`: anti-entropy, held-query and held-update
+    /// deadlines, and retirement of old executed-update entries.
     pub fn handle_timeout(&mut self, now: Time) {
         if now >= self.next_anti_entropy {
             self.next_anti_entropy = now + self.config.anti_entropy_interval;
@@ -804,6 +893,11 @@ impl<A: App> Replica<A> {
         self.held = kept;
         for h in expired {
             self.stats.queries_not_yet += 1;
+            let value_ts = self.value_ts.clone();
+            self.reply(h.token, ClientReply::NotYet { value_ts });
+        }
+        for h in self.held_updates.take_expired(now) {
+            self.stats.updates_not_yet += 1;
             let value_ts = self.value_ts.clone();
             self.reply(h.token, ClientReply::NotYet { value_ts });
         }

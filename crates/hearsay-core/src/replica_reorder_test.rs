@@ -163,6 +163,11 @@ fn a_snapshot_past_held_records_drops_them_and_takes_those_that_follow() {
 #[test]
 fn byte_counters_match_the_encoded_messages() {
     let mut s = replica(ReplicaConfig::default());
+    // The update's context names records of r1 (a timestamp entry that
+    // takes some bytes); they must be here for it to be accepted.
+    let from_r1 = (1..=300).map(|seq| rec("r1", seq, &[])).collect();
+    s.handle_peer(Time::ZERO, &r("r1"), gossip(&[("r1", 300)], from_r1));
+    while s.poll_output().is_some() {}
     s.handle_request(
         Time::ZERO,
         RequestToken(1),
@@ -171,7 +176,7 @@ fn byte_counters_match_the_encoded_messages() {
                 client: ClientId(1),
                 seq: 1,
             },
-            prev: ts(&[("r9", 300)]),
+            prev: ts(&[("r1", 300)]),
             op: KvUpdate::Put {
                 key: "some key".into(),
                 value: 7,

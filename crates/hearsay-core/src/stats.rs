@@ -59,4 +59,11 @@ pub struct ReplicaStats {
     pub records_reordered: u64,
     /// Records ahead of a gap dropped because the reorder buffer was full.
     pub reorder_dropped: u64,
+    /// Updates that had to wait for their causal past before being accepted.
+    pub updates_held: u64,
+    /// Updates answered "not yet": their causal past did not arrive in time.
+    pub updates_not_yet: u64,
+    /// Updates refused because their context names records that cannot
+    /// exist (of this replica, beyond what it has, or of a non-member).
+    pub updates_bad_context: u64,
 }

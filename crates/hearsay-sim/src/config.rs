@@ -134,6 +134,14 @@ pub struct Faults {
     /// Latest time of the join (uniform from zero); the heal phase joins it
     /// if the fault phase ended first.
     pub join_by: Duration,
+    /// Chance that a client session has a forged or orphaned causal
+    /// context: every update it sends names records that will never exist,
+    /// either of a replica that is no member (forged) or far beyond what a
+    /// member will ever write (orphaned, as when the replica that served the
+    /// session died for good, disk included). Replicas must refuse those
+    /// updates or let them time out, and every other session's updates must
+    /// keep applying and every log drain (issue #16, item 1).
+    pub forged_sessions: f64,
 }
 
 impl Default for Faults {
@@ -157,6 +165,7 @@ impl Default for Faults {
             crash_max: Duration::from_millis(1000),
             late_join: true,
             join_by: Duration::from_millis(2000),
+            forged_sessions: 0.15,
         }
     }
 }
@@ -173,6 +182,7 @@ impl Faults {
             offline: false,
             crashes: false,
             late_join: false,
+            forged_sessions: 0.0,
             ..Self::default()
         }
     }
@@ -224,6 +234,7 @@ impl SimConfig {
             ("reply loss", f.reply_loss),
             ("duplication", f.duplicate),
             ("slow-message chance", f.slow),
+            ("forged-session chance", f.forged_sessions),
         ] {
             if !(0.0..1.0).contains(&p) {
                 return err(format!("{name} must be at least 0 and below 1, not {p}"));

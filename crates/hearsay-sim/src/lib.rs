@@ -15,8 +15,11 @@
 //!    retry under the same update id — partitions split replicas and front
 //!    ends into groups and heal, replicas go offline or overloaded and come
 //!    back, replicas crash and restart from what a durable shell wrote (the
-//!    core's journal), and one replica joins late and catches up by state
-//!    transfer. Safety properties are checked as events happen.
+//!    core's journal), one replica joins late and catches up by state
+//!    transfer, and some sessions are forged or orphaned: their updates carry
+//!    a context naming records that will never exist, which the replicas must
+//!    refuse or let time out without stalling anyone else's updates. Safety
+//!    properties are checked as events happen.
 //! 2. **Heal.** Faults stop, partitions heal, every replica comes back online,
 //!    clients issue nothing new, and the clock runs until gossip quiets
 //!    (bounded). Then convergence and "every acknowledged update applied

@@ -20,6 +20,12 @@ pub struct OpStats {
     pub busy: u64,
     /// Requests a replica rejected.
     pub rejected: u64,
+    /// Updates sent by forged or orphaned sessions (their context names
+    /// records that will never exist).
+    pub forged_updates: u64,
+    /// Of those, the ones refused: rejected, or "busy" once every replica
+    /// had let them time out. The rest would have been acknowledged.
+    pub forged_refused: u64,
 }
 
 /// Replica counters added over the cluster: evidence that the faults made the
@@ -38,6 +44,12 @@ pub struct ReplicaTotals {
     pub snapshots_adopted: u64,
     /// Crashes, each followed by a restart from the durable store.
     pub crashes: u64,
+    /// Updates that waited for their causal past before being accepted.
+    pub updates_held: u64,
+    /// Updates answered "not yet": their causal past did not arrive in time.
+    pub updates_not_yet: u64,
+    /// Updates refused for a context naming records that cannot exist.
+    pub updates_bad_context: u64,
 }
 
 /// The outcome of one seed.

@@ -2,7 +2,7 @@
 //! updates and queries, one at a time, through its front end.
 
 use hearsay_core::testing::{KvApp, KvQuery, KvUpdate};
-use hearsay_core::{ClientId, ClientRequest, Session, Time};
+use hearsay_core::{ClientId, ClientRequest, Session, Time, VectorTimestamp};
 use rand::Rng;
 use rand::rngs::StdRng;
 
@@ -53,6 +53,10 @@ pub(crate) struct Client {
     preferred: Option<usize>,
     /// Next value to put, unique per client so a read names its write.
     next_value: i64,
+    /// Set for a forged or orphaned session (see
+    /// [`crate::Faults::forged_sessions`]): merged into the context of every
+    /// update it sends, naming records that will never exist.
+    pub(crate) bad_context: Option<VectorTimestamp>,
 }
 
 impl Client {
@@ -66,6 +70,7 @@ impl Client {
             pending: None,
             preferred: None,
             next_value: 1,
+            bad_context: None,
         }
     }
 
@@ -93,7 +98,13 @@ impl Client {
         }
         let request = if rng.random_bool(0.5) {
             let op = self.draw_update(rng);
-            self.session.update::<KvApp>(op)
+            let mut request = self.session.update::<KvApp>(op);
+            if let (Some(bad), ClientRequest::Update { prev, .. }) =
+                (&self.bad_context, &mut request)
+            {
+                prev.merge(bad);
+            }
+            request
         } else {
             let query = self.draw_query(rng);
             self.session.query::<KvApp>(query)

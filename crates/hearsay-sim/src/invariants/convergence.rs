@@ -1,7 +1,7 @@
 //! **Convergence**: once faults stop, partitions heal, every replica is back
 //! online and gossip quiets, every replica has the same application state, the
 //! same value and replica timestamps (equal to each other: nothing received
-//! and left unapplied), an empty update log and no held query.
+//! and left unapplied), an empty update log and no held query or update.
 
 // Reference: Ladin et al. 1992, gossip processing and log garbage collection
 // (a record is discarded once the timestamp table shows every replica has
@@ -43,6 +43,13 @@ pub(crate) fn check(replicas: &[&Replica<KvApp>], findings: &mut Findings, now: 
                 now,
                 Property::Convergence,
                 format!("{name} still holds {} query(ies)", r.held_len()),
+            );
+        }
+        if r.held_updates_len() > 0 {
+            findings.report(
+                now,
+                Property::Convergence,
+                format!("{name} still holds {} update(s)", r.held_updates_len()),
             );
         }
         if r.id() == first.id() {

@@ -1,15 +1,18 @@
 //! **Query deadline**: a replica answers every query it receives, and a query
 //! it holds (waiting for the session's causal past) is answered no later than
 //! `hold_timeout` after it arrived — with the answer, "not yet" or
-//! "unavailable" — so a front end can always move on.
+//! "unavailable" — so a front end can always move on. Updates are held the
+//! same way until their causal past arrives (issue #16, item 1), and are
+//! bound by the same deadline.
 //!
-//! Measured per query from its delivery to the replica to the replica's reply
-//! output; queries still unanswered after healing are reported too.
+//! Measured per request from its delivery to the replica to the replica's
+//! reply output; requests still unanswered after healing are reported too.
 
 // Reference: Ladin et al. 1992, query processing: a query whose prev is not
 // covered by the value timestamp waits for gossip; SPEC §4.1 bounds that wait
 // ("held with a deadline ... then answered 'not yet'"); Coulouris et al.,
-// Distributed Systems (5th ed.), §18.4.1, "Query operations".
+// Distributed Systems (5th ed.), §18.4.1, "Query operations" (and "Update
+// operations": the replica may wait before it assigns the update a timestamp).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -22,7 +25,9 @@ use super::{Findings, Property, fmt_time};
 #[derive(Debug)]
 pub(crate) struct QueryDeadline {
     hold_timeout: Duration,
-    open: Vec<BTreeMap<RequestToken, Time>>,
+    /// Per replica and request: when it arrived, and what it is ("a query",
+    /// "an update"), for the report.
+    open: Vec<BTreeMap<RequestToken, (Time, &'static str)>>,
 }
 
 impl QueryDeadline {
@@ -33,9 +38,16 @@ impl QueryDeadline {
         }
     }
 
-    /// `replica` received the query `token` at `now`.
-    pub(crate) fn received(&mut self, replica: usize, token: RequestToken, now: Time) {
-        self.open[replica].insert(token, now);
+    /// `replica` received the request `token` at `now`; `kind` names it in a
+    /// report ("a query", "an update").
+    pub(crate) fn received(
+        &mut self,
+        replica: usize,
+        token: RequestToken,
+        now: Time,
+        kind: &'static str,
+    ) {
+        self.open[replica].insert(token, (now, kind));
     }
 
     /// `replica` replied to `token` at `now` (any request; updates are ignored).
@@ -47,7 +59,7 @@ impl QueryDeadline {
         token: RequestToken,
         now: Time,
     ) {
-        let Some(arrived) = self.open[replica].remove(&token) else {
+        let Some((arrived, kind)) = self.open[replica].remove(&token) else {
             return;
         };
         let waited = now.saturating_since(arrived);
@@ -56,7 +68,7 @@ impl QueryDeadline {
                 now,
                 Property::QueryDeadline,
                 format!(
-                    "{name} held a query {waited:?}, past its {:?} deadline (it arrived at {})",
+                    "{name} held {kind} {waited:?}, past its {:?} deadline (it arrived at {})",
                     self.hold_timeout,
                     fmt_time(arrived)
                 ),
@@ -70,15 +82,15 @@ impl QueryDeadline {
         self.open[replica].clear();
     }
 
-    /// After healing: no query is left unanswered.
+    /// After healing: no request is left unanswered.
     pub(crate) fn check_end(&self, findings: &mut Findings, now: Time, names: &[ReplicaId]) {
         for (open, name) in self.open.iter().zip(names) {
-            if let Some(arrived) = open.values().min() {
+            if let Some(arrived) = open.values().map(|(t, _)| t).min() {
                 findings.report(
                     now,
                     Property::QueryDeadline,
                     format!(
-                        "{name} never answered {} query(ies), the oldest received at {}",
+                        "{name} never answered {} request(s), the oldest received at {}",
                         open.len(),
                         fmt_time(*arrived)
                     ),
@@ -100,7 +112,7 @@ mod tests {
     fn answers_within_the_deadline_pass_and_late_ones_are_reported() {
         let mut q = QueryDeadline::new(1, Duration::from_millis(200));
         let mut f = Findings::new(3);
-        q.received(0, RequestToken(1), Time::ZERO);
+        q.received(0, RequestToken(1), Time::ZERO, "a query");
         q.replied(
             &mut f,
             0,
@@ -109,7 +121,7 @@ mod tests {
             Time::from_micros(200_000),
         );
         assert_eq!(f.total(), 0, "exactly at the deadline is in time");
-        q.received(0, RequestToken(2), Time::ZERO);
+        q.received(0, RequestToken(2), Time::ZERO, "an update");
         q.replied(
             &mut f,
             0,
@@ -117,19 +129,24 @@ mod tests {
             RequestToken(2),
             Time::from_micros(200_001),
         );
-        assert_eq!(f.into_kept()[0].property, Property::QueryDeadline);
+        let late = &f.into_kept()[0];
+        assert_eq!(late.property, Property::QueryDeadline);
+        assert_eq!(
+            late.description,
+            "r1 held an update 200.001ms, past its 200ms deadline (it arrived at 0.000s)"
+        );
     }
 
     #[test]
     fn a_query_never_answered_is_reported_at_the_end() {
         let mut q = QueryDeadline::new(1, Duration::from_millis(200));
         let mut f = Findings::new(3);
-        q.received(0, RequestToken(9), Time::from_micros(5_000));
+        q.received(0, RequestToken(9), Time::from_micros(5_000), "a query");
         q.check_end(&mut f, Time::from_micros(9_000_000), &[r1()]);
         let v = f.into_kept();
         assert_eq!(
             v[0].description,
-            "r1 never answered 1 query(ies), the oldest received at 0.005s"
+            "r1 never answered 1 request(s), the oldest received at 0.005s"
         );
     }
 }

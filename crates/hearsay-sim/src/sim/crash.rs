@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use hearsay_core::testing::{KvApp, KvUpdate};
-use hearsay_core::{Dot, Replica, ReplicaId, Snapshot, Status, UpdateRecord};
+use hearsay_core::{Dot, Replica, ReplicaId, Snapshot, Status, UpdateId, UpdateRecord};
 
 use super::Sim;
 use crate::invariants::durability::{self, BeforeCrash};
@@ -37,12 +37,15 @@ impl Durable {
         }
     }
 
-    /// Commits what the replica journaled since the last call.
-    pub(super) fn persist(&mut self, replica: &mut Replica<KvApp>) {
+    /// Commits what the replica journaled since the last call, and returns
+    /// the dots and update ids of the records it wrote, in journal order.
+    pub(super) fn persist(&mut self, replica: &mut Replica<KvApp>) -> Vec<(Dot, UpdateId)> {
         let journal = replica.take_journal();
         let n = journal.records.len() as u64;
         let due = journal.snapshot || (n > 0 && self.since_snapshot + n >= self.every);
+        let mut written = Vec::with_capacity(journal.records.len());
         for rec in journal.records {
+            written.push((rec.dot.clone(), rec.id));
             self.records.insert(rec.dot.clone(), rec);
         }
         if due {
@@ -55,6 +58,7 @@ impl Durable {
         } else {
             self.since_snapshot += n;
         }
+        written
     }
 }
 

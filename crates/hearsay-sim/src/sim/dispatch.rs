@@ -68,21 +68,12 @@ impl Sim {
         let token = RequestToken(node.next_token);
         node.next_token += 1;
         node.tickets.insert(token, ticket);
-        let name = &self.names[i];
-        let update = match &request {
-            ClientRequest::Update { id, .. } => Some(*id),
-            ClientRequest::Query { .. } => {
-                self.checks.deadline.received(i, token, self.now);
-                None
-            }
+        let kind = match &request {
+            ClientRequest::Query { .. } => "a query",
+            ClientRequest::Update { .. } => "an update",
         };
-        let before = node.replica.rep_ts().get(name);
+        self.checks.deadline.received(i, token, self.now, kind);
         node.replica.handle_request(self.now, token, request);
-        let after = node.replica.rep_ts().get(name);
-        // A new record shows as the replica's own counter growing by one.
-        if let (Some(id), true) = (update, after > before) {
-            self.checks.new_record(self.now, name, after, id);
-        }
         self.drain_replica(i);
     }
 
@@ -103,10 +94,18 @@ impl Sim {
     }
 
     /// Commits what replica `i` journaled, then routes everything it wants
-    /// done: nothing leaves before it is durable.
+    /// done: nothing leaves before it is durable. Records of its own in the
+    /// journal are the ones it created (now, or for a held update, when its
+    /// causal past arrived): the checkers learn which update each carries.
     pub(super) fn drain_replica(&mut self, i: usize) {
         let node = &mut self.replicas[i];
-        node.durable.persist(&mut node.replica);
+        let written = node.durable.persist(&mut node.replica);
+        let name = &self.names[i];
+        for (dot, id) in written {
+            if &dot.origin == name {
+                self.checks.new_record(self.now, name, dot.seq, id);
+            }
+        }
         while let Some(out) = self.replicas[i].replica.poll_output() {
             match out {
                 Output::Send { to, msg } => {
@@ -236,6 +235,12 @@ impl Sim {
         self.trace
             .event(self.now.as_micros(), &("done", c, &outcome));
         let now = self.now;
+        if self.clients[c].bad_context.is_some() && matches!(request, ClientRequest::Update { .. })
+        {
+            self.ops.forged_updates += 1;
+            let refused = !matches!(outcome, Outcome::Reply(ClientReply::Accepted { .. }));
+            self.ops.forged_refused += u64::from(refused);
+        }
         let checks = &mut self.checks;
         let f = &mut checks.findings;
         match (&request, &outcome) {
@@ -243,6 +248,8 @@ impl Sim {
                 ClientRequest::Update { id, op, .. },
                 Outcome::Reply(ClientReply::Accepted { ts }),
             ) => {
+                // A forged update acknowledged could never apply; the
+                // eventually-applied check reports it after healing.
                 checks.session.accepted(f, now, (c, number), ts);
                 checks.values.update_done(c, op, true);
                 checks.once.acknowledged(*id);

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use hearsay_core::testing::KvApp;
 use hearsay_core::{
     AttemptId, FrontEnd, Replica, ReplicaConfig, ReplicaId, RequestToken, Status, Time,
+    VectorTimestamp,
 };
 use rand::Rng;
 use rand::SeedableRng;
@@ -31,6 +32,32 @@ use variant::GossipVariant;
 /// Events at one virtual instant before the run counts as stuck: far more
 /// than any correct run produces, few enough to stop a livelock quickly.
 const MAX_EVENTS_AT_ONE_INSTANT: u64 = 200_000;
+
+/// Per client: the context its updates are forged with, if it is one of the
+/// forged or orphaned sessions. Half name a replica that is never a member
+/// (forged); half name a member's record far beyond anything it will write
+/// (orphaned: the replica that served the session died for good).
+fn bad_contexts(
+    cfg: &SimConfig,
+    names: &[ReplicaId],
+    rng: &mut StdRng,
+) -> Vec<Option<VectorTimestamp>> {
+    (0..cfg.clients)
+        .map(|_| {
+            if !rng.random_bool(cfg.faults.forged_sessions) {
+                return None;
+            }
+            let entry = if rng.random_bool(0.5) {
+                let ghost = ReplicaId::new("ghost").expect("a valid replica name");
+                (ghost, rng.random_range(1..=100))
+            } else {
+                let member = names[rng.random_range(0..names.len())].clone();
+                (member, 1 << 40)
+            };
+            Some([entry].into_iter().collect())
+        })
+        .collect()
+}
 
 /// A replica and the client requests it has not answered yet.
 #[derive(Debug)]
@@ -128,6 +155,7 @@ impl Sim {
         let mut replica_config = cfg.replica_config();
         variant.apply(&mut replica_config);
         let snapshot_every = stream(5).random_range(1..=64);
+        let bad_contexts = bad_contexts(cfg, &names, &mut stream(6));
         let replicas = names
             .iter()
             .enumerate()
@@ -178,7 +206,12 @@ impl Sim {
             })
             .collect();
         let clients = (0..cfg.clients)
-            .map(|i| Client::new(i, cfg.frontends, cfg.ops_per_client))
+            .zip(bad_contexts)
+            .map(|(i, bad_context)| {
+                let mut client = Client::new(i, cfg.frontends, cfg.ops_per_client);
+                client.bad_context = bad_context;
+                client
+            })
             .collect();
         let mut trace = TraceHash::default();
         trace.event(0, &variant);
@@ -361,6 +394,9 @@ impl Sim {
             totals.queries_held += s.queries_held;
             totals.queries_not_yet += s.queries_not_yet;
             totals.snapshots_adopted += s.snapshots_adopted;
+            totals.updates_held += s.updates_held;
+            totals.updates_not_yet += s.updates_not_yet;
+            totals.updates_bad_context += s.updates_bad_context;
         }
         let violation_count = self.checks.findings.total();
         SeedReport {

@@ -87,7 +87,11 @@ impl Sim {
             && self.frontends.iter().all(|f| f.frontend.pending_len() == 0)
             && self.replicas.iter().all(|r| {
                 let r = &r.replica;
-                r.value_ts() == ts && r.rep_ts() == ts && r.log_len() == 0 && r.held_len() == 0
+                r.value_ts() == ts
+                    && r.rep_ts() == ts
+                    && r.log_len() == 0
+                    && r.held_len() == 0
+                    && r.held_updates_len() == 0
             })
     }
 }
