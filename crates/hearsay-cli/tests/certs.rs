@@ -104,10 +104,13 @@ fn a_client_with_only_the_ca_certificate_and_its_own_pair_works() {
 
     // A replica or a tracker cannot start from it: their certificates would
     // need the CA's key, which is not there, and the error says where to go.
+    let scratch = TempDir::new("r9-data");
     let mut replica = hearsay();
     replica
         .args(["replica", "--name", "r9", "--listen", "127.0.0.1:0", "--certs"])
-        .arg(only.path());
+        .arg(only.path())
+        .arg("--data-dir")
+        .arg(scratch.path());
     let out = run_bounded(replica, None);
     assert!(!out.status.success());
     let err = stderr(&out);
@@ -142,7 +145,9 @@ fn a_client_with_only_the_ca_certificate_and_its_own_pair_works() {
     let mut replica = hearsay();
     replica
         .args(["replica", "--name", "r9", "--listen", "127.0.0.1:0", "--certs"])
-        .arg(only.path());
+        .arg(only.path())
+        .arg("--data-dir")
+        .arg(scratch.path());
     let out = run_bounded(replica, None);
     assert!(!out.status.success());
     assert!(
@@ -182,6 +187,8 @@ fn a_client_certificate_cannot_run_a_replica_or_a_front_end() {
             node.args(["replica", "--name", "client", "--listen", "127.0.0.1:0", "--certs"])
                 .arg(&certs);
         }
+        // Should it start anyway, its data stays in the temp dir.
+        node.arg("--data-dir").arg(dir.path().join(command));
         let out = run_bounded(node, None);
         assert!(!out.status.success(), "{command}");
         let err = stderr(&out);
