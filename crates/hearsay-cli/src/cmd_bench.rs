@@ -164,7 +164,11 @@ async fn find_cluster(
         );
     }
     node::ensure_certs(certs, &[("client", hearsay_transport::Role::Client)])?;
-    let connector = node::client_connector(certs, ("client", hearsay_transport::Role::Client), fe_addr.is_ipv6())?;
+    let connector = node::client_connector(
+        certs,
+        ("client", hearsay_transport::Role::Client),
+        fe_addr.is_ipv6(),
+    )?;
     Ok(Attach {
         client: hearsay_client::Client::new(connector, fe_addr, fe_name),
         replicas,

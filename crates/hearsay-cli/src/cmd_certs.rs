@@ -101,7 +101,12 @@ fn parse_node(entry: &str) -> anyhow::Result<(String, Role)> {
 
 fn run_init(args: InitArgs) -> anyhow::Result<ExitCode> {
     let mut nodes: Vec<(String, Role)> = Vec::new();
-    for entry in args.nodes.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+    for entry in args
+        .nodes
+        .iter()
+        .map(|n| n.trim())
+        .filter(|n| !n.is_empty())
+    {
         let (name, role) = parse_node(entry)?;
         if let Some((_, other)) = nodes.iter().find(|(n, _)| *n == name) {
             if *other != role {
@@ -347,7 +352,10 @@ mod tests {
         let r4 = certs::NodeCredentials::load(&tmp.0, "r4").expect("r4 loads");
         assert_eq!(r4.role, Role::Replica, "the default for r4");
         assert_eq!(
-            run(parse(&["issue", "alice", "--role", "client", "--dir", &dir])).expect("issue"),
+            run(parse(&[
+                "issue", "alice", "--role", "client", "--dir", &dir
+            ]))
+            .expect("issue"),
             ExitCode::SUCCESS
         );
         let alice = certs::NodeCredentials::load(&tmp.0, "alice").expect("alice loads");
@@ -368,7 +376,10 @@ mod tests {
 
         // A bad name, and a directory without the CA key.
         let err = run(parse(&["issue", "ca", "--dir", &dir])).expect_err("reserved");
-        assert!(format!("{err:#}").contains("\"ca\" cannot be a node name"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("\"ca\" cannot be a node name"),
+            "{err:#}"
+        );
         std::fs::remove_file(tmp.0.join("ca.key")).expect("rm");
         let err = run(parse(&["issue", "r5", "--dir", &dir])).expect_err("no key");
         assert!(
@@ -383,7 +394,8 @@ mod tests {
         let mut argv = vec!["certs", "issue", "r1", "--role", "admin"];
         let err = Cli::try_parse_from(argv.drain(..)).expect_err("bad role");
         assert!(
-            err.to_string().contains("replica, frontend, client or tracker"),
+            err.to_string()
+                .contains("replica, frontend, client or tracker"),
             "{err}"
         );
     }
@@ -393,13 +405,19 @@ mod tests {
         let tmp = TempDir::new("roles");
         let dir = tmp.0.to_string_lossy().into_owned();
         let init = |nodes: &str| run(parse(&["init", "--dir", &dir, "--nodes", nodes, "--force"]));
-        assert_eq!(init("r1,edge:frontend,ops:tracker").expect("init"), ExitCode::SUCCESS);
+        assert_eq!(
+            init("r1,edge:frontend,ops:tracker").expect("init"),
+            ExitCode::SUCCESS
+        );
         let edge = certs::NodeCredentials::load(&tmp.0, "edge").expect("edge");
         assert_eq!(edge.role, Role::Frontend);
         let ops = certs::NodeCredentials::load(&tmp.0, "ops").expect("ops");
         assert_eq!(ops.role, Role::Tracker);
         let err = init("r1:boss").expect_err("bad role");
-        assert!(format!("{err:#}").contains("\"boss\" is not a role"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("\"boss\" is not a role"),
+            "{err:#}"
+        );
         let err = init("r1,r1:client").expect_err("two roles");
         assert!(format!("{err:#}").contains("two roles"), "{err:#}");
     }

@@ -81,8 +81,15 @@ fn a_client_with_only_the_ca_certificate_and_its_own_pair_works() {
     let only = client_only_dir(c.certs.path());
     let client = |commands: &[&str]| {
         let mut cmd = hearsay();
-        cmd.args(["client", "--frontend", &c.frontend, "--user", "1", "--certs"])
-            .arg(only.path());
+        cmd.args([
+            "client",
+            "--frontend",
+            &c.frontend,
+            "--user",
+            "1",
+            "--certs",
+        ])
+        .arg(only.path());
         for command in commands {
             cmd.args(["--exec", command]);
         }
@@ -94,7 +101,10 @@ fn a_client_with_only_the_ca_certificate_and_its_own_pair_works() {
     assert!(text.contains("Up (2009)"), "{text}");
     let status = c.status();
     let r1 = status.iter().find(|r| r["replica"] == "r1").expect("r1");
-    assert_eq!(r1["status"], "offline", "the change went through the front end");
+    assert_eq!(
+        r1["status"], "offline",
+        "the change went through the front end"
+    );
     assert!(client(&["change r1 online"]).status.success());
     assert_eq!(
         files_in(only.path()),
@@ -107,7 +117,14 @@ fn a_client_with_only_the_ca_certificate_and_its_own_pair_works() {
     let scratch = TempDir::new("r9-data");
     let mut replica = hearsay();
     replica
-        .args(["replica", "--name", "r9", "--listen", "127.0.0.1:0", "--certs"])
+        .args([
+            "replica",
+            "--name",
+            "r9",
+            "--listen",
+            "127.0.0.1:0",
+            "--certs",
+        ])
         .arg(only.path())
         .arg("--data-dir")
         .arg(scratch.path());
@@ -132,7 +149,10 @@ fn a_client_with_only_the_ca_certificate_and_its_own_pair_works() {
         "{}",
         stderr(&out)
     );
-    assert_eq!(files_in(only.path()), ["ca.pem", "client.key", "client.pem"]);
+    assert_eq!(
+        files_in(only.path()),
+        ["ca.pem", "client.key", "client.pem"]
+    );
 
     // The client's pair renamed for r9 still names "client": refused.
     for ext in ["pem", "key"] {
@@ -144,7 +164,14 @@ fn a_client_with_only_the_ca_certificate_and_its_own_pair_works() {
     }
     let mut replica = hearsay();
     replica
-        .args(["replica", "--name", "r9", "--listen", "127.0.0.1:0", "--certs"])
+        .args([
+            "replica",
+            "--name",
+            "r9",
+            "--listen",
+            "127.0.0.1:0",
+            "--certs",
+        ])
         .arg(only.path())
         .arg("--data-dir")
         .arg(scratch.path());
@@ -184,8 +211,15 @@ fn a_client_certificate_cannot_run_a_replica_or_a_front_end() {
         if command == "replica" {
             // `--replica` is the front end's flag.
             node = hearsay();
-            node.args(["replica", "--name", "client", "--listen", "127.0.0.1:0", "--certs"])
-                .arg(&certs);
+            node.args([
+                "replica",
+                "--name",
+                "client",
+                "--listen",
+                "127.0.0.1:0",
+                "--certs",
+            ])
+            .arg(&certs);
         }
         // Should it start anyway, its data stays in the temp dir.
         node.arg("--data-dir").arg(dir.path().join(command));
@@ -193,7 +227,9 @@ fn a_client_certificate_cannot_run_a_replica_or_a_front_end() {
         assert!(!out.status.success(), "{command}");
         let err = stderr(&out);
         assert!(
-            err.contains(&format!("is a client certificate, so \"client\" cannot run as a {role}")),
+            err.contains(&format!(
+                "is a client certificate, so \"client\" cannot run as a {role}"
+            )),
             "{command}: {err}"
         );
     }
@@ -207,8 +243,8 @@ async fn a_client_certificate_cannot_act_as_a_replica_front_end_or_tracker() {
     use hearsay_apps::cluster::{ClusterApp, ClusterUpdate};
     use hearsay_apps::payloads::PayloadUpdate;
     use hearsay_core::{ClientId, PeerMessage, ReplicaId, Session, Status};
-    use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig, NodeCredentials};
     use hearsay_transport::TransportError;
+    use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig, NodeCredentials};
     use hearsay_wire::{PeerFrame, ReplicaRequest, encode};
 
     let c = common::Cluster::start(&[]);
@@ -250,7 +286,10 @@ async fn a_client_certificate_cannot_act_as_a_replica_front_end_or_tracker() {
     let as_tracker = encode(&ReplicaRequest::<ClusterApp>::SetStatus(Status::Offline)).unwrap();
     let got = conn.request(r1_addr, &r1, &as_tracker, wait).await;
     let err = got.as_ref().map(|_| ()).unwrap_err().to_string();
-    assert!(err.contains("refused us: a replica does not accept client certificates"), "{err}");
+    assert!(
+        err.contains("refused us: a replica does not accept client certificates"),
+        "{err}"
+    );
     refused("status change", got);
     // As a replica: a gossip frame (an empty digest) in its own name. QUIC
     // may acknowledge the bytes before the refusal lands, so the sender

@@ -59,9 +59,11 @@ mod tests {
         assert!(check_request(Role::Tracker, &set).is_ok());
         assert_eq!(
             check_request(Role::Replica, &set),
-            Err("forbidden: a replica certificate cannot send status changes to a replica \
+            Err(
+                "forbidden: a replica certificate cannot send status changes to a replica \
                  (only frontend or tracker)"
-                .to_owned())
+                    .to_owned()
+            )
         );
         assert!(check_request(Role::Client, &set).is_err());
         for role in [Role::Frontend, Role::Tracker, Role::Replica] {

@@ -83,9 +83,17 @@ mod tests {
             why,
             "a replica does not accept client certificates (only replica, frontend and tracker)"
         );
-        assert!(access.check_connect(None).unwrap_err().contains("hearsay role"));
+        assert!(
+            access
+                .check_connect(None)
+                .unwrap_err()
+                .contains("hearsay role")
+        );
         assert!(access.allows_oneway(Role::Replica));
         assert!(!access.allows_oneway(Role::Frontend));
-        assert_eq!(Access::default().check_connect(Some(Role::Client)), Ok(Role::Client));
+        assert_eq!(
+            Access::default().check_connect(Some(Role::Client)),
+            Ok(Role::Client)
+        );
     }
 }

@@ -32,7 +32,8 @@ mod server;
 pub use access::Access;
 pub use certs::{CertsError, NodeCredentials, Role};
 pub use connector::{Connector, ConnectorConfig, Delivery};
-pub use endpoint::{EndpointConfig, bind, bind_client, client_config, peer_name, peer_role, server_config,
+pub use endpoint::{
+    EndpointConfig, bind, bind_client, client_config, peer_name, peer_role, server_config,
 };
 pub use error::TransportError;
 pub use server::{Handler, RequestContext, ServeConfig, serve};

@@ -117,7 +117,11 @@ async fn simulate(args: &Args, tracker_url: &str) -> anyhow::Result<Summary> {
     let peers = wait_for_cluster(&tracker).await?;
 
     node::ensure_certs(&args.certs, &[("client", hearsay_transport::Role::Client)])?;
-    let connector = node::client_connector(&args.certs, ("client", hearsay_transport::Role::Client), false)?;
+    let connector = node::client_connector(
+        &args.certs,
+        ("client", hearsay_transport::Role::Client),
+        false,
+    )?;
 
     let before = metrics_of(&peers).await;
     let movies: Vec<_> = Movies::sample()

@@ -43,7 +43,7 @@ impl NodeCredentials {
                 found,
             });
         }
-        let role = Role::of_cert(&cert).ok_or_else(|| CertsError::NoRole { path })?;
+        let role = Role::of_cert(&cert).ok_or(CertsError::NoRole { path })?;
         Ok(Self {
             name: name.to_owned(),
             role,

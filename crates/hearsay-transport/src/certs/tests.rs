@@ -348,7 +348,10 @@ fn default_roles_follow_the_naming_convention() {
         assert_eq!(role.as_str().parse::<Role>(), Ok(role));
     }
     let err = "admin".parse::<Role>().unwrap_err();
-    assert!(err.to_string().contains("replica, frontend, client or tracker"));
+    assert!(
+        err.to_string()
+            .contains("replica, frontend, client or tracker")
+    );
 }
 
 #[test]
