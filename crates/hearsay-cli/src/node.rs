@@ -34,13 +34,18 @@ const OTHER_NODES: [(&str, Role); 3] = [
 /// own pair starts without the CA's key.
 pub(crate) fn ensure_certs(dir: &Path, nodes: &[(&str, Role)]) -> anyhow::Result<()> {
     let first_run = !dir.join(hearsay_transport::certs::CA_CERT_FILE).exists();
-    let mut wanted: Vec<(String, Role)> = nodes.iter().map(|(n, r)| (n.to_string(), *r)).collect();
-    if first_run {
-        wanted.extend(OTHER_NODES.iter().map(|(n, r)| (n.to_string(), *r)));
-        wanted.extend((1..=3).map(|n| (format!("r{n}"), Role::Replica)));
+    let mut wanted: Vec<(String, Role)> = Vec::new();
+    let usual = OTHER_NODES
+        .iter()
+        .map(|(n, r)| (n.to_string(), *r))
+        .chain((1..=3).map(|n| (format!("r{n}"), Role::Replica)));
+    // This process's own nodes first: a name given twice keeps their role.
+    let candidates = nodes.iter().map(|(n, r)| (n.to_string(), *r));
+    for (name, role) in candidates.chain(usual.filter(|_| first_run)) {
+        if !wanted.iter().any(|(n, _)| *n == name) {
+            wanted.push((name, role));
+        }
     }
-    wanted.sort();
-    wanted.dedup_by(|a, b| a.0 == b.0);
     let made = hearsay_transport::certs::ensure_dev_certs(dir, &wanted)
         .with_context(|| format!("preparing certificates in {}", dir.display()))?;
     if made {
