@@ -120,3 +120,24 @@ pub async fn serve_quic<A>(
     };
     hearsay_transport::serve(endpoint, handler, config, shutdown).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_front_end_lets_in_clients_and_the_tracker_only_and_takes_no_one_way_streams() {
+        let access = frontend_access();
+        for role in [Role::Client, Role::Tracker] {
+            assert_eq!(access.check_connect(Some(role)), Ok(role));
+        }
+        for role in [Role::Replica, Role::Frontend] {
+            let why = access.check_connect(Some(role)).expect_err("refused");
+            assert!(
+                why.contains(&format!("a front end does not accept {role} certificates")),
+                "{why}"
+            );
+        }
+        assert!(Role::ALL.iter().all(|r| !access.allows_oneway(*r)));
+    }
+}
