@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Adds replica NAME to the cluster start-cluster.sh started, without
 # restarting anyone: it takes the next free ports (QUIC 7500+i, metrics
-# 7600+i; a name added before gets its old ports back), makes its own
-# certificate from the cluster's CA on start, and is given only --tracker.
+# 7600+i; a name added before gets its old ports back), gets a replica
+# certificate from the cluster's CA (`hearsay certs issue`, which needs
+# ca.key in the certs directory) unless it has one, and is given only --tracker.
 # It registers before it says it is listening, so when this script returns it
 # is in GET /v1/peers; the other replicas take it as a gossip peer and the
 # front end routes to it within a second or two (their next poll).
@@ -51,6 +52,10 @@ if [ -z "$port" ]; then
 fi
 http=$((port + 100))
 OVERLOAD=${HEARSAY_OVERLOAD_PROBABILITY:-0}
+
+if [ ! -f "$CERTS/$NAME.pem" ] || [ ! -f "$CERTS/$NAME.key" ]; then
+  "$BIN" certs issue "$NAME" --role replica --dir "$CERTS" >/dev/null
+fi
 
 echo "$port" >"$RUN_DIR/$NAME.port"
 start_node "$NAME" replica --name "$NAME" --listen "$HOST:$port" --tracker "$TRACKER_URL" \

@@ -163,8 +163,12 @@ async fn find_cluster(
             certs.display()
         );
     }
-    node::ensure_certs(certs, &["client"])?;
-    let connector = node::client_connector(certs, "client", fe_addr.is_ipv6())?;
+    node::ensure_certs(certs, &[("client", hearsay_transport::Role::Client)])?;
+    let connector = node::client_connector(
+        certs,
+        ("client", hearsay_transport::Role::Client),
+        fe_addr.is_ipv6(),
+    )?;
     Ok(Attach {
         client: hearsay_client::Client::new(connector, fe_addr, fe_name),
         replicas,

@@ -1,10 +1,12 @@
-//! `hearsay certs init`: make the cluster CA, node certificates and the admin token.
+//! `hearsay certs init`: make the cluster CA, node certificates and the admin
+//! token; `hearsay certs issue NAME`: make one more node's certificate with
+//! that CA. These are the only commands that read the CA's private key.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use hearsay_transport::certs::{self, CertsError, Existing};
+use hearsay_transport::certs::{self, CertsError, Existing, Role};
 
 /// Flags of `hearsay certs`.
 #[derive(clap::Args, Debug)]
@@ -17,15 +19,34 @@ pub(crate) struct Args {
 enum CertsCommand {
     /// Make a new cluster CA, a certificate and key for each node, and an admin token.
     Init(InitArgs),
+    /// Make one node's certificate and key, signed by the CA in --dir (which
+    /// needs ca.pem and ca.key). Give the node ca.pem, NAME.pem and NAME.key;
+    /// never ca.key.
+    #[command(after_help = ISSUE_AFTER_HELP)]
+    Issue(IssueArgs),
 }
+
+const ISSUE_AFTER_HELP: &str = "\
+Roles: a peer's role comes from its certificate, and servers enforce it:
+  replica   gossips with replicas and answers front ends
+  frontend  routes clients to replicas, changes a replica's status
+  client    talks to front ends only (sessions, `status`, `change`)
+  tracker   changes a replica's status, writes payloads through front ends
+
+Examples:
+  hearsay certs issue r4                      # a replica (the default for most names)
+  hearsay certs issue alice --role client     # a client's certificate
+  hearsay certs issue fe2 --dir /secure/certs # a front end (fe2 is one by its name)";
 
 #[derive(clap::Args, Debug)]
 struct InitArgs {
     /// The directory to write them to (created if missing).
     #[arg(long, default_value = "certs")]
     dir: PathBuf,
-    /// The nodes to make certificates for, comma-separated; each name becomes
-    /// the certificate's DNS name.
+    /// The nodes to make certificates for, comma-separated, each NAME or
+    /// NAME:ROLE; the name becomes the certificate's DNS name. Without a role:
+    /// `tracker` is the tracker, `client` and `client-*` are clients, `fe`,
+    /// `fe<N>`, `fe-*` and `frontend*` are front ends, any other name a replica.
     #[arg(
         long,
         value_delimiter = ',',
@@ -38,21 +59,63 @@ struct InitArgs {
     force: bool,
 }
 
+#[derive(clap::Args, Debug)]
+struct IssueArgs {
+    /// The node's name: its certificate's DNS name, and the file names
+    /// NAME.pem and NAME.key.
+    name: String,
+    /// What the node may do: replica, frontend, client or tracker (see
+    /// below). Default: by its name, as for `init --nodes`.
+    #[arg(long, value_name = "ROLE")]
+    role: Option<Role>,
+    /// The directory holding the CA (ca.pem and ca.key); the node's files are
+    /// written there.
+    #[arg(long, default_value = "certs")]
+    dir: PathBuf,
+    /// Replace the node's certificate and key if they exist.
+    #[arg(long)]
+    force: bool,
+}
+
 /// Runs `hearsay certs`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         CertsCommand::Init(init) => run_init(init),
+        CertsCommand::Issue(issue) => run_issue(issue),
+    }
+}
+
+/// `NAME` or `NAME:ROLE` from `--nodes`.
+fn parse_node(entry: &str) -> anyhow::Result<(String, Role)> {
+    match entry.split_once(':') {
+        None => Ok((entry.to_owned(), Role::default_for(entry))),
+        Some((name, role)) => {
+            let role = role
+                .trim()
+                .parse::<Role>()
+                .with_context(|| format!("--nodes {entry:?}"))?;
+            Ok((name.trim().to_owned(), role))
+        }
     }
 }
 
 fn run_init(args: InitArgs) -> anyhow::Result<ExitCode> {
-    let mut nodes: Vec<String> = args
+    let mut nodes: Vec<(String, Role)> = Vec::new();
+    for entry in args
         .nodes
         .iter()
-        .map(|n| n.trim().to_owned())
+        .map(|n| n.trim())
         .filter(|n| !n.is_empty())
-        .collect();
-    nodes.dedup();
+    {
+        let (name, role) = parse_node(entry)?;
+        if let Some((_, other)) = nodes.iter().find(|(n, _)| *n == name) {
+            if *other != role {
+                anyhow::bail!("--nodes gives {name} two roles, {other} and {role}: give one");
+            }
+            continue;
+        }
+        nodes.push((name, role));
+    }
     if nodes.is_empty() {
         anyhow::bail!("--nodes names no node: give at least one name, such as --nodes r1,r2,r3,fe");
     }
@@ -61,7 +124,7 @@ fn run_init(args: InitArgs) -> anyhow::Result<ExitCode> {
     } else {
         Existing::Refuse
     };
-    let written = match certs::init(&args.dir, &nodes, existing) {
+    let written = match certs::init_nodes(&args.dir, &nodes, existing) {
         Ok(written) => written,
         Err(CertsError::AlreadyExists { paths }) => {
             eprintln!(
@@ -77,9 +140,10 @@ fn run_init(args: InitArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("making certificates in {}", args.dir.display()));
         }
     };
+    let listed: Vec<String> = nodes.iter().map(|(n, r)| format!("{n} ({r})")).collect();
     println!(
         "Made a cluster CA and certificates for {} in {}:",
-        nodes.join(", "),
+        listed.join(", "),
         args.dir.display()
     );
     for path in &written {
@@ -87,6 +151,67 @@ fn run_init(args: InitArgs) -> anyhow::Result<ExitCode> {
     }
     println!(
         "The .key files and admin.token are secrets (readable by you only): never commit them."
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_issue(args: IssueArgs) -> anyhow::Result<ExitCode> {
+    let role = args.role.unwrap_or_else(|| Role::default_for(&args.name));
+    let existing = if args.force {
+        Existing::Overwrite
+    } else {
+        Existing::Refuse
+    };
+    let written = match certs::issue(&args.dir, &args.name, role, existing) {
+        Ok(written) => written,
+        Err(CertsError::AlreadyExists { paths }) => {
+            eprintln!(
+                "hearsay: {} already has a certificate for {} ({}); nothing was written.\n\
+                 Run again with --force to replace it (the node must then use the new one).",
+                args.dir.display(),
+                args.name,
+                names(&paths)
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(CertsError::Missing { path }) => anyhow::bail!(
+            "no cluster CA in {}: {} is missing. Make one with `hearsay certs init --dir {}`, \
+             or pass the --dir that holds ca.pem and ca.key",
+            args.dir.display(),
+            path.display(),
+            args.dir.display()
+        ),
+        Err(CertsError::NoCaKey { ca_key, .. }) => anyhow::bail!(
+            "{} holds the CA certificate but not its private key ({} is missing), so it \
+             cannot sign: run `hearsay certs issue` with --dir set to the directory that \
+             holds ca.key",
+            args.dir.display(),
+            ca_key.display()
+        ),
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!(
+                    "making a certificate for {} in {}",
+                    args.name,
+                    args.dir.display()
+                )
+            });
+        }
+    };
+    println!(
+        "Made a {role} certificate for {} in {}:",
+        args.name,
+        args.dir.display()
+    );
+    for path in &written {
+        println!("  {}", describe(path));
+    }
+    println!(
+        "Give the node {}, {} and {} (never ca.key); {} is a secret: never commit it.",
+        certs::CA_CERT_FILE,
+        file_name(&certs::cert_path(&args.dir, &args.name)),
+        file_name(&certs::key_path(&args.dir, &args.name)),
+        file_name(&certs::key_path(&args.dir, &args.name)),
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -160,7 +285,9 @@ mod tests {
 
     #[test]
     fn defaults_cover_a_local_cluster() {
-        let CertsCommand::Init(init) = parse(&["init"]).command;
+        let CertsCommand::Init(init) = parse(&["init"]).command else {
+            panic!("init parses as init");
+        };
         assert_eq!(init.dir, PathBuf::from("certs"));
         assert_eq!(init.nodes, ["r1", "r2", "r3", "fe", "client", "tracker"]);
         assert!(!init.force);
@@ -201,5 +328,97 @@ mod tests {
         let err =
             run(parse(&["init", "--dir", &dir, "--nodes", "r1,bad name"])).expect_err("bad name");
         assert!(format!("{err:#}").contains("\"bad name\""), "{err:#}");
+    }
+
+    #[test]
+    fn issue_makes_one_node_with_the_ca_and_says_what_is_wrong_otherwise() {
+        let tmp = TempDir::new("issue");
+        let dir = tmp.0.to_string_lossy().into_owned();
+        // No CA yet: an error saying how to make one.
+        let err = run(parse(&["issue", "r4", "--dir", &dir])).expect_err("no CA");
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("no cluster CA") && text.contains("hearsay certs init"),
+            "{text}"
+        );
+        assert_eq!(
+            run(parse(&["init", "--dir", &dir, "--nodes", "r1"])).expect("init"),
+            ExitCode::SUCCESS
+        );
+        assert_eq!(
+            run(parse(&["issue", "r4", "--dir", &dir])).expect("issue"),
+            ExitCode::SUCCESS
+        );
+        let r4 = certs::NodeCredentials::load(&tmp.0, "r4").expect("r4 loads");
+        assert_eq!(r4.role, Role::Replica, "the default for r4");
+        assert_eq!(
+            run(parse(&[
+                "issue", "alice", "--role", "client", "--dir", &dir
+            ]))
+            .expect("issue"),
+            ExitCode::SUCCESS
+        );
+        let alice = certs::NodeCredentials::load(&tmp.0, "alice").expect("alice loads");
+        assert_eq!(alice.role, Role::Client);
+
+        // Again: refused without --force, replaced with it.
+        let pem = std::fs::read(tmp.0.join("r4.pem")).expect("pem");
+        assert_eq!(
+            run(parse(&["issue", "r4", "--dir", &dir])).expect("runs"),
+            ExitCode::FAILURE
+        );
+        assert_eq!(std::fs::read(tmp.0.join("r4.pem")).expect("pem"), pem);
+        assert_eq!(
+            run(parse(&["issue", "r4", "--dir", &dir, "--force"])).expect("runs"),
+            ExitCode::SUCCESS
+        );
+        assert_ne!(std::fs::read(tmp.0.join("r4.pem")).expect("pem"), pem);
+
+        // A bad name, and a directory without the CA key.
+        let err = run(parse(&["issue", "ca", "--dir", &dir])).expect_err("reserved");
+        assert!(
+            format!("{err:#}").contains("\"ca\" cannot be a node name"),
+            "{err:#}"
+        );
+        std::fs::remove_file(tmp.0.join("ca.key")).expect("rm");
+        let err = run(parse(&["issue", "r5", "--dir", &dir])).expect_err("no key");
+        assert!(
+            format!("{err:#}").contains("not its private key"),
+            "{err:#}"
+        );
+        assert!(!tmp.0.join("r5.pem").exists());
+    }
+
+    #[test]
+    fn a_bad_role_is_refused_by_the_parser_naming_the_roles() {
+        let mut argv = vec!["certs", "issue", "r1", "--role", "admin"];
+        let err = Cli::try_parse_from(argv.drain(..)).expect_err("bad role");
+        assert!(
+            err.to_string()
+                .contains("replica, frontend, client or tracker"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn init_takes_a_role_after_a_name() {
+        let tmp = TempDir::new("roles");
+        let dir = tmp.0.to_string_lossy().into_owned();
+        let init = |nodes: &str| run(parse(&["init", "--dir", &dir, "--nodes", nodes, "--force"]));
+        assert_eq!(
+            init("r1,edge:frontend,ops:tracker").expect("init"),
+            ExitCode::SUCCESS
+        );
+        let edge = certs::NodeCredentials::load(&tmp.0, "edge").expect("edge");
+        assert_eq!(edge.role, Role::Frontend);
+        let ops = certs::NodeCredentials::load(&tmp.0, "ops").expect("ops");
+        assert_eq!(ops.role, Role::Tracker);
+        let err = init("r1:boss").expect_err("bad role");
+        assert!(
+            format!("{err:#}").contains("\"boss\" is not a role"),
+            "{err:#}"
+        );
+        let err = init("r1,r1:client").expect_err("two roles");
+        assert!(format!("{err:#}").contains("two roles"), "{err:#}");
     }
 }

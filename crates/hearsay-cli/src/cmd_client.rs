@@ -115,7 +115,7 @@ pub(crate) async fn repl(
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
-        node::ensure_certs(&args.certs, &["client"])?;
+        node::ensure_certs(&args.certs, &[("client", hearsay_transport::Role::Client)])?;
         let client = node::connect_client(&args.certs, args.frontend, &args.frontend_name)?;
         repl(client, args.repl, args.tracker).await
     })

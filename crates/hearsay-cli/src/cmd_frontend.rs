@@ -45,7 +45,10 @@ pub(crate) struct Args {
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
-        node::ensure_certs(&args.certs, &[args.name.as_str()])?;
+        node::ensure_certs(
+            &args.certs,
+            &[(args.name.as_str(), hearsay_transport::Role::Frontend)],
+        )?;
         let shutdown = Shutdown::new();
         let replicas: BTreeMap<ReplicaId, SocketAddr> = args.replicas.into_iter().collect();
         let fixed = replicas.keys().cloned().collect();

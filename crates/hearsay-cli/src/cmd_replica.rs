@@ -106,7 +106,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
-        node::ensure_certs(&args.certs, &[args.name.as_str()])?;
+        node::ensure_certs(
+            &args.certs,
+            &[(args.name.as_str(), hearsay_transport::Role::Replica)],
+        )?;
         let app = node::load_app(args.data.as_ref())?;
         let shutdown = Shutdown::new();
         let peers: BTreeMap<ReplicaId, SocketAddr> = args

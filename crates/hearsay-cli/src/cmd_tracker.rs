@@ -62,13 +62,13 @@ pub(crate) fn open(
     data_dir: &Path,
     expiry: Duration,
 ) -> anyhow::Result<Arc<hearsay_tracker::Tracker>> {
-    node::ensure_certs(certs, &["tracker"])?;
+    node::ensure_certs(certs, &[("tracker", hearsay_transport::Role::Tracker)])?;
     let token = hearsay_transport::certs::load_admin_token(certs)
         .with_context(|| format!("loading the admin token from {}", certs.display()))?;
     let mut config = hearsay_tracker::Config::new(data_dir, token);
     config.expiry = expiry;
     // One QUIC client, as node `tracker`, for front ends and replicas alike.
-    let quic = node::client_connector(certs, "tracker", false)?;
+    let quic = node::client_connector(certs, ("tracker", hearsay_transport::Role::Tracker), false)?;
     config.payload_sink = Arc::new(QuicPayloadSink::new(quic.clone()));
     config.replica_admin = Arc::new(QuicReplicaAdmin::new(quic));
     hearsay_tracker::open(config)

@@ -69,8 +69,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .collect::<Result<_, _>>()
             .context("replica names")?;
         let name_strings: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        let mut nodes: Vec<&str> = name_strings.iter().map(String::as_str).collect();
-        nodes.extend(["fe", "client", "tracker"]);
+        let mut nodes: Vec<(&str, hearsay_transport::Role)> = name_strings.iter().map(|n| (n.as_str(), hearsay_transport::Role::Replica)).collect();
+        nodes.extend([("fe", hearsay_transport::Role::Frontend), ("client", hearsay_transport::Role::Client), ("tracker", hearsay_transport::Role::Tracker)]);
         node::ensure_certs(&args.certs, &nodes)?;
         let app = node::load_app(args.data.as_ref())?;
         let shutdown = Shutdown::new();

@@ -13,26 +13,39 @@ use hearsay_apps::movies::Movies;
 use hearsay_core::ReplicaId;
 use hearsay_frontend::{FrontendConfig, QuicLink};
 use hearsay_replica::{ReplicaHandle, ReplicaServerConfig};
-use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig, NodeCredentials, ServeConfig};
+use hearsay_transport::{
+    Connector, ConnectorConfig, EndpointConfig, NodeCredentials, Role, ServeConfig,
+};
 use tokio::sync::watch;
 
 /// Node names the development certificates cover besides the replicas.
-const OTHER_NODES: [&str; 3] = ["fe", "client", "tracker"];
+const OTHER_NODES: [(&str, Role); 3] = [
+    ("fe", Role::Frontend),
+    ("client", Role::Client),
+    ("tracker", Role::Tracker),
+];
 
 /// Makes development certificates in `dir` when they are missing, saying so
 /// on stderr. With no CA there yet, it makes the whole usual set (the
-/// replicas r1-r3, `fe`, `client`, `tracker`, and `names`); with a CA, only the
-/// certificates of `names`, the nodes this process runs. So separate processes
-/// starting together never write the same file.
-pub(crate) fn ensure_certs(dir: &Path, names: &[&str]) -> anyhow::Result<()> {
+/// replicas r1-r3, `fe`, `client`, `tracker`, and `nodes`); with a CA, only the
+/// certificates of `nodes`, the nodes this process runs (each in its role),
+/// and only if the CA's key is there. So separate processes starting together
+/// never write the same file, and a node given just the CA certificate and its
+/// own pair starts without the CA's key.
+pub(crate) fn ensure_certs(dir: &Path, nodes: &[(&str, Role)]) -> anyhow::Result<()> {
     let first_run = !dir.join(hearsay_transport::certs::CA_CERT_FILE).exists();
-    let mut wanted: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-    if first_run {
-        wanted.extend(OTHER_NODES.iter().map(|s| s.to_string()));
-        wanted.extend((1..=3).map(|n| format!("r{n}")));
+    let mut wanted: Vec<(String, Role)> = Vec::new();
+    let usual = OTHER_NODES
+        .iter()
+        .map(|(n, r)| (n.to_string(), *r))
+        .chain((1..=3).map(|n| (format!("r{n}"), Role::Replica)));
+    // This process's own nodes first: a name given twice keeps their role.
+    let candidates = nodes.iter().map(|(n, r)| (n.to_string(), *r));
+    for (name, role) in candidates.chain(usual.filter(|_| first_run)) {
+        if !wanted.iter().any(|(n, _)| *n == name) {
+            wanted.push((name, role));
+        }
     }
-    wanted.sort();
-    wanted.dedup();
     let made = hearsay_transport::certs::ensure_dev_certs(dir, &wanted)
         .with_context(|| format!("preparing certificates in {}", dir.display()))?;
     if made {
@@ -44,9 +57,9 @@ pub(crate) fn ensure_certs(dir: &Path, names: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Loads node `name`'s credentials from `dir`.
-pub(crate) fn credentials(dir: &Path, name: &str) -> anyhow::Result<NodeCredentials> {
-    NodeCredentials::load(dir, name)
+/// Loads node `name`'s credentials from `dir`; its certificate must be for `role`.
+pub(crate) fn credentials(dir: &Path, name: &str, role: Role) -> anyhow::Result<NodeCredentials> {
+    NodeCredentials::load_as(dir, name, role)
         .with_context(|| format!("loading the certificate of {name} from {}", dir.display()))
 }
 
@@ -136,7 +149,7 @@ pub(crate) async fn start_replica(
     certs: &Path,
     shutdown: &Shutdown,
 ) -> anyhow::Result<RunningReplica> {
-    let creds = credentials(certs, spec.name.as_str())?;
+    let creds = credentials(certs, spec.name.as_str(), Role::Replica)?;
     let endpoint = hearsay_transport::bind(spec.listen, &creds, &EndpointConfig::default())
         .with_context(|| format!("starting replica {} on {}", spec.name, spec.listen))?;
     let addr = endpoint.local_addr().context("reading the bound address")?;
@@ -250,7 +263,7 @@ pub(crate) fn start_frontend(
     certs: &Path,
     shutdown: &Shutdown,
 ) -> anyhow::Result<RunningFrontend> {
-    let creds = credentials(certs, name)?;
+    let creds = credentials(certs, name, Role::Frontend)?;
     let endpoint = hearsay_transport::bind(listen, &creds, &EndpointConfig::default())
         .with_context(|| format!("starting front end {name} on {listen}"))?;
     let addr = endpoint.local_addr().context("reading the bound address")?;
@@ -301,17 +314,21 @@ pub(crate) fn connect_client(
     frontend_name: &str,
 ) -> anyhow::Result<hearsay_client::Client> {
     Ok(hearsay_client::Client::new(
-        client_connector(certs, "client", frontend.is_ipv6())?,
+        client_connector(certs, ("client", Role::Client), frontend.is_ipv6())?,
         frontend,
         frontend_name,
     ))
 }
 
-/// A QUIC client endpoint with node `name`'s certificate, bound to a port
-/// the system picks (IPv6 if `ipv6`), for reaching other nodes. Needs a
-/// tokio runtime.
-pub(crate) fn client_connector(certs: &Path, name: &str, ipv6: bool) -> anyhow::Result<Connector> {
-    let creds = credentials(certs, name)?;
+/// A QUIC client endpoint with node `name`'s certificate (which must be for
+/// `role`), bound to a port the system picks (IPv6 if `ipv6`), for reaching
+/// other nodes. Needs a tokio runtime.
+pub(crate) fn client_connector(
+    certs: &Path,
+    (name, role): (&str, Role),
+    ipv6: bool,
+) -> anyhow::Result<Connector> {
+    let creds = credentials(certs, name, role)?;
     let any: SocketAddr = if ipv6 { "[::]:0" } else { "0.0.0.0:0" }
         .parse()
         .context("the wildcard address")?;

@@ -14,7 +14,13 @@ use hearsay_wire::{FrontendRequest, FrontendResponse, ReplicaResponse, decode, e
 /// A bare QUIC connector with the cluster's client certificate, and the front
 /// end's address: for sending bytes no well-behaved client would.
 fn raw_client(c: &Cluster) -> (Connector, SocketAddr) {
-    let creds = NodeCredentials::load(c.certs.path(), "client").unwrap();
+    raw_node(c, "client")
+}
+
+/// The same with node `name`'s certificate (replicas refuse clients, so
+/// misplaced frames are sent to them as a front end or a replica would).
+fn raw_node(c: &Cluster, name: &str) -> (Connector, SocketAddr) {
+    let creds = NodeCredentials::load(c.certs.path(), name).unwrap();
     let any = "127.0.0.1:0".parse().unwrap();
     let endpoint = hearsay_transport::bind_client(any, &creds, &EndpointConfig::default()).unwrap();
     (
@@ -58,7 +64,8 @@ async fn malformed_and_misplaced_frames_get_an_error_and_change_nothing() {
     // A valid front-end frame sent to a replica (the wrong message type).
     let (r1, r1_addr) = &c.replicas[0];
     let r1_addr: SocketAddr = r1_addr.parse().unwrap();
-    let answer = conn.request(r1_addr, r1, &good, wait).await.unwrap();
+    let (as_fe, _) = raw_node(&c, "fe");
+    let answer = as_fe.request(r1_addr, r1, &good, wait).await.unwrap();
     assert!(
         matches!(
             decode::<ReplicaResponse<ClusterApp>>(&answer),
@@ -66,8 +73,10 @@ async fn malformed_and_misplaced_frames_get_an_error_and_change_nothing() {
         ),
         "a replica must not act on a front-end frame"
     );
-    // Garbage on a one-way (gossip) stream, claiming nothing.
-    conn.send_oneway(r1_addr, r1, &[0u8; 64], wait)
+    // Garbage on a one-way (gossip) stream from a replica, claiming nothing.
+    let (as_r2, _) = raw_node(&c, "r2");
+    as_r2
+        .send_oneway(r1_addr, r1, &[0u8; 64], wait)
         .await
         .unwrap();
 

@@ -14,4 +14,4 @@ mod quic;
 
 pub use actor::{FrontendConfig, FrontendHandle, spawn};
 pub use link::{BoxFuture, LinkError, ReplicaLink};
-pub use quic::{QuicLink, ReplicaAddresses, serve_quic};
+pub use quic::{QuicLink, ReplicaAddresses, frontend_access, serve_quic};

@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use hearsay_core::{App, ReplicaId};
-use hearsay_transport::{Connector, RequestContext, ServeConfig};
+use hearsay_transport::{Access, Connector, RequestContext, Role, ServeConfig};
 use hearsay_wire::{
     FrontendRequest, FrontendResponse, ReplicaRequest, ReplicaResponse, decode, encode,
 };
@@ -71,7 +71,19 @@ where
     }
 }
 
-/// Serves clients on `endpoint` until `shutdown`.
+/// The roles a front end's server lets connect: clients, and the tracker
+/// (which writes payloads through it). Replicas and other front ends have no
+/// business there; nobody opens one-way streams.
+pub fn frontend_access() -> Access {
+    Access {
+        server: "a front end",
+        connect: vec![Role::Client, Role::Tracker],
+        oneway: Vec::new(),
+    }
+}
+
+/// Serves clients on `endpoint` until `shutdown`, letting in the roles of
+/// [`frontend_access`] (`config.access` is replaced by it).
 pub async fn serve_quic<A>(
     handle: FrontendHandle<A>,
     endpoint: quinn::Endpoint,
@@ -83,6 +95,10 @@ pub async fn serve_quic<A>(
     A::Query: Send + Sync,
     A::Reply: Send + Sync,
 {
+    let config = ServeConfig {
+        access: frontend_access(),
+        ..config
+    };
     let handler = move |ctx: RequestContext, bytes: Vec<u8>| {
         let handle = handle.clone();
         async move {
@@ -103,4 +119,25 @@ pub async fn serve_quic<A>(
         }
     };
     hearsay_transport::serve(endpoint, handler, config, shutdown).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_front_end_lets_in_clients_and_the_tracker_only_and_takes_no_one_way_streams() {
+        let access = frontend_access();
+        for role in [Role::Client, Role::Tracker] {
+            assert_eq!(access.check_connect(Some(role)), Ok(role));
+        }
+        for role in [Role::Replica, Role::Frontend] {
+            let why = access.check_connect(Some(role)).expect_err("refused");
+            assert!(
+                why.contains(&format!("a front end does not accept {role} certificates")),
+                "{why}"
+            );
+        }
+        assert!(Role::ALL.iter().all(|r| !access.allows_oneway(*r)));
+    }
 }

@@ -8,6 +8,7 @@
 //! `hearsay-transport`, or anything else) stays outside. Timers run on a
 //! monotonic clock converted to [`hearsay_core::Time`].
 
+pub mod access;
 mod actor;
 mod coalesce;
 mod handle;

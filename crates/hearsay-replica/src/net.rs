@@ -32,7 +32,10 @@ const PER_PEER_QUEUE: usize = 1024;
 const SEND_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Serves the replica's QUIC endpoint until `shutdown`: peer frames on
-/// one-way streams, front-end requests on bidirectional ones.
+/// one-way streams, front-end requests on bidirectional ones. Peers are let
+/// in by the role in their certificate ([`crate::access`]; `config.access`
+/// is replaced by the replica's): clients are turned away, only replicas
+/// gossip, and each request is checked against the sender's role.
 pub async fn serve_quic<A>(
     handle: ReplicaHandle<A>,
     endpoint: quinn::Endpoint,
@@ -45,6 +48,10 @@ pub async fn serve_quic<A>(
     A::Query: Send + Sync,
     A::Reply: Send + Sync,
 {
+    let config = ServeConfig {
+        access: crate::access::replica_access(),
+        ..config
+    };
     let handler = move |ctx: RequestContext, bytes: Vec<u8>| {
         let handle = handle.clone();
         let isolation = isolation.clone();
@@ -65,7 +72,13 @@ pub async fn serve_quic<A>(
                 return None;
             }
             let response = match decode::<ReplicaRequest<A>>(&bytes) {
-                Ok(request) => crate::serve_from(&handle, &ctx.peer, request).await,
+                Ok(request) => match crate::access::check_request(ctx.role, &request) {
+                    Ok(()) => crate::serve_from(&handle, &ctx.peer, request).await,
+                    Err(reason) => {
+                        warn!(peer = %ctx.peer, role = %ctx.role, %reason, "refused a request");
+                        ReplicaResponse::Error { reason }
+                    }
+                },
                 Err(e) => ReplicaResponse::Error {
                     reason: format!("malformed request: {e}"),
                 },

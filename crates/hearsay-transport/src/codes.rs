@@ -15,5 +15,8 @@ pub(crate) const READ_TIMEOUT: VarInt = VarInt::from_u32(3);
 pub(crate) const SHUTDOWN: VarInt = VarInt::from_u32(4);
 /// The peer's certificate names no node (connection close).
 pub(crate) const NO_NAME: VarInt = VarInt::from_u32(5);
+/// The peer's role may not do this: a connection close (the reason says
+/// why), or a one-way stream stopped unread.
+pub(crate) const FORBIDDEN: VarInt = VarInt::from_u32(6);
 /// A client closing its connections because it is done (connection close).
 pub(crate) const DONE: VarInt = VarInt::from_u32(0);

@@ -11,7 +11,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::server::WebPkiClientVerifier;
 use rustls_pki_types::CertificateDer;
 
-use crate::certs::NodeCredentials;
+use crate::certs::{NodeCredentials, Role};
 use crate::error::TransportError;
 
 /// QUIC settings shared by servers and clients.
@@ -196,4 +196,15 @@ pub fn peer_name(conn: &quinn::Connection) -> Option<String> {
     let leaf = chain.first()?;
     let cert = webpki::EndEntityCert::try_from(leaf).ok()?;
     cert.valid_dns_names().next().map(str::to_owned)
+}
+
+/// The role in the peer's certificate (see [`Role::of_cert`]). `None` before
+/// the handshake, or when the certificate carries no single known role
+/// ([`crate::serve`] refuses such peers).
+///
+/// Like [`peer_name`], it is read from a certificate the cluster CA signed.
+pub fn peer_role(conn: &quinn::Connection) -> Option<Role> {
+    let identity = conn.peer_identity()?;
+    let chain = identity.downcast::<Vec<CertificateDer<'static>>>().ok()?;
+    Role::of_cert(chain.first()?)
 }

@@ -83,6 +83,13 @@ pub enum TransportError {
         /// The QUIC application error code.
         code: u64,
     },
+    /// The peer does not let our role (from our certificate) do this.
+    Forbidden {
+        /// The peer.
+        addr: SocketAddr,
+        /// Why, as the peer said.
+        reason: String,
+    },
     /// The local endpoint is closed.
     EndpointClosed,
 }
@@ -115,6 +122,12 @@ impl TransportError {
             ConnectionError::ApplicationClosed(c) if c.error_code == codes::SHUTDOWN => {
                 Self::ShuttingDown { addr }
             }
+            ConnectionError::ApplicationClosed(c) if c.error_code == codes::FORBIDDEN => {
+                Self::Forbidden {
+                    addr,
+                    reason: String::from_utf8_lossy(&c.reason).into_owned(),
+                }
+            }
             ConnectionError::ApplicationClosed(c) if c.error_code == codes::NO_NAME => {
                 Self::TlsRefused { addr, reason }
             }
@@ -133,6 +146,10 @@ impl TransportError {
                 during: "sending the request (the peer gave up waiting for it)",
             },
             codes::SHUTDOWN => Self::ShuttingDown { addr },
+            codes::FORBIDDEN => Self::Forbidden {
+                addr,
+                reason: "our certificate's role may not send this".to_owned(),
+            },
             other => Self::Reset {
                 addr,
                 code: other.into_inner(),
@@ -192,6 +209,7 @@ impl fmt::Display for TransportError {
             }
             Self::NoResponse { addr } => write!(f, "{addr} could not handle the request"),
             Self::Reset { addr, code } => write!(f, "{addr} reset the stream (code {code})"),
+            Self::Forbidden { addr, reason } => write!(f, "{addr} refused us: {reason}"),
             Self::EndpointClosed => write!(f, "the local QUIC endpoint is closed"),
         }
     }

@@ -4,8 +4,10 @@
 //! # Model
 //!
 //! Every node (replica, front end, client, tracker) holds a certificate
-//! signed by the cluster CA ([`certs`]); an endpoint ([`bind`]) refuses any
-//! peer that does not present one, and only speaks [`hearsay_wire::ALPN`].
+//! signed by the cluster CA ([`certs`]) that names it and its [`Role`]; an
+//! endpoint ([`bind`]) refuses any peer that does not present one, and only
+//! speaks [`hearsay_wire::ALPN`]. [`serve`] lets a peer in by its role
+//! ([`Access`]) and tells the handler both name and role.
 //! Nodes keep one long-lived connection per peer ([`Connector`]) and open one
 //! stream per message: a request is a bidirectional stream (one frame each
 //! way, each side finishing its half), a gossip batch a one-way stream.
@@ -19,6 +21,7 @@
 //! Tracing: a span per accepted connection (`conn`, with the peer's address and
 //! certificate name) and per outgoing request; no output otherwise.
 
+mod access;
 pub mod certs;
 mod codes;
 mod connector;
@@ -26,8 +29,11 @@ mod endpoint;
 mod error;
 mod server;
 
-pub use certs::{CertsError, NodeCredentials};
+pub use access::Access;
+pub use certs::{CertsError, NodeCredentials, Role};
 pub use connector::{Connector, ConnectorConfig, Delivery};
-pub use endpoint::{EndpointConfig, bind, bind_client, client_config, peer_name, server_config};
+pub use endpoint::{
+    EndpointConfig, bind, bind_client, client_config, peer_name, peer_role, server_config,
+};
 pub use error::TransportError;
 pub use server::{Handler, RequestContext, ServeConfig, serve};

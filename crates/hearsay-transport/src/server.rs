@@ -10,8 +10,10 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::{Instrument, debug, info, info_span, warn};
 
+use crate::access::Access;
+use crate::certs::Role;
 use crate::codes;
-use crate::endpoint::peer_name;
+use crate::endpoint::{peer_name, peer_role};
 
 /// Limits of [`serve`].
 #[derive(Clone, Debug)]
@@ -27,6 +29,8 @@ pub struct ServeConfig {
     /// On shutdown, how long requests under way get to finish before their
     /// connections are closed anyway.
     pub shutdown_grace: Duration,
+    /// Which roles may connect and open one-way streams (default: all).
+    pub access: Access,
 }
 
 impl Default for ServeConfig {
@@ -36,6 +40,7 @@ impl Default for ServeConfig {
             read_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(5),
             shutdown_grace: Duration::from_secs(3),
+            access: Access::default(),
         }
     }
 }
@@ -45,6 +50,8 @@ impl Default for ServeConfig {
 pub struct RequestContext {
     /// The node name in the peer's certificate (verified against the cluster CA).
     pub peer: Arc<str>,
+    /// The role in the peer's certificate; [`ServeConfig::access`] let it in.
+    pub role: Role,
     /// The peer's address.
     pub remote: SocketAddr,
     /// Whether the request came on a one-way stream, where any answer is dropped.
@@ -162,12 +169,22 @@ async fn connection<H: Handler>(
         return;
     };
     tracing::Span::current().record("peer", name.as_str());
-    debug!("connected");
+    let role = match config.access.check_connect(peer_role(&conn)) {
+        Ok(role) => role,
+        Err(why) => {
+            warn!(reason = %why, "refusing a peer by its certificate's role");
+            // The endpoint sends the close (with the reason) on its own.
+            conn.close(codes::FORBIDDEN, why.as_bytes());
+            return;
+        }
+    };
+    debug!(%role, "connected");
     let peer: Arc<str> = name.into();
     let mut streams = JoinSet::new();
     let closed_by_peer = loop {
         let ctx = |oneway| RequestContext {
             peer: peer.clone(),
+            role,
             remote,
             oneway,
         };
@@ -183,6 +200,10 @@ async fn connection<H: Handler>(
                 }
             },
             uni = conn.accept_uni() => match uni {
+                Ok(mut recv) if !config.access.allows_oneway(role) => {
+                    warn!(%role, "refusing a one-way stream: this role may not send those here");
+                    let _ = recv.stop(codes::FORBIDDEN);
+                }
                 Ok(recv) => {
                     streams.spawn(oneway(handler.clone(), ctx(true), recv, config.clone()).in_current_span());
                 }

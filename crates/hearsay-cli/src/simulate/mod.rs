@@ -116,8 +116,12 @@ async fn simulate(args: &Args, tracker_url: &str) -> anyhow::Result<Summary> {
     let tracker = TrackerClient::new(url, Some(token));
     let peers = wait_for_cluster(&tracker).await?;
 
-    node::ensure_certs(&args.certs, &["client"])?;
-    let connector = node::client_connector(&args.certs, "client", false)?;
+    node::ensure_certs(&args.certs, &[("client", hearsay_transport::Role::Client)])?;
+    let connector = node::client_connector(
+        &args.certs,
+        ("client", hearsay_transport::Role::Client),
+        false,
+    )?;
 
     let before = metrics_of(&peers).await;
     let movies: Vec<_> = Movies::sample()

@@ -13,6 +13,7 @@ use rustls_pki_types::ServerName;
 
 use super::error::CertsError;
 use super::files::{CA_CERT_FILE, CA_KEY_FILE, read_file};
+use super::role::Role;
 
 /// The common name of every hearsay cluster CA. Node certificates name their
 /// issuer by it, which is what lets a CA be rebuilt from its key alone.
@@ -98,10 +99,20 @@ impl Ca {
         self.key.serialize_pem()
     }
 
-    /// A certificate for node `name`, valid for TLS as server and client, with
-    /// the SANs `name`, `localhost` and `127.0.0.1` (the first is how peers know
-    /// who connected).
-    pub(crate) fn issue(&self, name: &str) -> Result<Issued, CertsError> {
+    /// A certificate for node `name` in `role`, valid for TLS as server and
+    /// client, with the SANs `name`, `localhost` and `127.0.0.1` (the first is
+    /// how peers know who connected) and the role's URI (see [`Role::uri`]).
+    pub(crate) fn issue(&self, name: &str, role: Role) -> Result<Issued, CertsError> {
+        self.sign(name, Some(role))
+    }
+
+    /// A node certificate as hearsay made them before roles: no role URI.
+    #[cfg(test)]
+    pub(crate) fn issue_without_role(&self, name: &str) -> Result<Issued, CertsError> {
+        self.sign(name, None)
+    }
+
+    fn sign(&self, name: &str, role: Option<Role>) -> Result<Issued, CertsError> {
         check_node_name(name)?;
         let key = KeyPair::generate()?;
         let mut params = CertificateParams::new(Vec::<String>::new())?;
@@ -113,6 +124,9 @@ impl Ca {
             sans.push(SanType::DnsName("localhost".try_into()?));
         }
         sans.push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        if let Some(role) = role {
+            sans.push(SanType::URI(role.uri().try_into()?));
+        }
         params.subject_alt_names = sans;
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];

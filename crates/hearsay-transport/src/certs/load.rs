@@ -8,12 +8,15 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::error::CertsError;
 use super::files::{ADMIN_TOKEN_FILE, CA_CERT_FILE, cert_path, key_path, read_file};
+use super::role::Role;
 
 /// What a node needs for mutual TLS: the cluster CA it trusts, and its own
 /// certificate and key.
 pub struct NodeCredentials {
     /// The node's name, as in its certificate.
     pub name: String,
+    /// The node's role, as in its certificate: what peers let it do.
+    pub role: Role,
     /// The cluster CA: peers must present a certificate it signed.
     pub ca: CertificateDer<'static>,
     /// The node's certificate.
@@ -24,14 +27,46 @@ pub struct NodeCredentials {
 
 impl NodeCredentials {
     /// Loads node `name`'s credentials from `dir` (`ca.pem`, `<name>.pem`,
-    /// `<name>.key`); errors name the file at fault.
+    /// `<name>.key`; never the CA's key); errors name the file at fault. The
+    /// certificate must name `name` and carry a role.
     pub fn load(dir: &Path, name: &str) -> Result<Self, CertsError> {
+        let ca = read_cert(&dir.join(CA_CERT_FILE))?;
+        let path = cert_path(dir, name);
+        let cert = read_cert(&path)?;
+        let found = webpki::EndEntityCert::try_from(&cert)
+            .ok()
+            .and_then(|c| c.valid_dns_names().next().map(str::to_owned));
+        if found.as_deref() != Some(name) {
+            return Err(CertsError::WrongName {
+                path,
+                expected: name.to_owned(),
+                found,
+            });
+        }
+        let role = Role::of_cert(&cert).ok_or(CertsError::NoRole { path })?;
         Ok(Self {
             name: name.to_owned(),
-            ca: read_cert(&dir.join(CA_CERT_FILE))?,
-            cert: read_cert(&cert_path(dir, name))?,
+            role,
+            ca,
+            cert,
             key: read_key(&key_path(dir, name))?,
         })
+    }
+
+    /// [`load`](Self::load), and checks that the certificate's role is
+    /// `role`: a node refuses to start as something its certificate does not
+    /// allow.
+    pub fn load_as(dir: &Path, name: &str, role: Role) -> Result<Self, CertsError> {
+        let creds = Self::load(dir, name)?;
+        if creds.role != role {
+            return Err(CertsError::WrongRole {
+                path: cert_path(dir, name),
+                name: name.to_owned(),
+                found: creds.role,
+                wanted: role,
+            });
+        }
+        Ok(creds)
     }
 }
 
@@ -39,6 +74,7 @@ impl Clone for NodeCredentials {
     fn clone(&self) -> Self {
         Self {
             name: self.name.clone(),
+            role: self.role,
             ca: self.ca.clone(),
             cert: self.cert.clone(),
             key: self.key.clone_key(),
@@ -51,6 +87,7 @@ impl fmt::Debug for NodeCredentials {
         // Never print the key.
         f.debug_struct("NodeCredentials")
             .field("name", &self.name)
+            .field("role", &self.role)
             .finish_non_exhaustive()
     }
 }

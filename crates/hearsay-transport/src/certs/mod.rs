@@ -10,15 +10,22 @@
 //!
 //! A node certificate names the node as its first DNS subject alternative
 //! name (the name peers see, see [`crate::peer_name`]) and also carries
-//! `localhost` and `127.0.0.1`, so dev clusters on one machine verify. It is
-//! valid as TLS server and TLS client, because every node is both. These are
-//! dev-grade: validity runs from 1975 to 4096 and nothing is revoked; replace
-//! the directory to rotate.
+//! `localhost` and `127.0.0.1`, so dev clusters on one machine verify. Its
+//! role ([`Role`]) is a URI subject alternative name, `urn:hearsay:role:<role>`
+//! (see [`crate::peer_role`]). It is valid as TLS server and TLS client,
+//! because every node is both. These are dev-grade: validity runs from 1975
+//! to 4096 and nothing is revoked; replace the directory to rotate.
+//!
+//! Only [`init`], [`issue`] and [`ensure_dev_certs`] (when it has to make a
+//! certificate) read `ca.key`. A node needs `ca.pem` and its own `.pem` and
+//! `.key` ([`NodeCredentials::load`]); a directory holding just those is
+//! enough to run it, so the CA's key can stay on one machine.
 
 mod error;
 mod files;
 mod generate;
 mod load;
+mod role;
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +33,7 @@ pub use error::CertsError;
 pub use files::{ADMIN_TOKEN_FILE, CA_CERT_FILE, CA_KEY_FILE, cert_path, key_path};
 pub use generate::check_node_name;
 pub use load::{NodeCredentials, load_admin_token};
+pub use role::{ROLE_URI_PREFIX, Role, UnknownRole};
 
 use files::{Secrecy, write_file};
 use generate::{Ca, admin_token};
@@ -39,14 +47,28 @@ pub enum Existing {
     Overwrite,
 }
 
-/// Makes a new cluster CA, a certificate and key for each of `names`, and an
-/// admin token in `dir` (created if needed). Returns the files written.
+/// Makes a new cluster CA, a certificate and key for each of `names` (each
+/// in its [`Role::default_for`] role), and an admin token in `dir` (created
+/// if needed). Returns the files written.
 pub fn init<S: AsRef<str>>(
     dir: &Path,
     names: &[S],
     existing: Existing,
 ) -> Result<Vec<PathBuf>, CertsError> {
-    for name in names {
+    let nodes: Vec<(&str, Role)> = names
+        .iter()
+        .map(|n| (n.as_ref(), Role::default_for(n.as_ref())))
+        .collect();
+    init_nodes(dir, &nodes, existing)
+}
+
+/// [`init`] with each node's role given.
+pub fn init_nodes<S: AsRef<str>>(
+    dir: &Path,
+    nodes: &[(S, Role)],
+    existing: Existing,
+) -> Result<Vec<PathBuf>, CertsError> {
+    for (name, _) in nodes {
         check_node_name(name.as_ref())?;
     }
     if existing == Existing::Refuse {
@@ -55,7 +77,7 @@ pub fn init<S: AsRef<str>>(
             dir.join(CA_KEY_FILE),
             dir.join(ADMIN_TOKEN_FILE),
         ];
-        for name in names {
+        for (name, _) in nodes {
             targets.push(cert_path(dir, name.as_ref()));
             targets.push(key_path(dir, name.as_ref()));
         }
@@ -74,45 +96,96 @@ pub fn init<S: AsRef<str>>(
     let ca_cert = dir.join(CA_CERT_FILE);
     write_file(&ca_cert, ca.cert_pem().as_bytes(), Secrecy::Public)?;
     written.push(ca_cert);
-    for name in names {
-        written.extend(issue_node(&ca, dir, name.as_ref())?);
+    for (name, role) in nodes {
+        written.extend(issue_node(&ca, dir, name.as_ref(), *role)?);
     }
     written.push(write_token(dir)?);
     Ok(written)
 }
 
-/// Makes whatever is missing for `names` in `dir`, for commands that need
+/// Makes a certificate and key for node `name` in `role`, signed by the CA in
+/// `dir` (which needs `ca.pem` and `ca.key`). Returns the files written
+/// (key, certificate). Refuses to replace an existing certificate or key of
+/// that name unless `existing` is [`Existing::Overwrite`].
+pub fn issue(
+    dir: &Path,
+    name: &str,
+    role: Role,
+    existing: Existing,
+) -> Result<[PathBuf; 2], CertsError> {
+    check_node_name(name)?;
+    let ca_cert = dir.join(CA_CERT_FILE);
+    let ca_key = dir.join(CA_KEY_FILE);
+    if !ca_cert.exists() {
+        return Err(CertsError::Missing { path: ca_cert });
+    }
+    if !ca_key.exists() {
+        return Err(CertsError::NoCaKey {
+            ca_key,
+            missing: vec![(name.to_owned(), role)],
+        });
+    }
+    if existing == Existing::Refuse {
+        let present: Vec<PathBuf> = [cert_path(dir, name), key_path(dir, name)]
+            .into_iter()
+            .filter(|p| p.exists())
+            .collect();
+        if !present.is_empty() {
+            return Err(CertsError::AlreadyExists { paths: present });
+        }
+    }
+    let ca = Ca::load(dir)?;
+    issue_node(&ca, dir, name, role)
+}
+
+/// Makes whatever is missing for `nodes` in `dir`, for commands that need
 /// certificates and should work on first run: the whole set when there is no
-/// CA, otherwise the missing node certificates (signed by the CA there) and a
-/// missing admin token. Returns whether it made anything.
-pub fn ensure_dev_certs<S: AsRef<str>>(dir: &Path, names: &[S]) -> Result<bool, CertsError> {
+/// CA; otherwise the missing node certificates, signed by the CA there, and a
+/// missing admin token. Both need the CA's key: a directory with only the CA
+/// certificate (a node's) gets nothing new, and a missing certificate is then
+/// [`CertsError::NoCaKey`]. Returns whether it made anything.
+pub fn ensure_dev_certs<S: AsRef<str>>(
+    dir: &Path,
+    nodes: &[(S, Role)],
+) -> Result<bool, CertsError> {
     let ca_cert = dir.join(CA_CERT_FILE);
     let ca_key = dir.join(CA_KEY_FILE);
     match (ca_cert.exists(), ca_key.exists()) {
         (false, false) => {
-            init(dir, names, Existing::Overwrite)?;
+            init_nodes(dir, nodes, Existing::Overwrite)?;
             return Ok(true);
         }
-        (true, false) => return Err(CertsError::IncompleteCa { missing: ca_key }),
         (false, true) => return Err(CertsError::IncompleteCa { missing: ca_cert }),
-        (true, true) => {}
+        (true, _) => {}
     }
-    for name in names {
+    for (name, _) in nodes {
         check_node_name(name.as_ref())?;
     }
-    let missing: Vec<&str> = names
+    let missing: Vec<(&str, Role)> = nodes
         .iter()
-        .map(AsRef::as_ref)
-        .filter(|n| !cert_path(dir, n).exists() || !key_path(dir, n).exists())
+        .map(|(n, r)| (n.as_ref(), *r))
+        .filter(|(n, _)| !cert_path(dir, n).exists() || !key_path(dir, n).exists())
         .collect();
-    let token_missing = !dir.join(ADMIN_TOKEN_FILE).exists();
+    let has_ca_key = ca_key.exists();
+    if !missing.is_empty() && !has_ca_key {
+        return Err(CertsError::NoCaKey {
+            ca_key,
+            missing: missing
+                .into_iter()
+                .map(|(n, r)| (n.to_owned(), r))
+                .collect(),
+        });
+    }
+    // A token made without the CA's key would match no one else's: a node's
+    // directory gets the cluster's token copied in, if the node needs one.
+    let token_missing = has_ca_key && !dir.join(ADMIN_TOKEN_FILE).exists();
     if missing.is_empty() && !token_missing {
         return Ok(false);
     }
     if !missing.is_empty() {
         let ca = Ca::load(dir)?;
-        for name in missing {
-            issue_node(&ca, dir, name)?;
+        for (name, role) in missing {
+            issue_node(&ca, dir, name, role)?;
         }
     }
     if token_missing {
@@ -121,8 +194,8 @@ pub fn ensure_dev_certs<S: AsRef<str>>(dir: &Path, names: &[S]) -> Result<bool, 
     Ok(true)
 }
 
-fn issue_node(ca: &Ca, dir: &Path, name: &str) -> Result<[PathBuf; 2], CertsError> {
-    let issued = ca.issue(name)?;
+fn issue_node(ca: &Ca, dir: &Path, name: &str, role: Role) -> Result<[PathBuf; 2], CertsError> {
+    let issued = ca.issue(name, role)?;
     let key = key_path(dir, name);
     write_file(&key, issued.key_pem.as_bytes(), Secrecy::Secret)?;
     let cert = cert_path(dir, name);
