@@ -1,14 +1,14 @@
 //! What can go wrong making or loading certificates.
 
-use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
 /// Why certificates could not be made or loaded. Every variant names the file
 /// or the name at fault; none is retryable.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum CertsError {
     /// A file or directory could not be read or written.
+    #[error("{path}: {source}")]
     Io {
         /// The file.
         path: PathBuf,
@@ -16,11 +16,13 @@ pub enum CertsError {
         source: io::Error,
     },
     /// A file that should exist does not.
+    #[error("{path} is missing: make certificates with `hearsay certs init`")]
     Missing {
         /// The file.
         path: PathBuf,
     },
     /// A file does not hold a usable PEM certificate or key.
+    #[error("{path}: {reason}")]
     BadPem {
         /// The file.
         path: PathBuf,
@@ -28,21 +30,28 @@ pub enum CertsError {
         reason: String,
     },
     /// Making certificates would overwrite these files.
+    #[error("refusing to overwrite {} (use --force to replace them)", list(.paths))]
     AlreadyExists {
         /// The files in the way.
         paths: Vec<PathBuf>,
     },
     /// Only one of the CA's certificate and key is there.
+    #[error("{missing} is missing but the other half of the CA is there: restore it, or \
+         remake everything with `hearsay certs init --force`")]
     IncompleteCa {
         /// The one that is missing.
         missing: PathBuf,
     },
     /// The CA on disk was not made by hearsay, so hearsay cannot sign with it.
+    #[error("{path} was not made by hearsay, so hearsay cannot sign node certificates \
+         with it: make them with the tool that made it, or remake everything with \
+         `hearsay certs init --force`")]
     ForeignCa {
         /// The CA certificate.
         path: PathBuf,
     },
     /// A node name cannot be used in a certificate.
+    #[error("{name:?} cannot be a node name: {reason}")]
     BadName {
         /// The name.
         name: String,
@@ -50,60 +59,17 @@ pub enum CertsError {
         reason: &'static str,
     },
     /// Generating a key or a certificate failed.
+    #[error("cannot generate a certificate: {0}")]
     Generate(String),
     /// The operating system's random number generator failed.
+    #[error("the system random number generator failed: {0}")]
     Random(String),
 }
 
-impl fmt::Display for CertsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            Self::Missing { path } => write!(
-                f,
-                "{} is missing: make certificates with `hearsay certs init`",
-                path.display()
-            ),
-            Self::BadPem { path, reason } => write!(f, "{}: {reason}", path.display()),
-            Self::AlreadyExists { paths } => {
-                let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-                write!(
-                    f,
-                    "refusing to overwrite {} (use --force to replace them)",
-                    list.join(", ")
-                )
-            }
-            Self::IncompleteCa { missing } => write!(
-                f,
-                "{} is missing but the other half of the CA is there: restore it, or \
-                 remake everything with `hearsay certs init --force`",
-                missing.display()
-            ),
-            Self::ForeignCa { path } => write!(
-                f,
-                "{} was not made by hearsay, so hearsay cannot sign node certificates \
-                 with it: make them with the tool that made it, or remake everything with \
-                 `hearsay certs init --force`",
-                path.display()
-            ),
-            Self::BadName { name, reason } => {
-                write!(f, "{name:?} cannot be a node name: {reason}")
-            }
-            Self::Generate(reason) => write!(f, "cannot generate a certificate: {reason}"),
-            Self::Random(reason) => {
-                write!(f, "the system random number generator failed: {reason}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for CertsError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Io { source, .. } => Some(source),
-            _ => None,
-        }
-    }
+/// The paths, comma-separated, for [`CertsError::AlreadyExists`].
+fn list(paths: &[PathBuf]) -> String {
+    let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    list.join(", ")
 }
 
 impl From<rcgen::Error> for CertsError {
