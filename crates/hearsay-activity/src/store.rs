@@ -31,7 +31,9 @@ pub enum ActivityError {
         reason: String,
     },
     /// The file holds something this version cannot read.
-    #[error("activity log {place} has format {found}, this version reads {FORMAT}: move it away to start a new log")]
+    #[error(
+        "activity log {place} has format {found}, this version reads {FORMAT}: move it away to start a new log"
+    )]
     Incompatible {
         /// Which log.
         place: String,

@@ -35,7 +35,9 @@ pub enum TransportError {
     /// The TLS handshake was refused: a certificate is missing, not signed by
     /// the cluster CA, or does not name the expected node; or the protocol
     /// version (ALPN) differs.
-    #[error("{addr}: TLS refused ({reason}); are both nodes' certificates from the same cluster CA?")]
+    #[error(
+        "{addr}: TLS refused ({reason}); are both nodes' certificates from the same cluster CA?"
+    )]
     TlsRefused {
         /// The peer.
         addr: SocketAddr,

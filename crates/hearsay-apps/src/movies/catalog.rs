@@ -5,8 +5,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Rating, UserId};
 use super::rows::{Row, rows};
+use super::{Rating, UserId};
 
 /// The sample catalog shipped with hearsay (written for this project).
 pub(super) const SAMPLE_MOVIES: &str = include_str!("../../data/movies.csv");

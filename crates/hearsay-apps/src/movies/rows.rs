@@ -76,12 +76,17 @@ impl Lines<'_> {
     /// The line of the record starting at byte `at` (skipping the line end
     /// the reader may not have consumed yet).
     fn at(&mut self, at: u64) -> usize {
-        let mut at = usize::try_from(at).unwrap_or(usize::MAX).min(self.text.len());
+        let mut at = usize::try_from(at)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
         while matches!(self.text.get(at), Some(b'\r' | b'\n')) {
             at += 1;
         }
         if at > self.offset {
-            self.line += self.text[self.offset..at].iter().filter(|&&b| b == b'\n').count();
+            self.line += self.text[self.offset..at]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
             self.offset = at;
         }
         self.line
@@ -94,7 +99,10 @@ mod tests {
 
     fn read(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
         rows(text, "movies.csv", "movieId")
-            .map(|r| r.map(|row| (row.line, row.fields)).map_err(|e| e.to_string()))
+            .map(|r| {
+                r.map(|row| (row.line, row.fields))
+                    .map_err(|e| e.to_string())
+            })
             .collect()
     }
 
@@ -106,7 +114,10 @@ mod tests {
         assert_eq!(
             read(text).unwrap(),
             [
-                (2, vec!["1".into(), "Toy Story (1995)".into(), "Comedy".into()]),
+                (
+                    2,
+                    vec!["1".into(), "Toy Story (1995)".into(), "Comedy".into()]
+                ),
                 (
                     5,
                     vec![

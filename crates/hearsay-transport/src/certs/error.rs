@@ -36,16 +36,20 @@ pub enum CertsError {
         paths: Vec<PathBuf>,
     },
     /// Only one of the CA's certificate and key is there.
-    #[error("{missing} is missing but the other half of the CA is there: restore it, or \
-         remake everything with `hearsay certs init --force`")]
+    #[error(
+        "{missing} is missing but the other half of the CA is there: restore it, or \
+         remake everything with `hearsay certs init --force`"
+    )]
     IncompleteCa {
         /// The one that is missing.
         missing: PathBuf,
     },
     /// The CA on disk was not made by hearsay, so hearsay cannot sign with it.
-    #[error("{path} was not made by hearsay, so hearsay cannot sign node certificates \
+    #[error(
+        "{path} was not made by hearsay, so hearsay cannot sign node certificates \
          with it: make them with the tool that made it, or remake everything with \
-         `hearsay certs init --force`")]
+         `hearsay certs init --force`"
+    )]
     ForeignCa {
         /// The CA certificate.
         path: PathBuf,
