@@ -11,6 +11,9 @@ use anyhow::{Context, bail};
 use clap::builder::PossibleValuesParser;
 use hearsay_core::InjectedBugs;
 use hearsay_sim::{Faults, SeedReport, SimConfig, Summary, run_seeds};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::duration_flag::DurationFlag;
 
 /// Failing seeds printed in full; the rest are only counted.
 const SHOW_FAILING: usize = 10;
@@ -45,10 +48,11 @@ pub(crate) struct Args {
     /// Chance that a message is delivered twice (0 ≤ p < 1).
     #[arg(long, default_value_t = Faults::default().duplicate)]
     duplicate: f64,
-    /// Longest ordinary message delay, in milliseconds (delays are uniform
-    /// from 1 ms, which reorders messages).
-    #[arg(long, default_value_t = millis(Faults::default().delay_max))]
-    max_delay_ms: u64,
+    /// Longest ordinary message delay (delays are uniform from 1 ms, which
+    /// reorders messages): `20ms`, `1s`, or a plain number of milliseconds;
+    /// up to 1h.
+    #[arg(long, value_name = "DURATION", default_value = "20ms", value_parser = MAX_DELAY.parser())]
+    max_delay_ms: Duration,
     /// No network partitions.
     #[arg(long)]
     no_partitions: bool,
@@ -71,6 +75,10 @@ pub(crate) struct Args {
     #[arg(long)]
     threads: Option<usize>,
 }
+
+/// `--max-delay-ms`: up to an hour, in whole milliseconds (the reproduce
+/// command prints it as a number of milliseconds).
+const MAX_DELAY: DurationFlag = DurationFlag::millis(Duration::ZERO, Duration::from_secs(3600));
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
@@ -99,7 +107,7 @@ impl Args {
         f.loss = self.loss;
         f.reply_loss = self.reply_loss;
         f.duplicate = self.duplicate;
-        f.delay_max = Duration::from_millis(self.max_delay_ms);
+        f.delay_max = self.max_delay_ms;
         f.partitions = !self.no_partitions;
         f.offline = !self.no_offline;
         f.crashes = !self.no_crashes;
@@ -151,7 +159,11 @@ impl Args {
             fd.duplicate.to_string(),
         );
         let max_delay = millis(fd.delay_max).to_string();
-        flag("max-delay-ms", self.max_delay_ms.to_string(), max_delay);
+        flag(
+            "max-delay-ms",
+            millis(self.max_delay_ms).to_string(),
+            max_delay,
+        );
         for (on, name) in [
             (self.no_partitions, "--no-partitions"),
             (self.no_offline, "--no-offline"),
