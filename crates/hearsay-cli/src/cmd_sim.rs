@@ -297,11 +297,15 @@ fn quote(s: &str) -> String {
     q
 }
 
-/// Progress on stderr: a bar redrawn in place on a terminal, a line every
-/// few seconds otherwise.
+/// The progress bar's line on a terminal.
+const BAR_TEMPLATE: &str = "[{bar:30}] {pos}/{len} seeds, {msg}, {elapsed}";
+
+/// Progress on stderr: an indicatif bar on a terminal, a line every few
+/// seconds otherwise.
 struct Progress {
     total: u64,
-    tty: bool,
+    /// The bar, when stderr is a terminal; `None` prints plain lines.
+    bar: Option<ProgressBar>,
     started: Instant,
     /// Seeds done, violations so far, and when progress was last shown;
     /// behind a lock because every worker thread reports here.
@@ -311,9 +315,19 @@ struct Progress {
 impl Progress {
     fn new(total: u64) -> Self {
         let now = Instant::now();
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(BAR_TEMPLATE)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("#>-"),
+            );
+            bar.set_message("0 violations");
+            bar
+        });
         Self {
             total,
-            tty: std::io::stderr().is_terminal(),
+            bar,
             started: now,
             state: Mutex::new((0, 0, now)),
         }
@@ -325,42 +339,29 @@ impl Progress {
         };
         st.0 += 1;
         st.1 += report.violation_count;
-        let every = if self.tty {
-            Duration::from_millis(100)
-        } else {
-            Duration::from_secs(5)
-        };
-        if st.2.elapsed() >= every || st.0 == self.total {
-            st.2 = Instant::now();
-            self.show(st.0, st.1);
+        if let Some(bar) = &self.bar {
+            // indicatif redraws at most 20 times a second on its own.
+            bar.set_position(st.0);
+            bar.set_message(format!("{} violations", st.1));
+            return;
         }
-    }
-
-    fn show(&self, done: u64, violations: u64) {
-        let secs = self.started.elapsed().as_secs_f64();
-        let mut err = std::io::stderr().lock();
-        if self.tty {
-            const WIDTH: u64 = 30;
-            let filled = usize::try_from(done * WIDTH / self.total.max(1)).unwrap_or(0);
-            let bar = format!("{:<width$}", "#".repeat(filled), width = WIDTH as usize);
-            let _ = write!(
-                err,
-                "\r[{bar}] {done}/{} seeds, {violations} violations, {secs:.1}s ",
-                self.total
-            );
-        } else {
+        if st.2.elapsed() >= Duration::from_secs(5) || st.0 == self.total {
+            st.2 = Instant::now();
+            let secs = self.started.elapsed().as_secs_f64();
+            let mut err = std::io::stderr().lock();
             let _ = writeln!(
                 err,
-                "sim: {done}/{} seeds, {violations} violations, {secs:.1}s",
-                self.total
+                "sim: {}/{} seeds, {} violations, {secs:.1}s",
+                st.0, self.total, st.1
             );
+            let _ = err.flush();
         }
-        let _ = err.flush();
     }
 
+    /// Leaves the bar drawn at its last state, so the summary starts below it.
     fn finish(&self) {
-        if self.tty {
-            eprintln!();
+        if let Some(bar) = &self.bar {
+            bar.finish();
         }
     }
 }
@@ -401,6 +402,27 @@ mod tests {
     }
 
     #[test]
+    fn the_longest_delay_takes_units_or_plain_milliseconds_and_reproduces() {
+        let plain = parse("--max-delay-ms 50").unwrap();
+        let unit = parse("--max-delay-ms 50ms").unwrap();
+        assert_eq!(plain, unit);
+        assert_eq!(
+            unit.config().unwrap().faults.delay_max,
+            Duration::from_millis(50)
+        );
+        assert_eq!(
+            unit.reproduce(2),
+            "hearsay sim --seeds 1 --seed 2 --max-delay-ms 50"
+        );
+        assert_eq!(
+            parse("--max-delay-ms 1s").unwrap().reproduce(2),
+            "hearsay sim --seeds 1 --seed 2 --max-delay-ms 1000"
+        );
+        assert!(parse("--max-delay-ms 1.5").is_err());
+        assert!(parse("--max-delay-ms 2h").is_err());
+    }
+
+    #[test]
     fn bad_flags_get_clear_errors() {
         let err = |line: &str| format!("{:#}", parse(line).unwrap().config().unwrap_err());
         assert!(err("--replicas 0").contains("replicas must be between 1"));
@@ -408,6 +430,11 @@ mod tests {
         assert!(err("--seeds 0").contains("--seeds must be at least 1"));
         assert!(parse("--bug nonsense").is_err());
         assert!(parse("--replicas -1").is_err());
+    }
+
+    #[test]
+    fn the_bar_template_is_valid() {
+        assert!(ProgressStyle::with_template(BAR_TEMPLATE).is_ok());
     }
 
     #[test]
