@@ -126,3 +126,51 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         ExitCode::FAILURE
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn parse(line: &str) -> Result<Args, clap::Error> {
+        Cli::try_parse_from(std::iter::once("maelstrom").chain(line.split_whitespace()))
+            .map(|c| c.args)
+    }
+
+    #[test]
+    fn maelstrom_plain_numbers_keep_their_units_and_durations_work_too() {
+        for line in [
+            "-w echo --time-limit 20 --latency 100 --hub-batch-ms 5 --anti-entropy-ms 250",
+            "-w echo --time-limit 20s --latency 100ms --hub-batch-ms 5ms --anti-entropy-ms 0.25s",
+        ] {
+            let args = parse(line).unwrap();
+            assert_eq!(args.time_limit, Duration::from_secs(20), "{line}");
+            assert_eq!(args.latency, Duration::from_millis(100), "{line}");
+            assert_eq!(args.hub_batch_ms, Some(Duration::from_millis(5)), "{line}");
+            assert_eq!(
+                args.anti_entropy_ms,
+                Some(Duration::from_millis(250)),
+                "{line}"
+            );
+        }
+        assert_eq!(
+            parse("-w echo --latency 0").unwrap().latency,
+            Duration::ZERO
+        );
+        for bad in [
+            "--time-limit 0",
+            "--latency -1",
+            "--hub-batch-ms 0",
+            "--latency 1.5",
+        ] {
+            assert!(parse(&format!("-w echo {bad}")).is_err(), "{bad}");
+        }
+    }
+}

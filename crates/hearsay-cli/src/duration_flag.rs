@@ -89,7 +89,7 @@ impl DurationFlag {
             };
             Duration::try_from_secs_f64(secs).map_err(|_| self.range(text))?
         } else {
-            humantime::parse_duration(s).map_err(|e| self.syntax(text, &e.to_string()))?
+            humantime::parse_duration(s).map_err(|e| self.syntax(text, &reason(&e)))?
         };
         if d.is_zero() && self.zero_is_off {
             return Ok(d);
@@ -117,6 +117,17 @@ impl DurationFlag {
             humantime::format_duration(self.min),
             humantime::format_duration(self.max)
         )
+    }
+}
+
+/// humantime's reason, shortened where it lists every unit it knows (the
+/// message goes on to give examples).
+fn reason(e: &humantime::DurationError) -> String {
+    match e {
+        humantime::DurationError::UnknownUnit { unit, .. } if !unit.is_empty() => {
+            format!("unknown unit {unit:?}")
+        }
+        other => other.to_string(),
     }
 }
 
@@ -172,6 +183,10 @@ mod tests {
                 .parse("x")
                 .unwrap_err()
                 .contains("plain number of milliseconds")
+        );
+        assert_eq!(
+            SECONDS.parse("20x"),
+            Err("\"20x\" is not a duration (unknown unit \"x\"): write e.g. 500ms, 20s, 2m or 1m 30s, or a plain number of seconds".into())
         );
     }
 
