@@ -358,10 +358,12 @@ impl Progress {
         }
     }
 
-    /// Leaves the bar drawn at its last state, so the summary starts below it.
+    /// Leaves the bar drawn at its last state and ends its line (indicatif
+    /// leaves the cursor after the bar), so the summary starts below it.
     fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish();
+            eprintln!();
         }
     }
 }

@@ -51,10 +51,12 @@ impl Progress {
         }
     }
 
-    /// Leaves the bar drawn at its last state, so what follows starts below it.
+    /// Leaves the bar drawn at its last state and ends its line (indicatif
+    /// leaves the cursor after the bar), so what follows starts below it.
     pub(super) fn finish(&mut self) {
         if let Some(bar) = &self.bar {
             bar.finish();
+            eprintln!();
         }
     }
 }
