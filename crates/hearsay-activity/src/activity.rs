@@ -440,21 +440,12 @@ impl Activity {
 }
 
 /// Why [`Activity::entries`] gave no entries.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
     /// The query is out of range (a 400): what is wrong.
+    #[error("{0}")]
     Bad(String),
     /// The log could not be read (a 500).
+    #[error("{0}")]
     Log(ActivityError),
 }
-
-impl std::fmt::Display for QueryError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Bad(why) => f.write_str(why),
-            Self::Log(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for QueryError {}

@@ -20,9 +20,10 @@ const ENTRIES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("entries")
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
 
 /// Why the activity log could not be opened, written or read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ActivityError {
     /// The database failed (disk, permissions, a damaged file).
+    #[error("activity log {place}: {reason}")]
     Io {
         /// Which log (a path, or "memory").
         place: String,
@@ -30,6 +31,9 @@ pub enum ActivityError {
         reason: String,
     },
     /// The file holds something this version cannot read.
+    #[error(
+        "activity log {place} has format {found}, this version reads {FORMAT}: move it away to start a new log"
+    )]
     Incompatible {
         /// Which log.
         place: String,
@@ -37,6 +41,7 @@ pub enum ActivityError {
         found: u64,
     },
     /// A stored entry does not decode.
+    #[error("activity log {place}: entry {seq} does not decode")]
     Corrupt {
         /// Which log.
         place: String,
@@ -44,23 +49,6 @@ pub enum ActivityError {
         seq: u64,
     },
 }
-
-impl std::fmt::Display for ActivityError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Io { place, reason } => write!(f, "activity log {place}: {reason}"),
-            Self::Incompatible { place, found } => write!(
-                f,
-                "activity log {place} has format {found}, this version reads {FORMAT}: move it away to start a new log"
-            ),
-            Self::Corrupt { place, seq } => {
-                write!(f, "activity log {place}: entry {seq} does not decode")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ActivityError {}
 
 /// An entry before the log gives it its sequence number.
 #[derive(Clone, Debug, PartialEq, Eq)]

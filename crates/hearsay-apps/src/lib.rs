@@ -5,7 +5,6 @@
 //! - [`cluster`]: both side by side, the app a `hearsay up` cluster runs.
 
 pub mod cluster;
-pub mod csv;
 pub mod movies;
 pub mod payloads;
 pub mod text;

@@ -1,29 +1,18 @@
 //! What can stop a bench run.
 
-use std::fmt;
-
 /// Why a bench run failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BenchError {
     /// A parameter is out of range.
+    #[error("bad bench parameters: {0}")]
     Config(String),
     /// The local cluster could not start.
+    #[error("cannot start the local cluster: {0}")]
     Start(String),
     /// The running cluster could not be attached to.
+    #[error("cannot attach to the cluster: {0}")]
     Attach(String),
     /// The cluster failed while being measured.
+    #[error("the run failed: {0}")]
     Run(String),
 }
-
-impl fmt::Display for BenchError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Config(why) => write!(f, "bad bench parameters: {why}"),
-            Self::Start(why) => write!(f, "cannot start the local cluster: {why}"),
-            Self::Attach(why) => write!(f, "cannot attach to the cluster: {why}"),
-            Self::Run(why) => write!(f, "the run failed: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for BenchError {}

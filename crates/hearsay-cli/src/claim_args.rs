@@ -5,13 +5,14 @@ use std::time::Duration;
 use hearsay_claims::ClaimConfig;
 
 use crate::cmd_replica::probability;
+use crate::duration_flag::DurationFlag;
 
 /// How replicas present claims to each other.
 #[derive(clap::Args, Debug, Clone)]
 pub(crate) struct ClaimArgs {
-    /// Time between two claims of a replica to a random peer: `500ms`, `2s`;
-    /// 0 turns claims off.
-    #[arg(long, default_value = "500ms", value_parser = interval)]
+    /// Time between two claims of a replica to a random peer: `500ms`, `2s`,
+    /// or a plain number of seconds; 1ms to 1h, or 0 to turn claims off.
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = INTERVAL.parser())]
     claim_interval: Duration,
     /// Chance (0 to 1) that a claim is deliberately bad (tampered content or
     /// an id nobody wrote), so that it must be answered false.
@@ -30,20 +31,9 @@ impl ClaimArgs {
     }
 }
 
-/// Parses `0` (no claims) or a duration as `--expiry` takes it (`500ms`,
-/// `2s`, `1m`), at most an hour.
-fn interval(s: &str) -> Result<Duration, String> {
-    if matches!(s.trim(), "0" | "0s" | "0ms" | "0m") {
-        return Ok(Duration::ZERO);
-    }
-    let d = crate::cmd_tracker::parse_duration(s)?;
-    if d > Duration::from_secs(3600) {
-        return Err(format!(
-            "interval {s:?} out of range: 0 (none), or 1ms to 1h"
-        ));
-    }
-    Ok(d)
-}
+/// `--claim-interval`: 0 (no claims), or a millisecond to an hour.
+const INTERVAL: DurationFlag =
+    DurationFlag::seconds(Duration::from_millis(1), Duration::from_secs(3600)).or_off();
 
 #[cfg(test)]
 mod tests {
@@ -51,6 +41,7 @@ mod tests {
 
     #[test]
     fn intervals() {
+        let interval = |s| INTERVAL.parse(s);
         assert_eq!(interval("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(interval("2s"), Ok(Duration::from_secs(2)));
         assert_eq!(interval("0"), Ok(Duration::ZERO));

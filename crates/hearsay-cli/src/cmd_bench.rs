@@ -12,6 +12,7 @@ use hearsay_bench::{Attach, BenchConfig, MAX_CLIENTS, MAX_PAYLOAD, MAX_REPLICAS}
 use hearsay_discovery::{TrackerClient, TrackerUrl};
 use hearsay_wire::tracker::{Peer, PeerQuery, PeerRole};
 
+use crate::duration_flag::DurationFlag;
 use crate::node;
 
 /// The tracker attached runs ask when only `--frontend` is given.
@@ -43,12 +44,14 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = BenchConfig::default().clients,
           value_parser = clap::value_parser!(u16).range(1..=MAX_CLIENTS as i64).map(usize::from))]
     clients: usize,
-    /// Seconds each measured phase lasts (closed loop, then open loop).
-    #[arg(long, default_value_t = BenchConfig::default().duration.as_secs_f64(), value_parser = seconds)]
-    duration: f64,
-    /// Seconds of unmeasured load before each phase.
-    #[arg(long, default_value_t = BenchConfig::default().warmup.as_secs_f64(), value_parser = seconds_or_zero)]
-    warmup: f64,
+    /// How long each measured phase lasts (closed loop, then open loop):
+    /// `10s`, `500ms`, `1m`, or a plain number of seconds; at most 1h.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = DURATION.parser())]
+    duration: Duration,
+    /// Unmeasured load before each phase: `2s`, `500ms`, or a plain number
+    /// of seconds; 0 to 10m.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = WARMUP.parser())]
+    warmup: Duration,
     /// Offered rate of the open loop, requests per second (half updates,
     /// half queries); default: half the closed loop's update rate.
     #[arg(long, value_parser = rate)]
@@ -69,21 +72,11 @@ pub(crate) struct Args {
     json: bool,
 }
 
-fn seconds(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v <= 3600.0 => Ok(v),
-        _ => Err(format!(
-            "{s:?} is not a number of seconds above 0 and at most 3600"
-        )),
-    }
-}
-
-fn seconds_or_zero(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if (0.0..=600.0).contains(&v) => Ok(v),
-        _ => Err(format!("{s:?} is not a number of seconds from 0 to 600")),
-    }
-}
+/// `--duration`: above zero, at most an hour.
+const DURATION: DurationFlag =
+    DurationFlag::seconds(Duration::from_millis(1), Duration::from_secs(3600));
+/// `--warmup`: none at all, up to ten minutes.
+const WARMUP: DurationFlag = DurationFlag::seconds(Duration::ZERO, Duration::from_secs(600));
 
 fn rate(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
@@ -98,8 +91,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = BenchConfig {
         replicas: args.replicas,
         clients: args.clients,
-        duration: Duration::from_secs_f64(args.duration),
-        warmup: Duration::from_secs_f64(args.warmup),
+        duration: args.duration,
+        warmup: args.warmup,
         rate: args.rate,
         payload_bytes: args.payload_bytes,
         durable: args.durable,
@@ -280,6 +273,41 @@ mod tests {
             err.contains("fe (127.0.0.1:7500)") && err.contains("\"r1\""),
             "{err}"
         );
+    }
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn parse(line: &str) -> Result<Args, clap::Error> {
+        use clap::Parser as _;
+        Cli::try_parse_from(std::iter::once("bench").chain(line.split_whitespace())).map(|c| c.args)
+    }
+
+    #[test]
+    fn durations_take_units_or_plain_seconds_and_default_to_the_library() {
+        let args = parse("--duration 20s --warmup 500ms").unwrap();
+        assert_eq!(args.duration, Duration::from_secs(20));
+        assert_eq!(args.warmup, Duration::from_millis(500));
+        let args = parse("--duration 20 --warmup 0.5").unwrap();
+        assert_eq!(args.duration, Duration::from_secs(20));
+        assert_eq!(args.warmup, Duration::from_millis(500));
+        let args = parse("").unwrap();
+        assert_eq!(args.duration, BenchConfig::default().duration);
+        assert_eq!(args.warmup, BenchConfig::default().warmup);
+        assert_eq!(parse("--warmup 0").unwrap().warmup, Duration::ZERO);
+        for bad in [
+            "--duration 0",
+            "--duration 2h",
+            "--duration 20x",
+            "--warmup 11m",
+        ] {
+            let err = parse(bad).unwrap_err().to_string();
+            let flag = bad.split(' ').next().unwrap();
+            assert!(err.contains(flag), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -7,6 +7,17 @@ use std::time::Duration;
 use hearsay_maelstrom::harness::{Latency, SimConfig, simulate};
 use hearsay_maelstrom::{Tuning, Workload, stdio};
 
+use crate::duration_flag::DurationFlag;
+
+/// `--time-limit`: from a millisecond to a day (of virtual time).
+const TIME_LIMIT: DurationFlag =
+    DurationFlag::seconds(Duration::from_millis(1), Duration::from_secs(86_400));
+/// `--latency`: none at all, up to an hour.
+const LATENCY: DurationFlag = DurationFlag::millis(Duration::ZERO, Duration::from_secs(3600));
+/// `--hub-batch-ms` and `--anti-entropy-ms`: from a millisecond to an hour.
+const TUNING: DurationFlag =
+    DurationFlag::millis(Duration::from_millis(1), Duration::from_secs(3600));
+
 /// Flags of `hearsay maelstrom`.
 ///
 /// Without `--simulate` this is what Maelstrom runs (through the wrapper
@@ -32,12 +43,14 @@ pub(crate) struct Args {
     /// Simulation: requests per second.
     #[arg(long, default_value_t = 100.0)]
     rate: f64,
-    /// Simulation: seconds of requests (then 10 s of quiet and final reads).
-    #[arg(long, default_value_t = 20.0)]
-    time_limit: f64,
-    /// Simulation: milliseconds per message.
-    #[arg(long, default_value_t = 100)]
-    latency: u64,
+    /// Simulation: how long requests are offered (then 10 s of quiet and
+    /// final reads): `20s`, `1m`, or a plain number of seconds; up to 24h.
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = TIME_LIMIT.parser())]
+    time_limit: Duration,
+    /// Simulation: the time a message takes: `100ms`, `1s`, or a plain
+    /// number of milliseconds; 0 to 1h.
+    #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = LATENCY.parser())]
+    latency: Duration,
     /// Simulation: constant, uniform or exponential.
     #[arg(long, default_value = "constant")]
     latency_dist: String,
@@ -51,12 +64,14 @@ pub(crate) struct Args {
     /// Tuning: largest cluster that gossips as a full mesh (larger: a hub).
     #[arg(long)]
     mesh_max: Option<usize>,
-    /// Tuning: milliseconds between two relay batches of the hub.
-    #[arg(long)]
-    hub_batch_ms: Option<u64>,
-    /// Tuning: anti-entropy period with a hub, in milliseconds.
-    #[arg(long)]
-    anti_entropy_ms: Option<u64>,
+    /// Tuning: time between two relay batches of the hub: `5ms`, `1s`, or a
+    /// plain number of milliseconds; 1ms to 1h.
+    #[arg(long, value_name = "DURATION", value_parser = TUNING.parser())]
+    hub_batch_ms: Option<Duration>,
+    /// Tuning: anti-entropy period with a hub: `500ms`, `2s`, or a plain
+    /// number of milliseconds; 1ms to 1h.
+    #[arg(long, value_name = "DURATION", value_parser = TUNING.parser())]
+    anti_entropy_ms: Option<Duration>,
     /// Tuning: peers per anti-entropy tick with a hub.
     #[arg(long)]
     anti_entropy_fanout: Option<usize>,
@@ -68,11 +83,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(m) = args.mesh_max {
         tuning.mesh_max = m;
     }
-    if let Some(ms) = args.hub_batch_ms {
-        tuning.hub_push_interval = Duration::from_millis(ms);
+    if let Some(d) = args.hub_batch_ms {
+        tuning.hub_push_interval = d;
     }
-    if let Some(ms) = args.anti_entropy_ms {
-        tuning.hub_anti_entropy = Duration::from_millis(ms);
+    if let Some(d) = args.anti_entropy_ms {
+        tuning.hub_anti_entropy = d;
     }
     if let Some(f) = args.anti_entropy_fanout {
         tuning.hub_anti_entropy_fanout = f;
@@ -81,7 +96,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         stdio::run_stdio(args.workload, tuning)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mean = Duration::from_millis(args.latency);
+    let mean = args.latency;
     let latency = match args.latency_dist.as_str() {
         "constant" => Latency::Constant(mean),
         "uniform" => Latency::Uniform(mean),
@@ -95,13 +110,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some("partition") => true,
         Some(other) => anyhow::bail!("unknown --nemesis {other:?}: only partition"),
     };
-    if !(args.time_limit > 0.0 && args.time_limit.is_finite()) {
-        anyhow::bail!("--time-limit must be a positive number of seconds");
-    }
     let mut config = SimConfig::new(args.workload, args.node_count.max(1));
     config.concurrency = args.concurrency.unwrap_or(config.node_count).max(1);
     config.rate = args.rate;
-    config.time_limit = Duration::from_secs_f64(args.time_limit);
+    config.time_limit = args.time_limit;
     config.latency = latency;
     config.partitions = partitions;
     config.seed = args.seed;
@@ -113,4 +125,52 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn parse(line: &str) -> Result<Args, clap::Error> {
+        Cli::try_parse_from(std::iter::once("maelstrom").chain(line.split_whitespace()))
+            .map(|c| c.args)
+    }
+
+    #[test]
+    fn maelstrom_plain_numbers_keep_their_units_and_durations_work_too() {
+        for line in [
+            "-w echo --time-limit 20 --latency 100 --hub-batch-ms 5 --anti-entropy-ms 250",
+            "-w echo --time-limit 20s --latency 100ms --hub-batch-ms 5ms --anti-entropy-ms 0.25s",
+        ] {
+            let args = parse(line).unwrap();
+            assert_eq!(args.time_limit, Duration::from_secs(20), "{line}");
+            assert_eq!(args.latency, Duration::from_millis(100), "{line}");
+            assert_eq!(args.hub_batch_ms, Some(Duration::from_millis(5)), "{line}");
+            assert_eq!(
+                args.anti_entropy_ms,
+                Some(Duration::from_millis(250)),
+                "{line}"
+            );
+        }
+        assert_eq!(
+            parse("-w echo --latency 0").unwrap().latency,
+            Duration::ZERO
+        );
+        for bad in [
+            "--time-limit 0",
+            "--latency -1",
+            "--hub-batch-ms 0",
+            "--latency 1.5",
+        ] {
+            assert!(parse(&format!("-w echo {bad}")).is_err(), "{bad}");
+        }
+    }
 }

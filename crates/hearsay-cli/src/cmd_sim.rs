@@ -11,6 +11,9 @@ use anyhow::{Context, bail};
 use clap::builder::PossibleValuesParser;
 use hearsay_core::InjectedBugs;
 use hearsay_sim::{Faults, SeedReport, SimConfig, Summary, run_seeds};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::duration_flag::DurationFlag;
 
 /// Failing seeds printed in full; the rest are only counted.
 const SHOW_FAILING: usize = 10;
@@ -45,10 +48,11 @@ pub(crate) struct Args {
     /// Chance that a message is delivered twice (0 ≤ p < 1).
     #[arg(long, default_value_t = Faults::default().duplicate)]
     duplicate: f64,
-    /// Longest ordinary message delay, in milliseconds (delays are uniform
-    /// from 1 ms, which reorders messages).
-    #[arg(long, default_value_t = millis(Faults::default().delay_max))]
-    max_delay_ms: u64,
+    /// Longest ordinary message delay (delays are uniform from 1 ms, which
+    /// reorders messages): `20ms`, `1s`, or a plain number of milliseconds;
+    /// up to 1h.
+    #[arg(long, value_name = "DURATION", default_value = "20ms", value_parser = MAX_DELAY.parser())]
+    max_delay_ms: Duration,
     /// No network partitions.
     #[arg(long)]
     no_partitions: bool,
@@ -75,6 +79,10 @@ pub(crate) struct Args {
     #[arg(long)]
     threads: Option<usize>,
 }
+
+/// `--max-delay-ms`: up to an hour, in whole milliseconds (the reproduce
+/// command prints it as a number of milliseconds).
+const MAX_DELAY: DurationFlag = DurationFlag::millis(Duration::ZERO, Duration::from_secs(3600));
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
@@ -103,7 +111,7 @@ impl Args {
         f.loss = self.loss;
         f.reply_loss = self.reply_loss;
         f.duplicate = self.duplicate;
-        f.delay_max = Duration::from_millis(self.max_delay_ms);
+        f.delay_max = self.max_delay_ms;
         f.partitions = !self.no_partitions;
         f.offline = !self.no_offline;
         f.crashes = !self.no_crashes;
@@ -158,7 +166,11 @@ impl Args {
             fd.duplicate.to_string(),
         );
         let max_delay = millis(fd.delay_max).to_string();
-        flag("max-delay-ms", self.max_delay_ms.to_string(), max_delay);
+        flag(
+            "max-delay-ms",
+            millis(self.max_delay_ms).to_string(),
+            max_delay,
+        );
         for (on, name) in [
             (self.no_partitions, "--no-partitions"),
             (self.no_offline, "--no-offline"),
@@ -293,11 +305,15 @@ fn quote(s: &str) -> String {
     q
 }
 
-/// Progress on stderr: a bar redrawn in place on a terminal, a line every
-/// few seconds otherwise.
+/// The progress bar's line on a terminal.
+const BAR_TEMPLATE: &str = "[{bar:30}] {pos}/{len} seeds, {msg}, {elapsed}";
+
+/// Progress on stderr: an indicatif bar on a terminal, a line every few
+/// seconds otherwise.
 struct Progress {
     total: u64,
-    tty: bool,
+    /// The bar, when stderr is a terminal; `None` prints plain lines.
+    bar: Option<ProgressBar>,
     started: Instant,
     /// Seeds done, violations so far, and when progress was last shown;
     /// behind a lock because every worker thread reports here.
@@ -307,9 +323,19 @@ struct Progress {
 impl Progress {
     fn new(total: u64) -> Self {
         let now = Instant::now();
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(BAR_TEMPLATE)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("#>-"),
+            );
+            bar.set_message("0 violations");
+            bar
+        });
         Self {
             total,
-            tty: std::io::stderr().is_terminal(),
+            bar,
             started: now,
             state: Mutex::new((0, 0, now)),
         }
@@ -321,41 +347,30 @@ impl Progress {
         };
         st.0 += 1;
         st.1 += report.violation_count;
-        let every = if self.tty {
-            Duration::from_millis(100)
-        } else {
-            Duration::from_secs(5)
-        };
-        if st.2.elapsed() >= every || st.0 == self.total {
-            st.2 = Instant::now();
-            self.show(st.0, st.1);
+        if let Some(bar) = &self.bar {
+            // indicatif redraws at most 20 times a second on its own.
+            bar.set_position(st.0);
+            bar.set_message(format!("{} violations", st.1));
+            return;
         }
-    }
-
-    fn show(&self, done: u64, violations: u64) {
-        let secs = self.started.elapsed().as_secs_f64();
-        let mut err = std::io::stderr().lock();
-        if self.tty {
-            const WIDTH: u64 = 30;
-            let filled = usize::try_from(done * WIDTH / self.total.max(1)).unwrap_or(0);
-            let bar = format!("{:<width$}", "#".repeat(filled), width = WIDTH as usize);
-            let _ = write!(
-                err,
-                "\r[{bar}] {done}/{} seeds, {violations} violations, {secs:.1}s ",
-                self.total
-            );
-        } else {
+        if st.2.elapsed() >= Duration::from_secs(5) || st.0 == self.total {
+            st.2 = Instant::now();
+            let secs = self.started.elapsed().as_secs_f64();
+            let mut err = std::io::stderr().lock();
             let _ = writeln!(
                 err,
-                "sim: {done}/{} seeds, {violations} violations, {secs:.1}s",
-                self.total
+                "sim: {}/{} seeds, {} violations, {secs:.1}s",
+                st.0, self.total, st.1
             );
+            let _ = err.flush();
         }
-        let _ = err.flush();
     }
 
+    /// Leaves the bar drawn at its last state and ends its line (indicatif
+    /// leaves the cursor after the bar), so the summary starts below it.
     fn finish(&self) {
-        if self.tty {
+        if let Some(bar) = &self.bar {
+            bar.finish();
             eprintln!();
         }
     }
@@ -398,6 +413,27 @@ mod tests {
     }
 
     #[test]
+    fn the_longest_delay_takes_units_or_plain_milliseconds_and_reproduces() {
+        let plain = parse("--max-delay-ms 50").unwrap();
+        let unit = parse("--max-delay-ms 50ms").unwrap();
+        assert_eq!(plain, unit);
+        assert_eq!(
+            unit.config().unwrap().faults.delay_max,
+            Duration::from_millis(50)
+        );
+        assert_eq!(
+            unit.reproduce(2),
+            "hearsay sim --seeds 1 --seed 2 --max-delay-ms 50"
+        );
+        assert_eq!(
+            parse("--max-delay-ms 1s").unwrap().reproduce(2),
+            "hearsay sim --seeds 1 --seed 2 --max-delay-ms 1000"
+        );
+        assert!(parse("--max-delay-ms 1.5").is_err());
+        assert!(parse("--max-delay-ms 2h").is_err());
+    }
+
+    #[test]
     fn bad_flags_get_clear_errors() {
         let err = |line: &str| format!("{:#}", parse(line).unwrap().config().unwrap_err());
         assert!(err("--replicas 0").contains("replicas must be between 1"));
@@ -405,6 +441,11 @@ mod tests {
         assert!(err("--seeds 0").contains("--seeds must be at least 1"));
         assert!(parse("--bug nonsense").is_err());
         assert!(parse("--replicas -1").is_err());
+    }
+
+    #[test]
+    fn the_bar_template_is_valid() {
+        assert!(ProgressStyle::with_template(BAR_TEMPLATE).is_ok());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::duration_flag::DurationFlag;
 use crate::node;
 use crate::payload_sink::QuicPayloadSink;
 use crate::replica_admin::QuicReplicaAdmin;
@@ -26,32 +27,15 @@ pub(crate) struct Args {
     /// run if missing).
     #[arg(long, default_value = "certs")]
     certs: PathBuf,
-    /// A peer without a heartbeat for this long is dropped: `5s`, `500ms`, `1m`.
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    /// A peer without a heartbeat for this long is dropped: `5s`, `500ms`,
+    /// `1m`, or a plain number of seconds; 1ms to 24h.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = EXPIRY.parser())]
     expiry: Duration,
 }
 
-/// Parses `500ms`, `5s`, `1m` or a bare number of seconds.
-pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (number, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        Some(i) => s.split_at(i),
-        None => (s, "s"),
-    };
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("bad duration {s:?}: use e.g. 500ms, 5s or 1m"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        _ => return Err(format!("bad duration unit in {s:?}: use ms, s or m")),
-    };
-    if !(0.001..=86_400.0).contains(&secs) {
-        return Err(format!("duration {s:?} out of range: 1ms to 24h"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
+/// `--expiry`: from a millisecond to a day.
+const EXPIRY: DurationFlag =
+    DurationFlag::seconds(Duration::from_millis(1), Duration::from_secs(86_400));
 
 /// Opens a tracker on `data_dir` with the admin token in `certs` (made if
 /// missing), reaching front ends (payloads) and replicas (status changes)
@@ -105,13 +89,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        for bad in ["", "s", "5h", "0s", "-1s", "1e9s", "99999999s"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
+    fn expiry_durations() {
+        let parse = |s| EXPIRY.parse(s);
+        assert_eq!(parse("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse("5h"), Ok(Duration::from_secs(5 * 3600)));
+        for bad in ["", "s", "25h", "0s", "-1s", "1e9s", "99999999s"] {
+            assert!(parse(bad).is_err(), "{bad}");
         }
     }
 }

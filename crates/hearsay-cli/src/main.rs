@@ -21,6 +21,7 @@ mod cmd_sim;
 mod cmd_tracker;
 mod cmd_up;
 mod discover;
+mod duration_flag;
 mod node;
 mod payload_sink;
 mod repl;

@@ -157,10 +157,29 @@ fn durable_replicas_write_to_disk_and_still_converge_and_drain() {
 }
 
 #[test]
+fn durations_take_the_one_syntax_of_every_duration_flag() {
+    eprintln!("phase: --duration and --warmup with units, as simulate takes them");
+    let out = bench(&[
+        "--json",
+        "--duration",
+        "600ms",
+        "--warmup",
+        "0.2s",
+        "--clients",
+        "2",
+    ]);
+    let v = json_of(&out);
+    assert_eq!(num(&v, &["duration_s"]), 0.6, "{v}");
+    assert_eq!(num(&v, &["warmup_s"]), 0.2, "{v}");
+}
+
+#[test]
 fn bad_flags_get_one_clear_line() {
     for (args, says) in [
         (&["--replicas", "0"][..], "--replicas"),
         (&["--duration", "0"][..], "--duration"),
+        (&["--duration", "20x"][..], "\"20x\" is not a duration"),
+        (&["--warmup", "1h"][..], "--warmup"),
         (&["--rate", "0"][..], "--rate"),
         (&["--payload-bytes", "100000000"][..], "--payload-bytes"),
     ] {

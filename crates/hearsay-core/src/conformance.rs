@@ -6,7 +6,10 @@ use crate::record::UpdateRecord;
 use crate::timestamp::VectorTimestamp;
 
 /// Why an app failed [`check_convergence`].
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "concurrent updates did not converge:\n  order {first_order:?} gave {first_state:?}\n  order {other_order:?} gave {other_state:?}"
+)]
 pub struct ConvergenceFailure<A: App> {
     /// The delivery order (indices into the updates given) of the first run.
     pub first_order: Vec<usize>,
@@ -16,16 +19,6 @@ pub struct ConvergenceFailure<A: App> {
     pub other_order: Vec<usize>,
     /// Its final state.
     pub other_state: A,
-}
-
-impl<A: App> std::fmt::Display for ConvergenceFailure<A> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "concurrent updates did not converge:\n  order {:?} gave {:?}\n  order {:?} gave {:?}",
-            self.first_order, self.first_state, self.other_order, self.other_state
-        )
-    }
 }
 
 /// Applies `updates` to copies of `initial` in `orders` different delivery

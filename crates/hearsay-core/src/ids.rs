@@ -57,33 +57,18 @@ impl<'de> Deserialize<'de> for ReplicaId {
 }
 
 /// Why a string is not a valid [`ReplicaId`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReplicaIdError {
     /// The name is empty.
+    #[error("a replica name cannot be empty")]
     Empty,
     /// The name is longer than [`MAX_REPLICA_ID_LEN`] bytes.
+    #[error("a replica name is at most {MAX_REPLICA_ID_LEN} bytes, this one has {0}")]
     TooLong(usize),
     /// The name holds a character other than ASCII letters, digits, `-`, `_` or `.`.
+    #[error("a replica name may hold letters, digits, '-', '_' and '.', not {0:?}")]
     BadChar(char),
 }
-
-impl fmt::Display for ReplicaIdError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Empty => write!(f, "a replica name cannot be empty"),
-            Self::TooLong(n) => write!(
-                f,
-                "a replica name is at most {MAX_REPLICA_ID_LEN} bytes, this one has {n}"
-            ),
-            Self::BadChar(c) => write!(
-                f,
-                "a replica name may hold letters, digits, '-', '_' and '.', not {c:?}"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ReplicaIdError {}
 
 impl ReplicaId {
     /// Checks and wraps a replica name.

@@ -3,14 +3,17 @@
 use std::time::Duration;
 
 /// Why a call to the tracker failed.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
 pub enum TrackerError {
     /// The tracker URL cannot be used (says what was wrong with it).
+    #[error("bad tracker URL: {0}")]
     BadUrl(String),
     /// The call writes (it needs the admin token) and the client has none.
+    #[error("this tracker call needs the admin token (certs/admin.token) and none was given")]
     NoToken,
     /// The tracker could not be reached: nothing listens, the connection was
     /// reset, or the host name does not resolve. Retryable.
+    #[error("tracker at {url} unreachable: {reason}")]
     Unreachable {
         /// The tracker, as `http://HOST:PORT`.
         url: String,
@@ -18,6 +21,7 @@ pub enum TrackerError {
         reason: String,
     },
     /// No complete answer within the client's time limit. Retryable.
+    #[error("tracker at {url} did not answer within {after:?}")]
     Timeout {
         /// The tracker, as `http://HOST:PORT`.
         url: String,
@@ -26,6 +30,7 @@ pub enum TrackerError {
     },
     /// The tracker answered with an error status; `error` is the reason it
     /// gave in its `{"error": ...}` body.
+    #[error("tracker answered {status}: {error}")]
     Api {
         /// The HTTP status, such as 404 or 409.
         status: u16,
@@ -34,6 +39,7 @@ pub enum TrackerError {
     },
     /// The answer could not be used: larger than the client accepts, or not
     /// the JSON this call expects.
+    #[error("unusable answer from the tracker: {0}")]
     BadResponse(String),
 }
 
@@ -61,24 +67,3 @@ impl TrackerError {
         }
     }
 }
-
-impl std::fmt::Display for TrackerError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::BadUrl(why) => write!(f, "bad tracker URL: {why}"),
-            Self::NoToken => f.write_str(
-                "this tracker call needs the admin token (certs/admin.token) and none was given",
-            ),
-            Self::Unreachable { url, reason } => {
-                write!(f, "tracker at {url} unreachable: {reason}")
-            }
-            Self::Timeout { url, after } => {
-                write!(f, "tracker at {url} did not answer within {after:?}")
-            }
-            Self::Api { status, error } => write!(f, "tracker answered {status}: {error}"),
-            Self::BadResponse(why) => write!(f, "unusable answer from the tracker: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for TrackerError {}

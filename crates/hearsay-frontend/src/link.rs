@@ -10,24 +10,15 @@ use hearsay_wire::{ReplicaRequest, ReplicaResponse};
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// Why a replica could not be asked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LinkError {
     /// No address is known for that replica.
+    #[error("no replica named {0}")]
     UnknownReplica(ReplicaId),
     /// It could not be reached or did not answer in time.
+    #[error("replica unreachable: {0}")]
     Unreachable(String),
 }
-
-impl std::fmt::Display for LinkError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::UnknownReplica(r) => write!(f, "no replica named {r}"),
-            Self::Unreachable(why) => write!(f, "replica unreachable: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for LinkError {}
 
 /// Sends one request to one replica and waits for its answer.
 pub trait ReplicaLink<A: App>: Send + Sync + 'static {

@@ -29,9 +29,10 @@ pub const SNAPSHOT_EVERY: u64 = 10_000;
 pub const DB_FILE: &str = "replica.redb";
 
 /// Why durable state could not be read or written.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The file system or the database failed.
+    #[error("{path}: {reason}")]
     Io {
         /// The database file.
         path: PathBuf,
@@ -39,6 +40,9 @@ pub enum StoreError {
         reason: String,
     },
     /// The directory was written by an incompatible version of hearsay.
+    #[error(
+        "{path} was written by an incompatible hearsay (data format {found}, this version reads {FORMAT}); move it away or use another --data-dir"
+    )]
     Incompatible {
         /// The database file.
         path: PathBuf,
@@ -46,6 +50,7 @@ pub enum StoreError {
         found: u32,
     },
     /// The directory belongs to another replica.
+    #[error("{path} belongs to replica {found}; give each replica its own --data-dir")]
     OtherReplica {
         /// The database file.
         path: PathBuf,
@@ -53,6 +58,7 @@ pub enum StoreError {
         found: String,
     },
     /// Stored bytes do not decode.
+    #[error("{path}: {what} does not decode")]
     Corrupt {
         /// The database file.
         path: PathBuf,
@@ -60,29 +66,6 @@ pub enum StoreError {
         what: String,
     },
 }
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Io { path, reason } => write!(f, "{}: {reason}", path.display()),
-            Self::Incompatible { path, found } => write!(
-                f,
-                "{} was written by an incompatible hearsay (data format {found}, this version reads {FORMAT}); move it away or use another --data-dir",
-                path.display()
-            ),
-            Self::OtherReplica { path, found } => {
-                write!(
-                    f,
-                    "{} belongs to replica {found}; give each replica its own --data-dir",
-                    path.display()
-                )
-            }
-            Self::Corrupt { path, what } => write!(f, "{}: {what} does not decode", path.display()),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {}
 
 /// What a data directory holds: the latest snapshot, if any, and the records
 /// written since.

@@ -1,7 +1,6 @@
 //! What one simulated run looks like: the cluster, the workload, the timers
 //! and the faults.
 
-use std::fmt;
 use std::time::Duration;
 
 use hearsay_core::{FrontEndConfig, InjectedBugs, ReplicaConfig};
@@ -189,16 +188,9 @@ impl Faults {
 }
 
 /// Why a [`SimConfig`] cannot run.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct ConfigError(pub String);
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 impl SimConfig {
     /// Largest cluster the simulator accepts (replica and front-end counts).

@@ -15,30 +15,21 @@ pub type AdminFuture<'a> =
     Pin<Box<dyn Future<Output = Result<ReplicaStatus, AdminError>> + Send + 'a>>;
 
 /// Why a status change did not happen.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
 pub enum AdminError {
     /// The replica is not known to the implementation (502).
+    #[error("{0}")]
     UnknownReplica(String),
     /// The replica could not be reached, or did not answer in time (502).
+    #[error("{0}")]
     Unreachable(String),
     /// The replica answered with a refusal (502).
+    #[error("{0}")]
     Refused(String),
     /// The tracker has no way to reach replicas (503).
+    #[error("{0}")]
     Unavailable(String),
 }
-
-impl std::fmt::Display for AdminError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::UnknownReplica(m)
-            | Self::Unreachable(m)
-            | Self::Refused(m)
-            | Self::Unavailable(m) => f.write_str(m),
-        }
-    }
-}
-
-impl std::error::Error for AdminError {}
 
 /// Asks replicas to change their status.
 pub trait ReplicaAdmin: Send + Sync + 'static {

@@ -46,27 +46,18 @@ pub const FORWARD_EVERY: std::time::Duration = std::time::Duration::from_millis(
 pub const OPENAPI: &str = include_str!("openapi.json");
 
 /// Why the tracker could not start or stopped with an error.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// The data directory could not be opened.
+    #[error("tracker store: {0}")]
     Store(StoreError),
     /// The admin token is empty, so no call could be authorized.
+    #[error("the admin token is empty")]
     EmptyToken,
     /// Serving failed.
+    #[error("serving HTTP: {0}")]
     Io(std::io::Error),
 }
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Store(e) => write!(f, "tracker store: {e}"),
-            Self::EmptyToken => f.write_str("the admin token is empty"),
-            Self::Io(e) => write!(f, "serving HTTP: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for RunError {}
 
 /// Opens the tracker (see [`Tracker::open`]), refusing an empty token.
 pub fn open(config: Config) -> Result<Arc<Tracker>, RunError> {

@@ -26,9 +26,10 @@ pub(crate) const FORMAT: u64 = 1;
 pub const DB_FILE: &str = "tracker.redb";
 
 /// Why durable state could not be read or written.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The file system or the database failed.
+    #[error("{path}: {reason}")]
     Io {
         /// The database file.
         path: PathBuf,
@@ -36,6 +37,9 @@ pub enum StoreError {
         reason: String,
     },
     /// The directory was written by an incompatible version of hearsay.
+    #[error(
+        "{path} was written by an incompatible hearsay (tracker data format {found}, this version reads {FORMAT}); move it away or use another --data-dir"
+    )]
     Incompatible {
         /// The database file.
         path: PathBuf,
@@ -43,6 +47,7 @@ pub enum StoreError {
         found: u64,
     },
     /// Stored bytes do not decode.
+    #[error("{path}: {what} does not decode")]
     Corrupt {
         /// The database file.
         path: PathBuf,
@@ -50,6 +55,7 @@ pub enum StoreError {
         what: String,
     },
     /// A bounded table is full; nothing was written.
+    #[error("the tracker holds its maximum of {max} {what}")]
     Full {
         /// Which table.
         what: &'static str,
@@ -57,23 +63,6 @@ pub enum StoreError {
         max: u64,
     },
 }
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Io { path, reason } => write!(f, "{}: {reason}", path.display()),
-            Self::Incompatible { path, found } => write!(
-                f,
-                "{} was written by an incompatible hearsay (tracker data format {found}, this version reads {FORMAT}); move it away or use another --data-dir",
-                path.display()
-            ),
-            Self::Corrupt { path, what } => write!(f, "{}: {what} does not decode", path.display()),
-            Self::Full { what, max } => write!(f, "the tracker holds its maximum of {max} {what}"),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {}
 
 /// A new activity entry; the store gives it its sequence number.
 #[derive(Clone, Debug)]

@@ -1,6 +1,5 @@
 //! What can go wrong on the network, retryable apart from fatal.
 
-use std::fmt;
 use std::net::SocketAddr;
 
 use quinn::{ConnectionError, ReadError, ReadToEndError, VarInt, WriteError};
@@ -12,9 +11,10 @@ use crate::codes;
 /// [`TransportError::is_retryable`] says which failures may go away on their
 /// own (the peer is down, slow or restarting): a front end tries another
 /// replica or tries again later. The others will fail the same way again.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
     /// The local UDP socket could not be bound.
+    #[error("cannot listen on {addr}: {reason}")]
     Bind {
         /// The address asked for.
         addr: SocketAddr,
@@ -22,8 +22,10 @@ pub enum TransportError {
         reason: String,
     },
     /// The local TLS or QUIC setup is unusable (bad key, bad server name, ...).
+    #[error("bad TLS or QUIC setup: {0}")]
     Config(String),
     /// No connection could be made (nobody answering, handshake failed).
+    #[error("cannot connect to {addr}: {reason}")]
     Connect {
         /// The peer.
         addr: SocketAddr,
@@ -33,6 +35,9 @@ pub enum TransportError {
     /// The TLS handshake was refused: a certificate is missing, not signed by
     /// the cluster CA, or does not name the expected node; or the protocol
     /// version (ALPN) differs.
+    #[error(
+        "{addr}: TLS refused ({reason}); are both nodes' certificates from the same cluster CA?"
+    )]
     TlsRefused {
         /// The peer.
         addr: SocketAddr,
@@ -40,6 +45,7 @@ pub enum TransportError {
         reason: String,
     },
     /// Connecting, or waiting for the answer, took longer than allowed.
+    #[error("{addr}: timed out {during}")]
     TimedOut {
         /// The peer.
         addr: SocketAddr,
@@ -47,6 +53,7 @@ pub enum TransportError {
         during: &'static str,
     },
     /// The connection closed or was lost while the request was under way.
+    #[error("{addr}: connection lost: {reason}")]
     ConnectionLost {
         /// The peer.
         addr: SocketAddr,
@@ -54,16 +61,19 @@ pub enum TransportError {
         reason: String,
     },
     /// The peer is shutting down.
+    #[error("{addr} is shutting down")]
     ShuttingDown {
         /// The peer.
         addr: SocketAddr,
     },
     /// The peer refused the request for being over its size cap.
+    #[error("{addr} refused a request over its size limit")]
     RequestTooLarge {
         /// The peer.
         addr: SocketAddr,
     },
     /// The answer was over our size cap.
+    #[error("{addr} answered with more than {max} bytes")]
     ResponseTooLarge {
         /// The peer.
         addr: SocketAddr,
@@ -72,11 +82,13 @@ pub enum TransportError {
     },
     /// The peer read the request and gave no answer (it could not handle it,
     /// for example it did not decode).
+    #[error("{addr} could not handle the request")]
     NoResponse {
         /// The peer.
         addr: SocketAddr,
     },
     /// The peer reset the stream with a code this version does not know.
+    #[error("{addr} reset the stream (code {code})")]
     Reset {
         /// The peer.
         addr: SocketAddr,
@@ -84,6 +96,7 @@ pub enum TransportError {
         code: u64,
     },
     /// The peer does not let our role (from our certificate) do this.
+    #[error("{addr} refused us: {reason}")]
     Forbidden {
         /// The peer.
         addr: SocketAddr,
@@ -91,6 +104,7 @@ pub enum TransportError {
         reason: String,
     },
     /// The local endpoint is closed.
+    #[error("the local QUIC endpoint is closed")]
     EndpointClosed,
 }
 
@@ -187,32 +201,3 @@ impl TransportError {
 fn is_tls_alert(code: u64) -> bool {
     (0x100..0x200).contains(&code)
 }
-
-impl fmt::Display for TransportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Bind { addr, reason } => write!(f, "cannot listen on {addr}: {reason}"),
-            Self::Config(reason) => write!(f, "bad TLS or QUIC setup: {reason}"),
-            Self::Connect { addr, reason } => write!(f, "cannot connect to {addr}: {reason}"),
-            Self::TlsRefused { addr, reason } => write!(
-                f,
-                "{addr}: TLS refused ({reason}); are both nodes' certificates from the same cluster CA?"
-            ),
-            Self::TimedOut { addr, during } => write!(f, "{addr}: timed out {during}"),
-            Self::ConnectionLost { addr, reason } => write!(f, "{addr}: connection lost: {reason}"),
-            Self::ShuttingDown { addr } => write!(f, "{addr} is shutting down"),
-            Self::RequestTooLarge { addr } => {
-                write!(f, "{addr} refused a request over its size limit")
-            }
-            Self::ResponseTooLarge { addr, max } => {
-                write!(f, "{addr} answered with more than {max} bytes")
-            }
-            Self::NoResponse { addr } => write!(f, "{addr} could not handle the request"),
-            Self::Reset { addr, code } => write!(f, "{addr} reset the stream (code {code})"),
-            Self::Forbidden { addr, reason } => write!(f, "{addr} refused us: {reason}"),
-            Self::EndpointClosed => write!(f, "the local QUIC endpoint is closed"),
-        }
-    }
-}
-
-impl std::error::Error for TransportError {}

@@ -1,14 +1,13 @@
 //! What can go wrong turning bytes into frames and back.
 
-use std::fmt;
-
 /// Why a frame could not be encoded or decoded.
 ///
 /// None of these is retryable as such: the same bytes give the same error. A
 /// receiver answers the sender with an error or closes the stream, and goes on.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum WireError {
     /// The frame is larger than its kind allows (`len` bytes, at most `max`).
+    #[error("{kind} frame of {len} bytes is over the {max}-byte limit")]
     TooLarge {
         /// The frame kind ([`crate::Frame::KIND`]).
         kind: &'static str,
@@ -18,11 +17,13 @@ pub enum WireError {
         max: usize,
     },
     /// The bytes end before the frame does.
+    #[error("{kind} frame is truncated")]
     Truncated {
         /// The frame kind.
         kind: &'static str,
     },
     /// The bytes do not decode as this kind of frame.
+    #[error("malformed {kind} frame: {reason}")]
     Malformed {
         /// The frame kind.
         kind: &'static str,
@@ -30,6 +31,7 @@ pub enum WireError {
         reason: String,
     },
     /// A whole frame was decoded but bytes were left over after it.
+    #[error("{kind} frame has {extra} unexpected bytes after its end")]
     TrailingBytes {
         /// The frame kind.
         kind: &'static str,
@@ -37,6 +39,7 @@ pub enum WireError {
         extra: usize,
     },
     /// The value cannot be encoded (an app type the encoder does not support).
+    #[error("cannot encode {kind} frame: {reason}")]
     Unencodable {
         /// The frame kind.
         kind: &'static str,
@@ -45,6 +48,7 @@ pub enum WireError {
     },
     /// The frame is of another kind (its first byte is another kind's tag):
     /// sent to the wrong kind of node.
+    #[error("expected a {kind} frame, got a frame of another kind (tag {tag})")]
     WrongKind {
         /// The frame kind expected.
         kind: &'static str,
@@ -52,30 +56,3 @@ pub enum WireError {
         tag: u8,
     },
 }
-
-impl fmt::Display for WireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::TooLarge { kind, len, max } => {
-                write!(
-                    f,
-                    "{kind} frame of {len} bytes is over the {max}-byte limit"
-                )
-            }
-            Self::Truncated { kind } => write!(f, "{kind} frame is truncated"),
-            Self::Malformed { kind, reason } => write!(f, "malformed {kind} frame: {reason}"),
-            Self::TrailingBytes { kind, extra } => {
-                write!(f, "{kind} frame has {extra} unexpected bytes after its end")
-            }
-            Self::Unencodable { kind, reason } => write!(f, "cannot encode {kind} frame: {reason}"),
-            Self::WrongKind { kind, tag } => {
-                write!(
-                    f,
-                    "expected a {kind} frame, got a frame of another kind (tag {tag})"
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for WireError {}

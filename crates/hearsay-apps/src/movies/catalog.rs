@@ -5,8 +5,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::rows::{Row, rows};
 use super::{Rating, UserId};
-use crate::csv::split_line;
 
 /// The sample catalog shipped with hearsay (written for this project).
 pub(super) const SAMPLE_MOVIES: &str = include_str!("../../data/movies.csv");
@@ -41,9 +41,10 @@ impl fmt::Display for Movie {
 }
 
 /// Why catalog or rating files could not be loaded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LoadError {
     /// A file could not be read.
+    #[error("cannot read {path}: {reason}")]
     Io {
         /// The file.
         path: String,
@@ -51,6 +52,7 @@ pub enum LoadError {
         reason: String,
     },
     /// A line is malformed.
+    #[error("{file} line {line}: {reason}")]
     Line {
         /// Which file kind (`movies.csv` or `ratings.csv`).
         file: &'static str,
@@ -60,17 +62,6 @@ pub enum LoadError {
         reason: String,
     },
 }
-
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Io { path, reason } => write!(f, "cannot read {path}: {reason}"),
-            Self::Line { file, line, reason } => write!(f, "{file} line {line}: {reason}"),
-        }
-    }
-}
-
-impl std::error::Error for LoadError {}
 
 /// Every movie, with an index by normalised title.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -127,16 +118,13 @@ impl Catalog {
     /// Reads MovieLens `movies.csv` text (`movieId,title,genres`, header optional).
     pub fn from_csv(text: &str) -> Result<Self, LoadError> {
         let mut catalog = Catalog::default();
-        for (n, line) in text.lines().enumerate() {
+        for row in rows(text, "movies.csv", "movieId") {
+            let Row { line, fields } = row?;
             let bad = |reason: String| LoadError::Line {
                 file: "movies.csv",
-                line: n + 1,
+                line,
                 reason,
             };
-            if line.trim().is_empty() || (n == 0 && line.starts_with("movieId")) {
-                continue;
-            }
-            let fields = split_line(line).map_err(|e| bad(e.to_string()))?;
             let [id, title, genres] = fields.as_slice() else {
                 return Err(bad(format!(
                     "expected 3 fields (movieId,title,genres), found {}",
@@ -206,16 +194,13 @@ pub(super) fn parse_ratings(
     catalog: &Catalog,
 ) -> Result<Vec<(MovieId, UserId, Rating)>, LoadError> {
     let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
+    for row in rows(text, "ratings.csv", "userId") {
+        let Row { line, fields } = row?;
         let bad = |reason: String| LoadError::Line {
             file: "ratings.csv",
-            line: n + 1,
+            line,
             reason,
         };
-        if line.trim().is_empty() || (n == 0 && line.starts_with("userId")) {
-            continue;
-        }
-        let fields = split_line(line).map_err(|e| bad(e.to_string()))?;
         if fields.len() < 3 {
             return Err(bad(format!(
                 "expected userId,movieId,rating, found {} fields",

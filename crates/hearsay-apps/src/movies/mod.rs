@@ -3,6 +3,7 @@
 
 mod catalog;
 mod rating;
+mod rows;
 mod search;
 
 use std::collections::BTreeMap;

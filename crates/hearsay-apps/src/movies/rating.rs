@@ -27,33 +27,18 @@ impl From<Rating> for u8 {
 }
 
 /// Why text is not a rating.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RatingError {
     /// Not a number at all.
+    #[error("{0:?} is not a rating: use a number from 0 to 5, such as 4 or 3.5")]
     NotANumber(String),
     /// Below 0 or above 5.
+    #[error("{0} is out of range: a rating is from 0 to 5")]
     OutOfRange(String),
     /// Not a whole or half star, like 3.7.
+    #[error("{0} is not a whole or half star: use steps of 0.5, such as 3.5")]
     NotAHalf(String),
 }
-
-impl fmt::Display for RatingError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NotANumber(s) => write!(
-                f,
-                "{s:?} is not a rating: use a number from 0 to 5, such as 4 or 3.5"
-            ),
-            Self::OutOfRange(s) => write!(f, "{s} is out of range: a rating is from 0 to 5"),
-            Self::NotAHalf(s) => write!(
-                f,
-                "{s} is not a whole or half star: use steps of 0.5, such as 3.5"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for RatingError {}
 
 impl Rating {
     /// The highest rating, 5 stars.

@@ -11,16 +11,9 @@ use serde::{Deserialize, Serialize};
 pub struct PayloadId(pub [u8; 32]);
 
 /// Why a text is not a payload id.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct PayloadIdError(String);
-
-impl fmt::Display for PayloadIdError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for PayloadIdError {}
 
 impl PayloadId {
     /// The id of a payload of these bytes.

@@ -19,12 +19,16 @@ use hearsay_discovery::{TrackerClient, TrackerError, TrackerUrl};
 use hearsay_wire::node::NodeMetrics;
 use hearsay_wire::tracker::{Peer, PeerQuery, PeerRole};
 
-use crate::cmd_tracker::parse_duration;
+use crate::duration_flag::DurationFlag;
 use crate::node;
 
 use figures::Summary;
 use progress::Progress;
 use traffic::Traffic;
+
+/// `--duration`: from a millisecond to a day.
+const DURATION: DurationFlag =
+    DurationFlag::seconds(Duration::from_millis(1), Duration::from_secs(86_400));
 
 /// Flags of `hearsay simulate`.
 #[derive(clap::Args, Debug)]
@@ -39,8 +43,9 @@ pub(crate) struct Args {
     /// Replicas of the cluster `--up` starts.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(2..=16))]
     replicas: u16,
-    /// How long to offer traffic: `20s`, `500ms`, `2m`.
-    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    /// How long to offer traffic: `20s`, `500ms`, `2m`, or a plain number
+    /// of seconds; 1ms to 24h.
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = DURATION.parser())]
     duration: Duration,
     /// Operations offered per second (payload writes, peer-list polls,
     /// movie reads and writes), spread evenly.

@@ -1,6 +1,5 @@
 //! What can go wrong making or loading certificates.
 
-use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
@@ -8,9 +7,10 @@ use super::role::Role;
 
 /// Why certificates could not be made or loaded. Every variant names the file
 /// or the name at fault; none is retryable.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum CertsError {
     /// A file or directory could not be read or written.
+    #[error("{path}: {source}")]
     Io {
         /// The file.
         path: PathBuf,
@@ -18,11 +18,13 @@ pub enum CertsError {
         source: io::Error,
     },
     /// A file that should exist does not.
+    #[error("{path} is missing: make certificates with `hearsay certs init`")]
     Missing {
         /// The file.
         path: PathBuf,
     },
     /// A file does not hold a usable PEM certificate or key.
+    #[error("{path}: {reason}")]
     BadPem {
         /// The file.
         path: PathBuf,
@@ -30,17 +32,23 @@ pub enum CertsError {
         reason: String,
     },
     /// Making certificates would overwrite these files.
+    #[error("refusing to overwrite {} (use --force to replace them)", list(.paths))]
     AlreadyExists {
         /// The files in the way.
         paths: Vec<PathBuf>,
     },
-    /// The CA's key is there without its certificate.
+    /// Only one of the CA's certificate and key is there.
+    #[error(
+        "{missing} is missing but the other half of the CA is there: restore it, or \
+         remake everything with `hearsay certs init --force`"
+    )]
     IncompleteCa {
         /// The one that is missing.
         missing: PathBuf,
     },
     /// Node certificates are missing and the CA's private key, which signs
     /// them, is not here (a node's directory holds only the CA certificate).
+    #[error("{}", no_ca_key(ca_key, missing))]
     NoCaKey {
         /// The CA key that would be needed.
         ca_key: PathBuf,
@@ -49,6 +57,7 @@ pub enum CertsError {
     },
     /// A node certificate does not name the node it is loaded for (a file
     /// copied or renamed).
+    #[error("{}", wrong_name(path, expected, found.as_ref()))]
     WrongName {
         /// The certificate.
         path: PathBuf,
@@ -59,11 +68,22 @@ pub enum CertsError {
     },
     /// A node certificate carries no role (made by an older hearsay, or by
     /// another tool).
+    #[error(
+        "{} carries no hearsay role (it was made by an older hearsay or another tool): make \
+         a new one with `hearsay certs issue`, or remake everything with \
+         `hearsay certs init --force`",
+        path.display()
+    )]
     NoRole {
         /// The certificate.
         path: PathBuf,
     },
     /// A node certificate's role is not the one the node runs as.
+    #[error(
+        "{} is a {found} certificate, so {name:?} cannot run as a {wanted}: use a {wanted} \
+         certificate (`hearsay certs issue {name} --role {wanted} --force`)",
+        path.display()
+    )]
     WrongRole {
         /// The certificate.
         path: PathBuf,
@@ -75,11 +95,17 @@ pub enum CertsError {
         wanted: Role,
     },
     /// The CA on disk was not made by hearsay, so hearsay cannot sign with it.
+    #[error(
+        "{path} was not made by hearsay, so hearsay cannot sign node certificates \
+         with it: make them with the tool that made it, or remake everything with \
+         `hearsay certs init --force`"
+    )]
     ForeignCa {
         /// The CA certificate.
         path: PathBuf,
     },
     /// A node name cannot be used in a certificate.
+    #[error("{name:?} cannot be a node name: {reason}")]
     BadName {
         /// The name.
         name: String,
@@ -87,110 +113,49 @@ pub enum CertsError {
         reason: &'static str,
     },
     /// Generating a key or a certificate failed.
+    #[error("cannot generate a certificate: {0}")]
     Generate(String),
     /// The operating system's random number generator failed.
+    #[error("the system random number generator failed: {0}")]
     Random(String),
 }
 
-impl fmt::Display for CertsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            Self::Missing { path } => write!(
-                f,
-                "{} is missing: make certificates with `hearsay certs init`",
-                path.display()
-            ),
-            Self::BadPem { path, reason } => write!(f, "{}: {reason}", path.display()),
-            Self::AlreadyExists { paths } => {
-                let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-                write!(
-                    f,
-                    "refusing to overwrite {} (use --force to replace them)",
-                    list.join(", ")
-                )
-            }
-            Self::IncompleteCa { missing } => write!(
-                f,
-                "{} is missing but the other half of the CA is there: restore it, or \
-                 remake everything with `hearsay certs init --force`",
-                missing.display()
-            ),
-            Self::NoCaKey { ca_key, missing } => {
-                let names: Vec<&str> = missing.iter().map(|(n, _)| n.as_str()).collect();
-                let commands: Vec<String> = missing
-                    .iter()
-                    .map(|(n, r)| format!("`hearsay certs issue {n} --role {r}`"))
-                    .collect();
-                write!(
-                    f,
-                    "no certificate for {} here, and making one needs the CA's private key \
-                     {}, which only the machine running `hearsay certs` should hold: run {} \
-                     there and copy the .pem and .key files here",
-                    names.join(", "),
-                    ca_key.display(),
-                    commands.join(", ")
-                )
-            }
-            Self::WrongName {
-                path,
-                expected,
-                found,
-            } => match found {
-                Some(found) => write!(
-                    f,
-                    "{} is the certificate of {found:?}, not of {expected:?}: a node must use \
-                     its own (make one with `hearsay certs issue {expected}`)",
-                    path.display()
-                ),
-                None => write!(
-                    f,
-                    "{} names no node: make one with `hearsay certs issue {expected}`",
-                    path.display()
-                ),
-            },
-            Self::NoRole { path } => write!(
-                f,
-                "{} carries no hearsay role (it was made by an older hearsay or another \
-                 tool): make a new one with `hearsay certs issue`, or remake everything \
-                 with `hearsay certs init --force`",
-                path.display()
-            ),
-            Self::WrongRole {
-                path,
-                name,
-                found,
-                wanted,
-            } => write!(
-                f,
-                "{} is a {found} certificate, so {name:?} cannot run as a {wanted}: use a \
-                 {wanted} certificate (`hearsay certs issue {name} --role {wanted} --force`)",
-                path.display()
-            ),
-            Self::ForeignCa { path } => write!(
-                f,
-                "{} was not made by hearsay, so hearsay cannot sign node certificates \
-                 with it: make them with the tool that made it, or remake everything with \
-                 `hearsay certs init --force`",
-                path.display()
-            ),
-            Self::BadName { name, reason } => {
-                write!(f, "{name:?} cannot be a node name: {reason}")
-            }
-            Self::Generate(reason) => write!(f, "cannot generate a certificate: {reason}"),
-            Self::Random(reason) => {
-                write!(f, "the system random number generator failed: {reason}")
-            }
-        }
-    }
+/// The paths, comma-separated, for [`CertsError::AlreadyExists`].
+fn list(paths: &[PathBuf]) -> String {
+    let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    list.join(", ")
 }
 
-impl std::error::Error for CertsError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Io { source, .. } => Some(source),
-            _ => None,
-        }
+/// The message of [`CertsError::NoCaKey`]: the nodes, and the command that
+/// makes each where the CA key is.
+fn no_ca_key(ca_key: &std::path::Path, missing: &[(String, Role)]) -> String {
+    let names: Vec<&str> = missing.iter().map(|(n, _)| n.as_str()).collect();
+    let commands: Vec<String> = missing
+        .iter()
+        .map(|(n, r)| format!("`hearsay certs issue {n} --role {r}`"))
+        .collect();
+    format!(
+        "no certificate for {} here, and making one needs the CA's private key {}, which \
+         only the machine running `hearsay certs` should hold: run {} there and copy the \
+         .pem and .key files here",
+        names.join(", "),
+        ca_key.display(),
+        commands.join(", ")
+    )
+}
+
+/// The message of [`CertsError::WrongName`].
+fn wrong_name(path: &std::path::Path, expected: &str, found: Option<&String>) -> String {
+    match found {
+        Some(found) => format!(
+            "{} is the certificate of {found:?}, not of {expected:?}: a node must use its own \
+             (make one with `hearsay certs issue {expected}`)",
+            path.display()
+        ),
+        None => format!(
+            "{} names no node: make one with `hearsay certs issue {expected}`",
+            path.display()
+        ),
     }
 }
 
