@@ -187,7 +187,8 @@ fn validate(request: &httparse::Request<'_, '_>) -> Result<(), Rejection> {
         if http10 {
             return Err(Rejection::bad("Transfer-Encoding in an HTTP/1.0 request"));
         }
-        let chunked = codings.len() == 1 && codings[0].trim_ascii().eq_ignore_ascii_case(b"chunked");
+        let chunked =
+            codings.len() == 1 && codings[0].trim_ascii().eq_ignore_ascii_case(b"chunked");
         if !chunked {
             return Err(Rejection::bad(
                 "only `Transfer-Encoding: chunked` is accepted, once",

@@ -13,8 +13,14 @@ fn rejected(raw: &[u8]) -> Rejection {
 
 #[test]
 fn a_plain_request_is_accepted_and_a_partial_one_waits() {
-    assert_eq!(step(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"), Step::Done);
-    assert_eq!(step(b"GET /healthz HTTP/1.1\r\nHost: x\r\n"), Step::NeedMore);
+    assert_eq!(
+        step(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"),
+        Step::Done
+    );
+    assert_eq!(
+        step(b"GET /healthz HTTP/1.1\r\nHost: x\r\n"),
+        Step::NeedMore
+    );
     assert_eq!(step(b""), Step::NeedMore);
     let post = b"POST /v1/peers HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}";
     assert_eq!(step(post), Step::Done);

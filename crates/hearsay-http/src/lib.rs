@@ -88,7 +88,12 @@ pub async fn serve(
         let admission = slots.admit();
         let shed = slots.shed_count();
         if shed > shed_logged && (shed_logged == 0 || shed >= shed_logged + 1000) {
-            tracing::warn!(?addr, cap, shed, "HTTP connections at the cap: shedding slow ones");
+            tracing::warn!(
+                ?addr,
+                cap,
+                shed,
+                "HTTP connections at the cap: shedding slow ones"
+            );
             shed_logged = shed;
         }
         match admission {

@@ -54,7 +54,10 @@ mod tests {
         assert!(decodes_to_utf8(""));
         assert!(decodes_to_utf8("peer=r1&limit=10"));
         assert!(decodes_to_utf8("peer=%e2%82%ac+x"), "a euro sign");
-        assert!(decodes_to_utf8("a=%zz&b=%"), "malformed escapes stay literal");
+        assert!(
+            decodes_to_utf8("a=%zz&b=%"),
+            "malformed escapes stay literal"
+        );
         assert!(decodes_to_utf8("name=caf%C3%A9"));
     }
 }

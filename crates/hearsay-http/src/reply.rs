@@ -67,11 +67,15 @@ mod tests {
 
     #[test]
     fn an_error_response_is_complete_json_and_closes() {
-        let r = String::from_utf8(error_response(StatusCode::URI_TOO_LONG, "too \"long\"")).unwrap();
+        let r =
+            String::from_utf8(error_response(StatusCode::URI_TOO_LONG, "too \"long\"")).unwrap();
         let (head, body) = r.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 414 URI Too Long\r\n"), "{head}");
         assert!(head.contains("connection: close"), "{head}");
-        assert!(head.contains(&format!("content-length: {}", body.len())), "{head}");
+        assert!(
+            head.contains(&format!("content-length: {}", body.len())),
+            "{head}"
+        );
         let v: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(v["error"], "too \"long\"");
     }

@@ -49,7 +49,9 @@ async fn a_full_request_gets_through_a_flood_of_slow_ones() {
     let mut slow = Vec::new();
     for _ in 0..100 {
         let mut s = TcpStream::connect(addr).await.unwrap();
-        s.write_all(b"GET /healthz HTTP/1.1\r\nX-Slow: ").await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nX-Slow: ")
+            .await
+            .unwrap();
         slow.push(s);
     }
     for _ in 0..5 {
@@ -61,11 +63,16 @@ async fn a_full_request_gets_through_a_flood_of_slow_ones() {
     let mut closed = 0;
     for s in &mut slow {
         let mut b = [0u8; 1];
-        if let Ok(Ok(0) | Err(_)) = tokio::time::timeout(Duration::from_millis(50), s.read(&mut b)).await {
+        if let Ok(Ok(0) | Err(_)) =
+            tokio::time::timeout(Duration::from_millis(50), s.read(&mut b)).await
+        {
             closed += 1;
         }
     }
-    assert!(closed >= 80, "only {closed} of 100 slow connections were shed");
+    assert!(
+        closed >= 80,
+        "only {closed} of 100 slow connections were shed"
+    );
 }
 
 #[tokio::test]
@@ -77,7 +84,10 @@ async fn a_slow_head_times_out_with_408() {
     let (addr, _stop) = start(config).await;
     let answer = exchange(addr, b"GET /healthz HTTP/1.1\r\n").await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(answer.contains("{\"error\":\"the request head did not arrive within 200 ms\"}"), "{answer}");
+    assert!(
+        answer.contains("{\"error\":\"the request head did not arrive within 200 ms\"}"),
+        "{answer}"
+    );
 }
 
 #[tokio::test]
@@ -100,7 +110,10 @@ async fn refused_heads_get_json_errors_even_with_input_left_unread() {
     long.extend(b" HTTP/1.1\r\nHost: x\r\n\r\n");
     let answer = exchange(addr, &long).await;
     assert!(answer.starts_with("HTTP/1.1 414"), "{answer}");
-    assert!(answer.contains("\"error\":\"the request line is longer than 8192 bytes\""), "{answer}");
+    assert!(
+        answer.contains("\"error\":\"the request line is longer than 8192 bytes\""),
+        "{answer}"
+    );
     let answer = exchange(
         addr,
         b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
@@ -115,9 +128,14 @@ async fn shutdown_closes_waiting_connections_and_returns() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, Router::new(), ServeConfig::default(), async move {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(serve(
+        listener,
+        Router::new(),
+        ServeConfig::default(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
     let mut waiting = TcpStream::connect(addr).await.unwrap();
     waiting.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
