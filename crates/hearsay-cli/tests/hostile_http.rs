@@ -161,7 +161,10 @@ impl Flood {
             return;
         };
         self.connected.fetch_add(1, Ordering::Relaxed);
-        if s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").await.is_err() {
+        if s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await
+            .is_err()
+        {
             self.closed_by_server.fetch_add(1, Ordering::Relaxed);
             return;
         }
@@ -223,10 +226,14 @@ async fn a_slowloris_flood_leaves_health_and_heartbeats_alone() {
     // Probe until the flood has connected and then for longer than the
     // expiry (5 s): a peer whose heartbeats failed would be dropped by then.
     loop {
-        let attempted = flood.connected.load(Ordering::Relaxed) + flood.failed.load(Ordering::Relaxed);
+        let attempted =
+            flood.connected.load(Ordering::Relaxed) + flood.failed.load(Ordering::Relaxed);
         if attempted == FLOOD && flood_done.is_none() {
             flood_done = Some(Instant::now());
-            eprintln!("-- phase 2: all connects done after {:?}; holding 7 s", started.elapsed());
+            eprintln!(
+                "-- phase 2: all connects done after {:?}; holding 7 s",
+                started.elapsed()
+            );
         }
         if flood_done.is_some_and(|t| t.elapsed() > Duration::from_secs(7)) {
             break;
@@ -249,7 +256,9 @@ async fn a_slowloris_flood_leaves_health_and_heartbeats_alone() {
     let connected = flood.connected.load(Ordering::Relaxed);
     let failed = flood.failed.load(Ordering::Relaxed);
     let closed = flood.closed_by_server.load(Ordering::Relaxed);
-    eprintln!("-- phase 3: {connected} connected, {failed} failed, {closed} closed by the server, {probes} health probes answered");
+    eprintln!(
+        "-- phase 3: {connected} connected, {failed} failed, {closed} closed by the server, {probes} health probes answered"
+    );
     assert!(
         connected >= FLOOD * 9 / 10,
         "the flood did not happen: {connected} of {FLOOD} connected"
@@ -264,7 +273,11 @@ async fn a_slowloris_flood_leaves_health_and_heartbeats_alone() {
     assert_eq!(after, before, "peers changed under the flood");
     let r = exchange(&tracker, &get("/v1/activity?kind=peer_expired")).await;
     assert_eq!(r.status, 200, "{r:?}");
-    assert!(r.body.contains("\"entries\":[]"), "peers expired: {}", r.body);
+    assert!(
+        r.body.contains("\"entries\":[]"),
+        "peers expired: {}",
+        r.body
+    );
     for t in tasks {
         t.abort();
     }
@@ -341,17 +354,31 @@ async fn malformed_oversize_and_smuggled_requests_get_json_errors() {
 
     eprintln!("-- phase 2: routed, but wrong");
     let r = exchange(&tracker, &get("/healthz?verbose=1")).await;
-    assert!(r.json_error(400, "unknown parameter").contains("unknown field"));
+    assert!(
+        r.json_error(400, "unknown parameter")
+            .contains("unknown field")
+    );
     let r = exchange(&replica, &get("/metrics?x=1")).await;
-    assert!(r.json_error(400, "unknown parameter on a replica").contains("unknown field"));
+    assert!(
+        r.json_error(400, "unknown parameter on a replica")
+            .contains("unknown field")
+    );
     let r = exchange(&tracker, &get("/v1/activity?peer=%ff%fe")).await;
     assert_eq!(r.json_error(400, "peer=%ff%fe"), hearsay_http::NOT_UTF8);
     let r = exchange(&replica, &get("/v1/activity?peer=%ff%fe")).await;
-    assert_eq!(r.json_error(400, "peer=%ff%fe on a replica"), hearsay_http::NOT_UTF8);
+    assert_eq!(
+        r.json_error(400, "peer=%ff%fe on a replica"),
+        hearsay_http::NOT_UTF8
+    );
     let bearer = format!("Bearer {token}");
     let r = exchange(
         &tracker,
-        &call("PUT", "/v1/admin/replicas/r1/status", Some(&bearer), r#"{"status":1}"#),
+        &call(
+            "PUT",
+            "/v1/admin/replicas/r1/status",
+            Some(&bearer),
+            r#"{"status":1}"#,
+        ),
     )
     .await;
     let e = r.json_error(400, "{\"status\":1}");
@@ -389,7 +416,12 @@ async fn malformed_oversize_and_smuggled_requests_get_json_errors() {
     ] {
         let r = exchange(&tracker, &call("PUT", path, auth.as_deref(), "")).await;
         r.json_error(401, &format!("Authorization {auth:?}"));
-        assert!(r.head.to_ascii_lowercase().contains("www-authenticate: bearer"), "{r:?}");
+        assert!(
+            r.head
+                .to_ascii_lowercase()
+                .contains("www-authenticate: bearer"),
+            "{r:?}"
+        );
     }
     for scheme in ["Bearer", "bearer", "BEARER"] {
         let auth = format!("{scheme} {token}");
