@@ -221,7 +221,12 @@ pub(crate) fn serve_http(
     let listener = tokio::net::TcpListener::from_std(std_listener)?;
     let bound = listener.local_addr()?;
     let stop = shutdown.wait();
-    tokio::spawn(hearsay_http::serve(listener, app, Default::default(), stop));
+    tokio::spawn(hearsay_http::serve(
+        listener,
+        app,
+        hearsay_http::ServeConfig::default(),
+        stop,
+    ));
     Ok(bound)
 }
 
