@@ -90,8 +90,9 @@ pub async fn method_not_allowed() -> HttpError {
     }
 }
 
-/// A query string of type `T`: unknown parameters, bad values and overlong
-/// query strings are 400s that say what was wrong.
+/// A query string of type `T`: unknown parameters, bad values, values that
+/// do not decode to UTF-8 and overlong query strings are 400s that say what
+/// was wrong.
 pub struct Params<T>(pub T);
 
 impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Params<T> {
@@ -103,6 +104,9 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Params<
             return Err(HttpError::bad_request(format!(
                 "the query string is {len} bytes; at most {MAX_QUERY_BYTES} are accepted"
             )));
+        }
+        if !hearsay_http::decodes_to_utf8(parts.uri.query().unwrap_or_default()) {
+            return Err(HttpError::bad_request(hearsay_http::NOT_UTF8));
         }
         Query::<T>::from_request_parts(parts, state)
             .await

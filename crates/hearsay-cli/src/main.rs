@@ -70,9 +70,22 @@ fn install_tracing() {
         .init();
 }
 
+/// Raises the soft limit on open descriptors to the hard limit: one
+/// `hearsay up` process holds QUIC sockets, databases, the tracker's and
+/// every node's HTTP connections and the heartbeats' own, and a low soft
+/// limit (often 1,024) is what a flood would exhaust first. Failing to raise
+/// it is logged, not fatal.
+fn raise_fd_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => tracing::debug!(limit = n, "open descriptor limit"),
+        Err(e) => tracing::warn!(error = %e, "could not raise the open descriptor limit"),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     install_tracing();
+    raise_fd_limit();
     let result = match cli.command {
         Command::Up(args) => cmd_up::run(args),
         Command::Client(args) => cmd_client::run(args),

@@ -222,7 +222,8 @@ pub(crate) async fn flush_activity(activity: &Activity) {
     let _ = tokio::task::spawn_blocking(move || a.flush()).await;
 }
 
-/// Serves `app` over HTTP on `at` until `shutdown`; the bound address.
+/// Serves `app` over HTTP on `at` until `shutdown`, with the connection cap
+/// and timeouts of `hearsay_http`; the bound address.
 pub(crate) fn serve_http(
     at: SocketAddr,
     app: axum::Router,
@@ -233,11 +234,12 @@ pub(crate) fn serve_http(
     let listener = tokio::net::TcpListener::from_std(std_listener)?;
     let bound = listener.local_addr()?;
     let stop = shutdown.wait();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(stop)
-            .await;
-    });
+    tokio::spawn(hearsay_http::serve(
+        listener,
+        app,
+        hearsay_http::ServeConfig::default(),
+        stop,
+    ));
     Ok(bound)
 }
 

@@ -119,7 +119,10 @@ where
 }
 
 /// `GET /metrics`: the counters, and the replicas by routing status.
-async fn prometheus<A>(State(node): State<Shared<A>>) -> Response
+async fn prometheus<A>(
+    State(node): State<Shared<A>>,
+    Params(NoParams {}): Params<NoParams>,
+) -> Response
 where
     A: App + Send + Sync + 'static,
     A::Update: Send + Sync,

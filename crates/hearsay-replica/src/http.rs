@@ -108,7 +108,10 @@ where
     .into_response()
 }
 
-async fn metrics<A>(State(handle): State<ReplicaHandle<A>>) -> Response
+async fn metrics<A>(
+    State(handle): State<ReplicaHandle<A>>,
+    Params(NoParams {}): Params<NoParams>,
+) -> Response
 where
     A: App + Send + Sync + 'static,
     A::Update: Send + Sync,

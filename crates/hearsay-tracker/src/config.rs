@@ -26,12 +26,15 @@ pub struct Config {
     pub replica_admin: Arc<dyn ReplicaAdmin>,
     /// How stored payloads are written into the cluster.
     pub payload_sink: Arc<dyn PayloadSink>,
+    /// The HTTP listener's connection cap and timeouts (see `hearsay_http`).
+    pub http: hearsay_http::ServeConfig,
 }
 
 impl Config {
     /// The defaults (expiry 5 s, 10,000 activity entries, 100,000 payloads,
-    /// 1,024 peers, no replica client, no front-end client) for a data
-    /// directory and token.
+    /// 1,024 peers, no replica client, no front-end client, the HTTP limits
+    /// of [`hearsay_http::ServeConfig::default`]) for a data directory and
+    /// token.
     pub fn new(data_dir: impl Into<PathBuf>, admin_token: impl Into<String>) -> Self {
         Self {
             data_dir: data_dir.into(),
@@ -42,6 +45,7 @@ impl Config {
             max_peers: 1024,
             replica_admin: Arc::new(Unconnected),
             payload_sink: Arc::new(NoSink),
+            http: hearsay_http::ServeConfig::default(),
         }
     }
 }
@@ -55,6 +59,7 @@ impl std::fmt::Debug for Config {
             .field("activity_capacity", &self.activity_capacity)
             .field("max_payloads", &self.max_payloads)
             .field("max_peers", &self.max_peers)
+            .field("http", &self.http)
             .finish_non_exhaustive()
     }
 }

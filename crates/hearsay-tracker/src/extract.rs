@@ -38,15 +38,31 @@ pub(crate) struct Body<T>(pub(crate) T);
 /// A JSON body of type `T`, or `T::default()` when the body is empty.
 pub(crate) struct OptionalBody<T>(pub(crate) T);
 
+fn too_large() -> ApiError {
+    ApiError::TooLarge(format!(
+        "the request body is larger than the tracker accepts ({} bytes)",
+        crate::MAX_BODY_BYTES
+    ))
+}
+
+/// The body's bytes, at most [`crate::MAX_BODY_BYTES`]. A declared
+/// `Content-Length` over the limit is refused before the body is touched,
+/// so a client that sent `Expect: 100-continue` gets 413 at once instead of
+/// "100 Continue" and an upload that would be thrown away.
 async fn bytes(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > crate::MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
     Bytes::from_request(req, state)
         .await
         .map_err(|e: BytesRejection| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::TooLarge(format!(
-                    "the request body is larger than the tracker accepts ({} bytes)",
-                    crate::MAX_BODY_BYTES
-                ))
+                too_large()
             } else {
                 ApiError::BadRequest(format!(
                     "could not read the request body: {}",
@@ -56,15 +72,16 @@ async fn bytes(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
         })
 }
 
+/// Parses in two steps, so the error names the right fault: bytes that are
+/// not JSON are "malformed JSON"; JSON of the wrong shape (`{"status":1}`,
+/// an unknown field) is "bad request body" with serde's reason. (Parsing
+/// straight into `T`, serde_json reports some type errors, such as a number
+/// where an enum's string belongs, as syntax errors.)
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        use serde_json::error::Category;
-        let what = match e.classify() {
-            Category::Syntax | Category::Eof => "malformed JSON",
-            Category::Data | Category::Io => "bad request body",
-        };
-        ApiError::BadRequest(format!("{what}: {e}"))
-    })
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::BadRequest(format!("bad request body: {e}")))
 }
 
 impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
@@ -93,13 +110,22 @@ impl<T: DeserializeOwned + Default> FromRequest<AppState> for OptionalBody<T> {
     }
 }
 
-/// A query string of type `T`.
+/// A query string of type `T`. Values must decode to UTF-8 (`%ff` is a
+/// 400, not a silently replaced character).
 pub(crate) struct Q<T>(pub(crate) T);
+
+/// The query of a path that takes no parameters: any parameter is a 400.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NoQuery {}
 
 impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for Q<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if !hearsay_http::decodes_to_utf8(parts.uri.query().unwrap_or_default()) {
+            return Err(ApiError::BadRequest(hearsay_http::NOT_UTF8.into()));
+        }
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(q)| Q(q))

@@ -54,9 +54,6 @@ pub enum RunError {
     /// The admin token is empty, so no call could be authorized.
     #[error("the admin token is empty")]
     EmptyToken,
-    /// Serving failed.
-    #[error("serving HTTP: {0}")]
-    Io(std::io::Error),
 }
 
 /// Opens the tracker (see [`Tracker::open`]), refusing an empty token.
@@ -78,7 +75,8 @@ pub async fn run(
 }
 
 /// Serves `tracker` on `listener` until `shutdown` completes, then lets
-/// requests in progress finish. Checks for silent peers every quarter of the
+/// requests in progress finish. The listener has the connection cap,
+/// shedding and timeouts of `hearsay_http` (set in [`Config::http`]). Checks for silent peers every quarter of the
 /// expiry time, so their expiry is logged even when nobody asks, and writes
 /// stored payloads into the cluster as soon as they are stored (and every
 /// [`FORWARD_EVERY`] while some wait).
@@ -122,11 +120,10 @@ pub async fn serve(
             }
         })
     };
-    let served = axum::serve(listener, app(tracker))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let http = tracker.http.clone();
+    hearsay_http::serve(listener, app(tracker), http, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = sweeper.await;
     let _ = forwarder.await;
-    served.map_err(RunError::Io)
+    Ok(())
 }

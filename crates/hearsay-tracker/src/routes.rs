@@ -15,7 +15,7 @@ use hearsay_wire::tracker::{
 };
 
 use crate::error::ApiError;
-use crate::extract::{Admin, AppState, Body, OptionalBody, P, Q};
+use crate::extract::{Admin, AppState, Body, NoQuery, OptionalBody, P, Q};
 use crate::state::Tracker;
 use crate::validate;
 
@@ -65,6 +65,7 @@ async fn method_not_allowed() -> ApiError {
 async fn register(
     State(t): State<AppState>,
     _: Admin,
+    _: Q<NoQuery>,
     Body(req): Body<RegisterPeer>,
 ) -> Result<(StatusCode, Json<Peer>), ApiError> {
     let (peer, created) = t.register(req)?;
@@ -83,7 +84,11 @@ async fn list_peers(
     t.list(&q).map(Json)
 }
 
-async fn get_peer(State(t): State<AppState>, P(id): P<String>) -> Result<Json<Peer>, ApiError> {
+async fn get_peer(
+    State(t): State<AppState>,
+    P(id): P<String>,
+    _: Q<NoQuery>,
+) -> Result<Json<Peer>, ApiError> {
     t.peer(validate::peer_id(&id)?).map(Json)
 }
 
@@ -91,6 +96,7 @@ async fn deregister(
     State(t): State<AppState>,
     _: Admin,
     P(id): P<String>,
+    _: Q<NoQuery>,
 ) -> Result<StatusCode, ApiError> {
     t.deregister(validate::peer_id(&id)?)
         .map(|()| StatusCode::NO_CONTENT)
@@ -100,6 +106,7 @@ async fn heartbeat(
     State(t): State<AppState>,
     _: Admin,
     P(id): P<String>,
+    _: Q<NoQuery>,
     OptionalBody(beat): OptionalBody<Heartbeat>,
 ) -> Result<StatusCode, ApiError> {
     t.heartbeat(validate::peer_id(&id)?, beat)
@@ -109,6 +116,7 @@ async fn heartbeat(
 async fn write_payloads(
     State(t): State<AppState>,
     _: Admin,
+    _: Q<NoQuery>,
     Body(req): Body<WritePayloads>,
 ) -> Result<(StatusCode, Json<PayloadIds>), ApiError> {
     Ok((StatusCode::CREATED, Json(t.write_payloads(req)?)))
@@ -124,6 +132,7 @@ async fn list_payloads(
 async fn get_payload(
     State(t): State<AppState>,
     P(id): P<String>,
+    _: Q<NoQuery>,
 ) -> Result<Json<Payload>, ApiError> {
     t.payload(&id).map(Json)
 }
@@ -132,6 +141,7 @@ async fn set_status(
     State(t): State<AppState>,
     _: Admin,
     P(name): P<String>,
+    _: Q<NoQuery>,
     Body(req): Body<SetStatus>,
 ) -> Result<Json<StatusChanged>, ApiError> {
     t.set_status(&name, req.status).await.map(Json)
@@ -147,7 +157,7 @@ async fn activity(
     Ok(Json(ActivityPage { entries }))
 }
 
-async fn metrics(State(t): State<AppState>) -> Result<Response, ApiError> {
+async fn metrics(State(t): State<AppState>, _: Q<NoQuery>) -> Result<Response, ApiError> {
     let (peers, payloads, activity) = t.gauges()?;
     let pending = t.payloads_pending()?;
     let body = t.metrics.render(&peers, payloads, pending, activity);
@@ -159,7 +169,7 @@ async fn metrics(State(t): State<AppState>) -> Result<Response, ApiError> {
     Ok(response)
 }
 
-async fn openapi() -> Response {
+async fn openapi(_: Q<NoQuery>) -> Response {
     let mut response = crate::OPENAPI.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -168,7 +178,7 @@ async fn openapi() -> Response {
     response
 }
 
-async fn healthz() -> Json<Health> {
+async fn healthz(_: Q<NoQuery>) -> Json<Health> {
     Json(Health {
         status: "ok".into(),
     })

@@ -55,6 +55,8 @@ pub struct Tracker {
     forward_turn: std::sync::atomic::AtomicUsize,
     peers: Mutex<Peers>,
     pub(crate) metrics: Metrics,
+    /// The HTTP limits `serve` applies, kept from the config.
+    pub(crate) http: hearsay_http::ServeConfig,
 }
 
 /// Milliseconds since the Unix epoch, for people (never for expiry).
@@ -99,6 +101,7 @@ impl Tracker {
             max_peers: config.max_peers,
             admin: config.replica_admin,
             sink: config.payload_sink,
+            http: config.http,
             stored: tokio::sync::Notify::new(),
             forward_failure: Mutex::new(None),
             forward_turn: std::sync::atomic::AtomicUsize::new(0),
@@ -119,7 +122,12 @@ impl Tracker {
                 "this call needs the admin token: send `Authorization: Bearer <token>` (the token is in certs/admin.token)".into(),
             ));
         };
-        let Some(token) = value.strip_prefix(b"Bearer ") else {
+        // The scheme is case-insensitive (RFC 7235 §2.1): `bearer` works too.
+        let token = match value.split_at_checked(7) {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case(b"Bearer ") => Some(token),
+            _ => None,
+        };
+        let Some(token) = token else {
             return Err(ApiError::Unauthorized(
                 "the Authorization header must be `Bearer <token>`".into(),
             ));

@@ -73,6 +73,16 @@ impl Cluster {
         Self::start_in(TempDir::new("certs"), TempDir::new("data"), extra)
     }
 
+    /// Like [`Cluster::start`], with the process's open descriptor limit
+    /// (soft and hard, so the binary cannot raise it) set to `limit`.
+    pub(crate) fn start_with_fd_limit(limit: u64, extra: &[&str]) -> Self {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_hearsay"));
+        Self::start_cmd(cmd, TempDir::new("certs"), TempDir::new("data"), extra)
+    }
+
     /// Kills the whole cluster with SIGKILL and starts it again on the same
     /// certificates and data directories.
     pub(crate) fn crash_and_restart(mut self, extra: &[&str]) -> Self {
@@ -84,7 +94,12 @@ impl Cluster {
     }
 
     fn start_in(certs: TempDir, data: TempDir, extra: &[&str]) -> Self {
-        let mut child = hearsay()
+        Self::start_cmd(hearsay(), certs, data, extra)
+    }
+
+    /// Starts `up` through `cmd` (the binary, or a wrapper that execs it).
+    fn start_cmd(mut cmd: Command, certs: TempDir, data: TempDir, extra: &[&str]) -> Self {
+        let mut child = cmd
             .args(["up", "--no-repl", "--port", "0", "--certs"])
             .arg(certs.path())
             .arg("--data-dir")
