@@ -109,10 +109,7 @@ fn a_replica_back_from_kill_9_takes_traffic_again() {
         || status_changes(&p.frontend_http(), "r2"),
         |log| log.len() >= 2,
     );
-    assert!(
-        log[0].starts_with("r2: online -> offline ("),
-        "{log:#?}"
-    );
+    assert!(log[0].starts_with("r2: online -> offline ("), "{log:#?}");
     assert_eq!(log[1], "r2: offline -> online (its own report)", "{log:#?}");
 }
 

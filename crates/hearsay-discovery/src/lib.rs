@@ -27,7 +27,8 @@ mod url;
 
 pub use client::{DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, TrackerClient};
 pub use discovery::{
-    CallFn, CallHook, Discovery, DiscoveryConfig, HeartbeatNudge, StatusFn, StatusFuture, fixed_status, follow,
+    CallFn, CallHook, Discovery, DiscoveryConfig, HeartbeatNudge, StatusFn, StatusFuture,
+    fixed_status, follow,
 };
 pub use error::TrackerError;
 pub use membership::{Change, Member, Membership};

@@ -309,7 +309,10 @@ async fn a_nudge_heartbeats_a_status_change_at_once() {
     let mut listed = None;
     let start = tokio::time::Instant::now();
     while listed != Some(ReplicaStatus::Offline) {
-        assert!(start.elapsed() < LIMIT, "the tracker still lists {listed:?}");
+        assert!(
+            start.elapsed() < LIMIT,
+            "the tracker still lists {listed:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
         let peers = client.peers(&PeerQuery::default()).await.unwrap();
         listed = peers.iter().find(|p| p.name == "r1").map(|p| p.status);
@@ -324,6 +327,9 @@ async fn a_nudge_heartbeats_a_status_change_at_once() {
         .await
         .unwrap();
     let details: Vec<&str> = log.entries.iter().map(|e| e.detail.as_str()).collect();
-    assert_eq!(details, ["replica r1 reports it is now offline (was online)"]);
+    assert_eq!(
+        details,
+        ["replica r1 reports it is now offline (was online)"]
+    );
     d.stop().await;
 }

@@ -202,7 +202,9 @@ where
             let now = self.now();
             let before = self.statuses();
             self.fe.handle_timeout(now);
-            self.routed(now, &before, |_| "it did not answer a request in time".into());
+            self.routed(now, &before, |_| {
+                "it did not answer a request in time".into()
+            });
             self.flush();
             self.probe(now);
             for (replica, detail) in self.availability.due_entries(now) {
@@ -256,7 +258,10 @@ where
             Input::Probed { replica, result } => {
                 let (status, cause) = match result {
                     Ok(s) => (s, "its own report".to_owned()),
-                    Err(e) => (Status::Offline, format!("asking for its status failed: {e}")),
+                    Err(e) => (
+                        Status::Offline,
+                        format!("asking for its status failed: {e}"),
+                    ),
                 };
                 self.fe.set_replica_status(&replica, status);
                 self.route(now, &replica, &cause);
@@ -310,11 +315,7 @@ where
         cause: impl Fn(&ReplicaId) -> String,
     ) {
         for (id, old) in before {
-            let changed = self
-                .fe
-                .replicas()
-                .get(id)
-                .is_some_and(|v| v.status != *old);
+            let changed = self.fe.replicas().get(id).is_some_and(|v| v.status != *old);
             if changed {
                 self.route(now, id, &cause(id));
             }

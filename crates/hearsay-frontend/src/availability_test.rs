@@ -58,10 +58,18 @@ fn a_replica_marked_offline_is_probed_until_it_is_back() {
 #[test]
 fn an_offline_report_keeps_the_probes_going() {
     let mut a = setup();
-    a.routed(ms(0), &r("r1"), Status::Offline, "changed through this front end");
+    a.routed(
+        ms(0),
+        &r("r1"),
+        Status::Offline,
+        "changed through this front end",
+    );
     assert_eq!(a.due_probes(ms(250)), vec![r("r1")]);
     // The replica says it is offline: no change, probed again later.
-    assert_eq!(a.routed(ms(260), &r("r1"), Status::Offline, "its own report"), None);
+    assert_eq!(
+        a.routed(ms(260), &r("r1"), Status::Offline, "its own report"),
+        None
+    );
     a.probed(ms(260), &r("r1"));
     assert_eq!(a.due_probes(ms(509)), Vec::<ReplicaId>::new());
     assert_eq!(a.due_probes(ms(510)), vec![r("r1")]);
@@ -70,7 +78,12 @@ fn an_offline_report_keeps_the_probes_going() {
 #[test]
 fn overloaded_is_probed_too() {
     let mut a = setup();
-    a.routed(ms(0), &r("r3"), Status::Overloaded, "it answered overloaded");
+    a.routed(
+        ms(0),
+        &r("r3"),
+        Status::Overloaded,
+        "it answered overloaded",
+    );
     assert_eq!(a.due_probes(ms(250)), vec![r("r3")]);
 }
 
@@ -103,14 +116,27 @@ fn the_tracker_disagreeing_triggers_one_probe_at_once() {
 #[test]
 fn flapping_is_summed_up_at_most_once_a_second() {
     let mut a = setup();
-    let first = a.routed(ms(0), &r("r1"), Status::Overloaded, "it answered overloaded");
+    let first = a.routed(
+        ms(0),
+        &r("r1"),
+        Status::Overloaded,
+        "it answered overloaded",
+    );
     assert_eq!(
         first.as_deref(),
         Some("r1: online -> overloaded (it answered overloaded)")
     );
-    assert_eq!(a.routed(ms(100), &r("r1"), Status::Online, "its own report"), None);
     assert_eq!(
-        a.routed(ms(200), &r("r1"), Status::Overloaded, "it answered overloaded"),
+        a.routed(ms(100), &r("r1"), Status::Online, "its own report"),
+        None
+    );
+    assert_eq!(
+        a.routed(
+            ms(200),
+            &r("r1"),
+            Status::Overloaded,
+            "it answered overloaded"
+        ),
         None
     );
     assert_eq!(a.poll_timeout(), Some(ms(450)), "the next probe");
@@ -128,10 +154,18 @@ fn flapping_is_summed_up_at_most_once_a_second() {
     assert_eq!(a.due_entries(ms(5_000)), vec![]);
     // Held changes that end elsewhere say where, and how many there were.
     assert_eq!(
-        a.routed(ms(1_500), &r("r1"), Status::Offline, "a request to it failed"),
+        a.routed(
+            ms(1_500),
+            &r("r1"),
+            Status::Offline,
+            "a request to it failed"
+        ),
         None
     );
-    assert_eq!(a.routed(ms(1_600), &r("r1"), Status::Online, "its own report"), None);
+    assert_eq!(
+        a.routed(ms(1_600), &r("r1"), Status::Online, "its own report"),
+        None
+    );
     assert_eq!(
         a.due_entries(ms(2_000)),
         vec![(
@@ -141,19 +175,30 @@ fn flapping_is_summed_up_at_most_once_a_second() {
     );
     // A change after a quiet second is logged as it happens.
     assert_eq!(
-        a.routed(ms(3_000), &r("r1"), Status::Offline, "a request to it failed")
-            .as_deref(),
+        a.routed(
+            ms(3_000),
+            &r("r1"),
+            Status::Offline,
+            "a request to it failed"
+        )
+        .as_deref(),
         Some("r1: online -> offline (a request to it failed)")
     );
     // Other replicas have their own window.
-    assert!(a.routed(ms(3_001), &r("r2"), Status::Offline, "x").is_some());
+    assert!(
+        a.routed(ms(3_001), &r("r2"), Status::Offline, "x")
+            .is_some()
+    );
 }
 
 #[test]
 fn a_change_within_the_window_is_logged_when_it_ends() {
     let mut a = setup();
     a.routed(ms(0), &r("r1"), Status::Offline, "a request to it failed");
-    assert_eq!(a.routed(ms(400), &r("r1"), Status::Online, "its own report"), None);
+    assert_eq!(
+        a.routed(ms(400), &r("r1"), Status::Online, "its own report"),
+        None
+    );
     assert_eq!(
         a.due_entries(ms(1_000)),
         vec![(

@@ -57,8 +57,8 @@ async fn a_replica_back_after_a_failed_request_is_preferred_again() {
     for n in names {
         let (tx, mut rx) = mpsc::channel::<Outbound<KvApp>>(1024);
         tokio::spawn(async move { while rx.recv().await.is_some() {} });
-        let h = hearsay_replica::spawn(ReplicaServerConfig::new(r(n)), KvApp::default(), tx)
-            .unwrap();
+        let h =
+            hearsay_replica::spawn(ReplicaServerConfig::new(r(n)), KvApp::default(), tx).unwrap();
         handles.insert(r(n), h);
     }
     let down = Arc::new(Mutex::new(BTreeSet::new()));
@@ -107,7 +107,9 @@ async fn a_replica_back_after_a_failed_request_is_preferred_again() {
     assert!(matches!(answer, FrontendResponse::Reply(_)), "{answer:?}");
     assert_eq!(served.lock().unwrap().last(), Some(&r("r2")));
 
-    eprintln!("phase 4: both changes reach the activity log (the second within a second: entries of one replica are paced)");
+    eprintln!(
+        "phase 4: both changes reach the activity log (the second within a second: entries of one replica are paced)"
+    );
     let want = [
         "r2: online -> offline (a request to it failed: replica unreachable: r2 is down)",
         "r2: offline -> online (its own report)",
@@ -115,7 +117,9 @@ async fn a_replica_back_after_a_failed_request_is_preferred_again() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let entries = loop {
         let a = fe.activity().clone();
-        tokio::task::spawn_blocking(move || a.flush()).await.unwrap();
+        tokio::task::spawn_blocking(move || a.flush())
+            .await
+            .unwrap();
         let entries = fe
             .activity()
             .entries(&NodeActivityQuery {
@@ -140,8 +144,8 @@ async fn a_replica_back_after_a_failed_request_is_preferred_again() {
 async fn the_trackers_view_brings_a_replica_back_at_once() {
     let (tx, mut rx) = mpsc::channel::<Outbound<KvApp>>(16);
     tokio::spawn(async move { while rx.recv().await.is_some() {} });
-    let h = hearsay_replica::spawn(ReplicaServerConfig::new(r("r1")), KvApp::default(), tx)
-        .unwrap();
+    let h =
+        hearsay_replica::spawn(ReplicaServerConfig::new(r("r1")), KvApp::default(), tx).unwrap();
     let down = Arc::new(Mutex::new(BTreeSet::from([r("r1")])));
     let link = Arc::new(FlakyLink {
         inner: LocalLink(BTreeMap::from([(r("r1"), h)])),
@@ -163,7 +167,10 @@ async fn the_trackers_view_brings_a_replica_back_at_once() {
             prefer: None,
         }))
         .await;
-    assert!(matches!(answer, FrontendResponse::Busy { .. }), "{answer:?}");
+    assert!(
+        matches!(answer, FrontendResponse::Busy { .. }),
+        "{answer:?}"
+    );
     assert_eq!(routing_of(&fe, "r1").await, Some(Status::Offline));
 
     down.lock().unwrap().clear();

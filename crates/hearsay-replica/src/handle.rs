@@ -179,7 +179,8 @@ where
             return false;
         }
         let Ok(old) = rx.await else { return false };
-        self.status.send_if_modified(|s| std::mem::replace(s, status) != status);
+        self.status
+            .send_if_modified(|s| std::mem::replace(s, status) != status);
         if old != status {
             let by = by.map_or(String::new(), |b| format!(" (asked by {b})"));
             self.activity
