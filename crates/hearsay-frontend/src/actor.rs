@@ -297,28 +297,27 @@ where
         }
     }
 
-    /// Routing's status of every replica.
-    fn statuses(&self) -> Vec<(ReplicaId, Status)> {
-        self.fe
-            .replicas()
-            .iter()
-            .map(|(id, v)| (id.clone(), v.status))
-            .collect()
+    /// Routing's status of every replica, in name order (no names: this
+    /// runs for every answer, and the set of replicas does not change
+    /// while one input is handled).
+    fn statuses(&self) -> Vec<Status> {
+        self.fe.replicas().values().map(|v| v.status).collect()
     }
 
     /// Tells availability of every replica whose routing status is no
-    /// longer what it was in `before`, for the reason `cause` gives.
-    fn routed(
-        &mut self,
-        now: Time,
-        before: &[(ReplicaId, Status)],
-        cause: impl Fn(&ReplicaId) -> String,
-    ) {
-        for (id, old) in before {
-            let changed = self.fe.replicas().get(id).is_some_and(|v| v.status != *old);
-            if changed {
-                self.route(now, id, &cause(id));
-            }
+    /// longer what it was in `before` (from [`statuses`](Self::statuses)
+    /// just before), for the reason `cause` gives.
+    fn routed(&mut self, now: Time, before: &[Status], cause: impl Fn(&ReplicaId) -> String) {
+        let changed: Vec<ReplicaId> = self
+            .fe
+            .replicas()
+            .iter()
+            .zip(before)
+            .filter(|((_, v), old)| v.status != **old)
+            .map(|((id, _), _)| id.clone())
+            .collect();
+        for id in changed {
+            self.route(now, &id, &cause(&id));
         }
     }
 
