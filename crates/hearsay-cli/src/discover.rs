@@ -10,14 +10,15 @@ use std::sync::Arc;
 use anyhow::Context;
 use hearsay_activity::Activity;
 use hearsay_apps::cluster::ClusterApp;
-use hearsay_core::ReplicaId;
+use hearsay_core::{ReplicaId, Status};
 use hearsay_discovery::{
-    CallHook, Change, Discovery, DiscoveryConfig, Member, StatusFn, TrackerClient, TrackerUrl,
-    follow,
+    CallHook, Change, Discovery, DiscoveryConfig, Member, Membership, StatusFn, TrackerClient,
+    TrackerUrl, follow,
 };
 use hearsay_frontend::{FrontendHandle, ReplicaAddresses};
 use hearsay_replica::{AddressBook, ReplicaHandle};
 use hearsay_wire::tracker::{PeerRole, RegisterPeer};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
@@ -63,6 +64,27 @@ pub(crate) async fn join(
         .with_context(|| format!("registering {name} with the tracker at {url} (is it running?)"))
 }
 
+/// Hands routing the status of every replica in the membership, each time
+/// the list changes (membership or status), until discovery stops.
+async fn statuses_to_routing(
+    mut members: watch::Receiver<Membership>,
+    handle: FrontendHandle<ClusterApp>,
+) {
+    loop {
+        let statuses: Vec<(ReplicaId, Status)> = members
+            .borrow_and_update()
+            .replicas()
+            .filter_map(|m| Some((ReplicaId::new(m.name.clone()).ok()?, m.status.into())))
+            .collect();
+        for (id, status) in statuses {
+            handle.tracker_status(id, status).await;
+        }
+        if members.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
 /// A replica's status for its heartbeats, asked of its actor.
 pub(crate) fn replica_status(handle: ReplicaHandle<ClusterApp>) -> StatusFn {
     Arc::new(move || {
@@ -98,6 +120,8 @@ fn replica_change(change: Change) -> Option<(bool, Member)> {
 /// On replica `me`: replicas joining the list become gossip peers (address
 /// book and membership); replicas leaving it stop being members (so logs no
 /// longer wait for them), except `fixed` ones (from `--peer`), which stay.
+/// And a change of `me`'s status is heartbeated to the tracker at once,
+/// not at the next tick.
 pub(crate) fn gossip_from(
     discovery: &Discovery,
     me: ReplicaId,
@@ -105,6 +129,14 @@ pub(crate) fn gossip_from(
     book: AddressBook,
     fixed: BTreeSet<ReplicaId>,
 ) -> JoinHandle<()> {
+    let mut status = handle.status_changes();
+    let nudge = discovery.heartbeat_nudge();
+    tokio::spawn(async move {
+        // Ends when the replica's handles are all gone.
+        while status.changed().await.is_ok() {
+            nudge.nudge();
+        }
+    });
     tokio::spawn(follow(discovery.members(), move |change| {
         let (me, handle, book, fixed) = (me.clone(), handle.clone(), book.clone(), fixed.clone());
         async move {
@@ -135,13 +167,16 @@ pub(crate) fn gossip_from(
 
 /// On a front end: replicas joining the list become routing targets (with
 /// their addresses in the link's book); replicas leaving it are no longer
-/// routed to, except `fixed` ones (from `--replica`).
+/// routed to, except `fixed` ones (from `--replica`). The status each
+/// replica last heartbeated goes to routing as a hint (a replica the list
+/// shows online again is asked at once whether it is back).
 pub(crate) fn route_from(
     discovery: &Discovery,
     handle: FrontendHandle<ClusterApp>,
     addresses: ReplicaAddresses,
     fixed: BTreeSet<ReplicaId>,
 ) -> JoinHandle<()> {
+    tokio::spawn(statuses_to_routing(discovery.members(), handle.clone()));
     tokio::spawn(follow(discovery.members(), move |change| {
         let (handle, addresses, fixed) = (handle.clone(), addresses.clone(), fixed.clone());
         async move {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hearsay_wire::tracker::{Peer, PeerQuery, RegisterPeer, ReplicaStatus};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 use tracing::{debug, info, warn};
@@ -96,11 +96,26 @@ impl DiscoveryConfig {
     }
 }
 
+/// Makes a running [`Discovery`] heartbeat now rather than at its next
+/// tick, so that a change of the node's status reaches the tracker at once.
+/// Cheap to clone; nudges while a heartbeat is already due are merged.
+#[derive(Clone, Debug)]
+pub struct HeartbeatNudge(Arc<Notify>);
+
+impl HeartbeatNudge {
+    /// Asks for a heartbeat as soon as the task is free.
+    pub fn nudge(&self) {
+        self.0.notify_one();
+    }
+}
+
 /// A running discovery task. Stop it with [`stop`](Self::stop) to
 /// deregister; dropping it stops and deregisters in the background.
 pub struct Discovery {
     members: watch::Receiver<Membership>,
     registration: watch::Receiver<Option<Peer>>,
+    /// Wakes the task for an early heartbeat.
+    nudge: HeartbeatNudge,
     /// `true` (or dropped) stops the task.
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -125,7 +140,9 @@ impl Discovery {
         let (members_tx, members) = watch::channel(Membership::default());
         let (registration_tx, registration) = watch::channel(Some(peer.clone()));
         let (stop, stop_rx) = watch::channel(false);
+        let nudge = HeartbeatNudge(Arc::new(Notify::new()));
         let mut worker = Worker {
+            nudge: nudge.clone(),
             client,
             config,
             status,
@@ -140,6 +157,7 @@ impl Discovery {
         Ok(Self {
             members,
             registration,
+            nudge,
             stop,
             task: Some(task),
         })
@@ -149,6 +167,12 @@ impl Discovery {
     /// the tracker cannot be reached. Closed when discovery stops.
     pub fn members(&self) -> watch::Receiver<Membership> {
         self.members.clone()
+    }
+
+    /// A handle that makes the task heartbeat at once (say, when the node's
+    /// status changed); the status sent is the [`StatusFn`]'s answer then.
+    pub fn heartbeat_nudge(&self) -> HeartbeatNudge {
+        self.nudge.clone()
     }
 
     /// This node's registration now (`None` while it is registering again).
@@ -220,6 +244,8 @@ async fn register_with_retry(
 /// The background half of [`Discovery`].
 struct Worker {
     client: TrackerClient,
+    /// Woken for an early heartbeat.
+    nudge: HeartbeatNudge,
     config: DiscoveryConfig,
     status: StatusFn,
     /// The tracker's id for this node; `None` after a heartbeat got 404
@@ -245,6 +271,7 @@ impl Worker {
         let mut poll =
             tokio::time::interval_at(start + self.config.poll_every, self.config.poll_every);
         poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let nudged = self.nudge.0.clone();
         loop {
             tokio::select! {
                 biased;
@@ -254,6 +281,11 @@ impl Worker {
                     }
                 }
                 _ = beat.tick() => self.beat().await,
+                () = nudged.notified() => {
+                    self.beat().await;
+                    // The next regular one a full period after this one.
+                    beat.reset();
+                }
                 _ = poll.tick() => self.poll().await,
             }
         }

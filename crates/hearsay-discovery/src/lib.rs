@@ -12,7 +12,9 @@
 //! [`Discovery`] registers at start (retrying while the tracker is not up
 //! yet), heartbeats every second with the node's status, fetches
 //! `GET /v1/peers` every second and publishes the [`Membership`] on a watch
-//! channel; [`follow`] turns it into [`Change`]s. A heartbeat answered 404
+//! channel; [`follow`] turns it into [`Change`]s. A [`HeartbeatNudge`]
+//! heartbeats at once, so a status change reaches the tracker without
+//! waiting for the next tick. A heartbeat answered 404
 //! (the tracker expired the node, or lost its data) registers again. When
 //! the tracker cannot be reached the membership is left as it is: a tracker
 //! that blinks never empties a node's view of the cluster.
@@ -25,7 +27,8 @@ mod url;
 
 pub use client::{DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, TrackerClient};
 pub use discovery::{
-    CallFn, CallHook, Discovery, DiscoveryConfig, StatusFn, StatusFuture, fixed_status, follow,
+    CallFn, CallHook, Discovery, DiscoveryConfig, HeartbeatNudge, StatusFn, StatusFuture,
+    fixed_status, follow,
 };
 pub use error::TrackerError;
 pub use membership::{Change, Member, Membership};

@@ -289,3 +289,47 @@ async fn every_tracker_call_reaches_the_hook_failures_too() {
     assert!(has("deregister", false), "{:?}", calls.lock().unwrap());
     drop(dir);
 }
+
+#[tokio::test]
+async fn a_nudge_heartbeats_a_status_change_at_once() {
+    let t = TestTracker::start(Duration::from_secs(30)).await;
+    let status = Arc::new(Mutex::new(ReplicaStatus::Online));
+    let now = status.clone();
+    let status_fn: hearsay_discovery::StatusFn =
+        Arc::new(move || Box::pin(std::future::ready(Some(*now.lock().unwrap()))));
+    let mut c = config("r1", 7501);
+    // No regular heartbeat during the test: only the nudge can tell.
+    c.heartbeat_every = Duration::from_secs(3600);
+    let d = Discovery::start(t.client(), c, status_fn).await.unwrap();
+    let client = t.client();
+
+    eprintln!("-- phase 1: the status changes and the node nudges discovery");
+    *status.lock().unwrap() = ReplicaStatus::Offline;
+    d.heartbeat_nudge().nudge();
+    let mut listed = None;
+    let start = tokio::time::Instant::now();
+    while listed != Some(ReplicaStatus::Offline) {
+        assert!(
+            start.elapsed() < LIMIT,
+            "the tracker still lists {listed:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let peers = client.peers(&PeerQuery::default()).await.unwrap();
+        listed = peers.iter().find(|p| p.name == "r1").map(|p| p.status);
+    }
+
+    eprintln!("-- phase 2: the tracker logged it as a status change");
+    let log = client
+        .activity(&ActivityQuery {
+            kind: Some(ActivityKind::StatusChanged),
+            ..ActivityQuery::default()
+        })
+        .await
+        .unwrap();
+    let details: Vec<&str> = log.entries.iter().map(|e| e.detail.as_str()).collect();
+    assert_eq!(
+        details,
+        ["replica r1 reports it is now offline (was online)"]
+    );
+    d.stop().await;
+}

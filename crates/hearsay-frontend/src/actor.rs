@@ -16,6 +16,7 @@ use hearsay_wire::{
 use tokio::sync::{mpsc, oneshot};
 use tracing::debug;
 
+use crate::availability::{Availability, AvailabilityConfig};
 use crate::link::{LinkError, ReplicaLink};
 
 /// How a front end behaves.
@@ -33,6 +34,15 @@ pub struct FrontendConfig {
     /// Where the front end's activity is counted and logged (`/v1/metrics`,
     /// `/v1/activity`); a memory-only log unless the node gives its own.
     pub activity: Activity,
+    /// How often a replica that routing does not have online (a request to
+    /// it failed, or it said it was offline or overloaded) is asked for its
+    /// status, so that it takes traffic again soon after it is back.
+    pub probe_every: Duration,
+    /// How long one such probe may take before it counts as failed.
+    pub probe_timeout: Duration,
+    /// The shortest time between two `status_changed` entries of one
+    /// replica; changes in between are summed up in the next entry.
+    pub log_every: Duration,
 }
 
 impl Default for FrontendConfig {
@@ -43,6 +53,9 @@ impl Default for FrontendConfig {
             status_timeout: Duration::from_millis(500),
             max_sessions: 100_000,
             activity: Activity::in_memory(ActivityConfig::default()),
+            probe_every: Duration::from_millis(250),
+            probe_timeout: Duration::from_secs(1),
+            log_every: Duration::from_secs(1),
         }
     }
 }
@@ -56,7 +69,17 @@ enum Input<A: App> {
         attempt: AttemptId,
         result: Result<ClientReply<A>, LinkError>,
     },
+    /// A status change asked through this front end, as the replica
+    /// reported it afterwards.
     SetStatus(ReplicaId, Status),
+    /// A probe's answer: the replica's own status, or why it could not be
+    /// asked.
+    Probed {
+        replica: ReplicaId,
+        result: Result<Status, String>,
+    },
+    /// The status the tracker's peer list shows for a replica.
+    TrackerStatus(ReplicaId, Status),
     AddReplica(ReplicaId),
     RemoveReplica(ReplicaId),
     Replicas(oneshot::Sender<Vec<(ReplicaId, Status)>>),
@@ -95,11 +118,18 @@ where
 {
     let (tx, rx) = mpsc::channel(config.queue.max(1));
     let mut fe = FrontEnd::new(config.core.clone());
+    let mut availability = Availability::new(AvailabilityConfig {
+        probe_every: config.probe_every,
+        log_every: config.log_every,
+    });
     for r in replicas {
-        fe.add_replica(r);
+        fe.add_replica(r.clone());
+        availability.add(Time::ZERO, r, Status::Online);
     }
     let actor = Actor {
         fe,
+        availability,
+        probe_timeout: config.probe_timeout,
         start: Instant::now(),
         link: link.clone(),
         tx: tx.clone(),
@@ -120,6 +150,10 @@ where
 
 struct Actor<A: App> {
     fe: FrontEnd<A>,
+    /// Probes replicas routing has given up on, and paces the log.
+    availability: Availability,
+    /// Bounds each probe.
+    probe_timeout: Duration,
     /// The epoch of this front end's `Time`.
     start: Instant,
     link: Arc<dyn ReplicaLink<A>>,
@@ -148,9 +182,11 @@ where
 
     async fn run(mut self, mut rx: mpsc::Receiver<Input<A>>) {
         loop {
-            let wake = self
-                .fe
-                .poll_timeout()
+            let next = match (self.fe.poll_timeout(), self.availability.poll_timeout()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let wake = next
                 .map(|t| self.start + Duration::from_micros(t.as_micros()))
                 .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
             tokio::select! {
@@ -164,8 +200,16 @@ where
                 () = tokio::time::sleep_until(wake.into()) => {}
             }
             let now = self.now();
+            let before = self.statuses();
             self.fe.handle_timeout(now);
+            self.routed(now, &before, |_| {
+                "it did not answer a request in time".into()
+            });
             self.flush();
+            self.probe(now);
+            for (replica, detail) in self.availability.due_entries(now) {
+                self.activity.status_changed(Some(replica.as_str()), detail);
+            }
         }
         debug!("front end actor stopped");
     }
@@ -192,22 +236,54 @@ where
                 self.pending.insert(token, (reply, client));
                 self.fe.submit(now, token, request, prefer);
             }
-            Input::Replied { attempt, result } => match result {
-                Ok(reply) => self.fe.handle_reply(now, attempt, reply),
-                Err(_) => self.fe.handle_failure(now, attempt),
-            },
-            Input::SetStatus(r, s) => self.fe.set_replica_status(&r, s),
+            Input::Replied { attempt, result } => {
+                let before = self.statuses();
+                let cause = match &result {
+                    Ok(ClientReply::Unavailable { status }) => {
+                        format!("it answered {}", status.as_str())
+                    }
+                    Ok(_) => "it answered a request".to_owned(),
+                    Err(e) => format!("a request to it failed: {e}"),
+                };
+                match result {
+                    Ok(reply) => self.fe.handle_reply(now, attempt, reply),
+                    Err(_) => self.fe.handle_failure(now, attempt),
+                }
+                self.routed(now, &before, |_| cause.clone());
+            }
+            Input::SetStatus(r, s) => {
+                self.fe.set_replica_status(&r, s);
+                self.route(now, &r, "changed through this front end");
+            }
+            Input::Probed { replica, result } => {
+                let (status, cause) = match result {
+                    Ok(s) => (s, "its own report".to_owned()),
+                    Err(e) => (
+                        Status::Offline,
+                        format!("asking for its status failed: {e}"),
+                    ),
+                };
+                self.fe.set_replica_status(&replica, status);
+                self.route(now, &replica, &cause);
+                self.availability.probed(now, &replica);
+            }
+            Input::TrackerStatus(r, s) => self.availability.tracker(now, &r, s),
             Input::AddReplica(r) => {
                 if !self.fe.replicas().contains_key(&r) {
                     self.activity.membership(r.as_str(), true);
                 }
-                self.fe.add_replica(r);
+                self.fe.add_replica(r.clone());
+                if let Some(v) = self.fe.replicas().get(&r) {
+                    let status = v.status;
+                    self.availability.add(now, r, status);
+                }
             }
             Input::RemoveReplica(r) => {
                 if self.fe.replicas().contains_key(&r) {
                     self.activity.membership(r.as_str(), false);
                 }
                 self.fe.remove_replica(&r);
+                self.availability.remove(&r);
             }
             Input::Replicas(tx) => {
                 let list = self
@@ -218,6 +294,62 @@ where
                     .collect();
                 let _ = tx.send(list);
             }
+        }
+    }
+
+    /// Routing's status of every replica, in name order (no names: this
+    /// runs for every answer, and the set of replicas does not change
+    /// while one input is handled).
+    fn statuses(&self) -> Vec<Status> {
+        self.fe.replicas().values().map(|v| v.status).collect()
+    }
+
+    /// Tells availability of every replica whose routing status is no
+    /// longer what it was in `before` (from [`statuses`](Self::statuses)
+    /// just before), for the reason `cause` gives.
+    fn routed(&mut self, now: Time, before: &[Status], cause: impl Fn(&ReplicaId) -> String) {
+        let changed: Vec<ReplicaId> = self
+            .fe
+            .replicas()
+            .iter()
+            .zip(before)
+            .filter(|((_, v), old)| v.status != **old)
+            .map(|((id, _), _)| id.clone())
+            .collect();
+        for id in changed {
+            self.route(now, &id, &cause(&id));
+        }
+    }
+
+    /// Tells availability routing's status of `id` now, and logs the
+    /// change when it says so.
+    fn route(&mut self, now: Time, id: &ReplicaId, cause: &str) {
+        let Some(status) = self.fe.replicas().get(id).map(|v| v.status) else {
+            return;
+        };
+        if let Some(detail) = self.availability.routed(now, id, status, cause) {
+            debug!(replica = %id, %detail, "routing status changed");
+            self.activity.status_changed(Some(id.as_str()), detail);
+        }
+    }
+
+    /// Starts the probes that are due: each asks one replica for its status
+    /// report, bounded by `probe_timeout`.
+    fn probe(&mut self, now: Time) {
+        for replica in self.availability.due_probes(now) {
+            let call = self.link.call(&replica, ReplicaRequest::GetStatus);
+            let tx = self.tx.clone();
+            let timeout = self.probe_timeout;
+            tokio::spawn(async move {
+                let result = match tokio::time::timeout(timeout, call).await {
+                    Ok(Ok(ReplicaResponse::Status(report))) => Ok(report.status),
+                    Ok(Ok(ReplicaResponse::Error { reason })) => Err(reason),
+                    Ok(Ok(other)) => Err(format!("unexpected answer {other:?}")),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err(format!("no answer in {} ms", timeout.as_millis())),
+                };
+                let _ = tx.send(Input::Probed { replica, result }).await;
+            });
         }
     }
 
@@ -312,7 +444,7 @@ where
 
     async fn change(&self, replica: ReplicaId, status: Status) -> FrontendResponse<A> {
         let known = self.replicas().await;
-        let Some(old) = known.iter().find(|(r, _)| r == &replica).map(|(_, s)| *s) else {
+        if !known.iter().any(|(r, _)| r == &replica) {
             let names: Vec<String> = known.iter().map(|(r, _)| r.to_string()).collect();
             return FrontendResponse::Error {
                 reason: format!(
@@ -320,20 +452,11 @@ where
                     names.join(", ")
                 ),
             };
-        };
+        }
         let call = self.link.call(&replica, ReplicaRequest::SetStatus(status));
         match tokio::time::timeout(self.status_timeout * 4, call).await {
             Ok(Ok(ReplicaResponse::Status(report))) => {
-                if old != report.status {
-                    self.activity.status_changed(
-                        Some(replica.as_str()),
-                        format!(
-                            "{replica}: {} -> {} (as routing saw it)",
-                            old.as_str(),
-                            report.status.as_str()
-                        ),
-                    );
-                }
+                // The actor logs the change of routing, if it is one.
                 let _ = self.tx.send(Input::SetStatus(replica, report.status)).await;
                 FrontendResponse::Status(report)
             }
@@ -403,5 +526,12 @@ where
     /// Stops routing to a replica.
     pub async fn remove_replica(&self, replica: ReplicaId) {
         let _ = self.tx.send(Input::RemoveReplica(replica)).await;
+    }
+
+    /// Tells routing the status the tracker's peer list shows for `replica`
+    /// (what it last heartbeated). A hint only: when it disagrees with
+    /// routing, the replica is asked at once, and its answer decides.
+    pub async fn tracker_status(&self, replica: ReplicaId, status: Status) {
+        let _ = self.tx.send(Input::TrackerStatus(replica, status)).await;
     }
 }

@@ -8,6 +8,7 @@
 //! metrics and activity log over HTTP.
 
 mod actor;
+mod availability;
 pub mod http;
 mod link;
 mod quic;

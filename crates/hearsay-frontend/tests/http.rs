@@ -88,7 +88,7 @@ async fn status_metrics_and_activity_show_the_replicas_as_routing_sees_them() {
             (NodeActivityKind::Membership, "r3 joined".to_string()),
             (
                 NodeActivityKind::StatusChanged,
-                "r2: online -> offline (as routing saw it)".to_string()
+                "r2: online -> offline (changed through this front end)".to_string()
             ),
         ]
     );

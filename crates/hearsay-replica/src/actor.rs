@@ -153,6 +153,7 @@ where
             format!("started with members {}", names.join(", ")),
         );
     }
+    let status = replica.status();
     let actor = Actor {
         applied_seen: replica.stats().updates_applied,
         activity: config.activity.clone(),
@@ -168,7 +169,7 @@ where
     let task = tokio::spawn(actor.run(rx));
     Ok(ReplicaHandle::new(
         config.name,
-        tx,
+        (tx, status),
         overload,
         task,
         config.activity,

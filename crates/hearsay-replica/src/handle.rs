@@ -8,7 +8,7 @@ use hearsay_core::{
     App, ClientReply, ClientRequest, PeerMessage, Replica, ReplicaId, ReplicaStats, Status, Time,
     VectorTimestamp,
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::observe::RequestObserver;
@@ -64,6 +64,9 @@ pub struct ReplicaSnapshot {
 pub struct ReplicaHandle<A: App> {
     name: ReplicaId,
     tx: mpsc::Sender<Input<A>>,
+    /// The status after the last change, shared by every clone, so that
+    /// discovery can tell the tracker of a change at once.
+    status: Arc<watch::Sender<Status>>,
     overload: Overload,
     /// Kept by the first handle only, so `join` can wait for the actor.
     task: Option<JoinHandle<()>>,
@@ -78,6 +81,7 @@ impl<A: App> Clone for ReplicaHandle<A> {
         Self {
             name: self.name.clone(),
             tx: self.tx.clone(),
+            status: self.status.clone(),
             overload: self.overload.clone(),
             task: None,
             activity: self.activity.clone(),
@@ -94,7 +98,7 @@ where
 {
     pub(crate) fn new(
         name: ReplicaId,
-        tx: mpsc::Sender<Input<A>>,
+        (tx, status): (mpsc::Sender<Input<A>>, Status),
         overload: Overload,
         task: JoinHandle<()>,
         activity: Activity,
@@ -102,6 +106,7 @@ where
         Self {
             name,
             tx,
+            status: Arc::new(watch::channel(status).0),
             overload,
             task: Some(task),
             activity,
@@ -174,12 +179,21 @@ where
             return false;
         }
         let Ok(old) = rx.await else { return false };
+        self.status
+            .send_if_modified(|s| std::mem::replace(s, status) != status);
         if old != status {
             let by = by.map_or(String::new(), |b| format!(" (asked by {b})"));
             self.activity
                 .status_changed(None, format!("{} -> {}{by}", old.as_str(), status.as_str()));
         }
         true
+    }
+
+    /// The replica's status, marked changed at every change of it (through
+    /// [`set_status`](Self::set_status) or a `SetStatus` request): what
+    /// discovery watches to heartbeat a change to the tracker at once.
+    pub fn status_changes(&self) -> watch::Receiver<Status> {
+        self.status.subscribe()
     }
 
     /// Adds a gossip peer.

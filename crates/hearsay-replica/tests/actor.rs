@@ -91,7 +91,15 @@ async fn an_update_through_one_replica_is_read_through_another() {
 async fn status_changes_are_obeyed() {
     let c = cluster(&["r1"], |_| {}).await;
     let h = &c["r1"];
+    let mut changes = h.status_changes();
+    assert_eq!(*changes.borrow_and_update(), Status::Online);
     assert!(h.set_status(Status::Offline).await);
+    // Watchers (discovery's early heartbeat) see the change; the same
+    // status again is no change.
+    assert!(changes.has_changed().unwrap());
+    assert_eq!(*changes.borrow_and_update(), Status::Offline);
+    assert!(h.set_status(Status::Offline).await);
+    assert!(!changes.has_changed().unwrap());
     let session = Session::new(ClientId(1));
     let reply = h
         .request(session.query(KvQuery::Count { key: "c".into() }))

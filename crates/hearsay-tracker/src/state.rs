@@ -34,6 +34,37 @@ struct Peers {
     live: BTreeMap<u64, Live>,
     /// The id the next new peer gets (persisted, so ids are never reused).
     next_id: u64,
+    /// Peers whose status an admin is changing right now (how many such
+    /// calls each): the replica heartbeats its new status at once, and that
+    /// change is the admin's, logged once by [`Tracker::set_status`] rather
+    /// than a second time as a report.
+    changing: BTreeMap<u64, u32>,
+}
+
+/// Marks a peer as having an admin status change under way, until dropped
+/// (also when the request is abandoned half-way).
+struct Changing<'a> {
+    tracker: &'a Tracker,
+    id: u64,
+}
+
+impl<'a> Changing<'a> {
+    fn new(tracker: &'a Tracker, id: u64) -> Result<Self, ApiError> {
+        *tracker.peers()?.changing.entry(id).or_insert(0) += 1;
+        Ok(Self { tracker, id })
+    }
+}
+
+impl Drop for Changing<'_> {
+    fn drop(&mut self) {
+        let mut peers = self.tracker.peers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = peers.changing.get_mut(&self.id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                peers.changing.remove(&self.id);
+            }
+        }
+    }
 }
 
 /// The tracker: a store, the live peers, and the counters behind `/metrics`.
@@ -105,7 +136,11 @@ impl Tracker {
             stored: tokio::sync::Notify::new(),
             forward_failure: Mutex::new(None),
             forward_turn: std::sync::atomic::AtomicUsize::new(0),
-            peers: Mutex::new(Peers { live, next_id }),
+            peers: Mutex::new(Peers {
+                live,
+                next_id,
+                changing: BTreeMap::new(),
+            }),
             metrics: Metrics::default(),
         })
     }
@@ -356,10 +391,14 @@ impl Tracker {
         Ok(())
     }
 
-    /// A peer is alive (and, optionally, reports its status).
+    /// A peer is alive (and, optionally, reports its status). A reported
+    /// status that differs from the one on record is a `status_changed`
+    /// entry, unless an admin's change of it is under way (that call logs
+    /// it).
     pub fn heartbeat(&self, id: u64, beat: Heartbeat) -> Result<(), ApiError> {
         let mut peers = self.peers()?;
         let deadline = Instant::now() + self.expiry;
+        let admin_changing = peers.changing.contains_key(&id);
         let live = peers.live.get_mut(&id).ok_or_else(|| Self::no_peer(id))?;
         let seen_ms = now_ms();
         if let Some(status) = beat.status
@@ -367,12 +406,27 @@ impl Tracker {
         {
             // Persisted only when the status changes: heartbeats are frequent.
             let mut peer = live.peer.clone();
+            let was = peer.status;
             peer.status = status;
             peer.seen_ms = seen_ms;
-            self.store.commit(Changes {
+            let mut changes = Changes {
                 put_peers: vec![peer.clone()],
                 ..Changes::default()
-            })?;
+            };
+            if !admin_changing {
+                changes.activity.push(activity(
+                    ActivityKind::StatusChanged,
+                    Some(&peer.name),
+                    format!(
+                        "{} {} reports it is now {} (was {})",
+                        peer.role.as_str(),
+                        peer.name,
+                        status.as_str(),
+                        was.as_str()
+                    ),
+                ));
+            }
+            self.store.commit(changes)?;
             live.peer = peer;
         }
         live.peer.seen_ms = seen_ms;
@@ -594,6 +648,8 @@ impl Tracker {
                 peer.role.as_str()
             )));
         }
+        // Held to the end: a heartbeat meanwhile is this change, not news.
+        let _changing = Changing::new(self, peer.id)?;
         let result = self.admin.set_status(&peer, status).await;
         let mut peers = self.peers()?;
         match result {

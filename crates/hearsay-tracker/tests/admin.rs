@@ -3,12 +3,12 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use axum::http::{Method, StatusCode};
 use common::Api;
-use hearsay_tracker::{AdminError, AdminFuture, ReplicaAdmin};
-use hearsay_wire::tracker::{Peer, ReplicaStatus};
+use hearsay_tracker::{AdminError, AdminFuture, ReplicaAdmin, Tracker};
+use hearsay_wire::tracker::{Heartbeat, Peer, ReplicaStatus};
 
 /// Obeys r1, cannot reach r2, does not know anyone else; remembers the calls.
 #[derive(Default)]
@@ -333,4 +333,62 @@ async fn health_and_unknown_paths() {
     let a = api.admin(Method::PATCH, "/v1/peers", Some("{}")).await;
     assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
     assert!(!a.error().is_empty());
+}
+
+/// Obeys everyone, and, like a real replica, heartbeats its new status to
+/// the tracker before it answers.
+#[derive(Default)]
+struct HeartbeatingAdmin {
+    tracker: Mutex<Weak<Tracker>>,
+}
+
+impl ReplicaAdmin for HeartbeatingAdmin {
+    fn set_status<'a>(&'a self, replica: &'a Peer, status: ReplicaStatus) -> AdminFuture<'a> {
+        let tracker = self.tracker.lock().unwrap().upgrade().unwrap();
+        tracker
+            .heartbeat(
+                replica.id,
+                Heartbeat {
+                    status: Some(status),
+                },
+            )
+            .unwrap();
+        Box::pin(async move { Ok(status) })
+    }
+}
+
+#[tokio::test]
+async fn a_change_by_an_admin_is_logged_once_although_the_replica_heartbeats_it() {
+    let fake = Arc::new(HeartbeatingAdmin::default());
+    let api = Api::with(|c| c.replica_admin = fake.clone());
+    *fake.tracker.lock().unwrap() = Arc::downgrade(&api.tracker);
+    let r1 = api.register("r1", "replica", "127.0.0.1:7501").await;
+    let a = api
+        .admin(
+            Method::PUT,
+            "/v1/admin/replicas/r1/status",
+            Some(r#"{"status":"offline"}"#),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    // After the change, its own reports count again.
+    let hb = format!("/v1/peers/{r1}/heartbeat");
+    let a = api
+        .admin(Method::PUT, &hb, Some(r#"{"status":"online"}"#))
+        .await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT, "{}", a.text);
+    let log = api.get("/v1/activity?kind=status_changed").await.json();
+    let details: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        details,
+        [
+            "replica r1 reports it is now online (was offline)",
+            "replica r1 asked to be offline; it is now offline",
+        ]
+    );
 }

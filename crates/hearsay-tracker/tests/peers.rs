@@ -348,3 +348,40 @@ async fn the_peer_table_is_bounded() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn a_heartbeat_that_changes_the_status_is_logged_once() {
+    let api = Api::new();
+    let r1 = api.register("r1", "replica", "127.0.0.1:7501").await;
+    let hb = format!("/v1/peers/{r1}/heartbeat");
+    let details = |a: common::Answer| -> Vec<String> {
+        a.json()["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                assert_eq!(e["peer"], "r1", "{e}");
+                e["detail"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    };
+    for body in [
+        r#"{"status":"online"}"#,
+        r#"{"status":"offline"}"#,
+        r#"{"status":"offline"}"#,
+        "",
+        r#"{"status":"online"}"#,
+    ] {
+        let body = (!body.is_empty()).then_some(body);
+        let a = api.admin(Method::PUT, &hb, body).await;
+        assert_eq!(a.status, StatusCode::NO_CONTENT, "{}", a.text);
+    }
+    // Newest first: one entry per change, none for the same status again.
+    assert_eq!(
+        details(api.get("/v1/activity?kind=status_changed").await),
+        [
+            "replica r1 reports it is now online (was offline)",
+            "replica r1 reports it is now offline (was online)",
+        ]
+    );
+}
