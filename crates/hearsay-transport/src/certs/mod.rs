@@ -161,12 +161,20 @@ pub fn ensure_dev_certs<S: AsRef<str>>(
     for (name, _) in nodes {
         check_node_name(name.as_ref())?;
     }
+    let has_ca_key = ca_key.exists();
+    // With the CA's key here, a certificate made by a hearsay from before
+    // roles is remade too: this is a development directory, and whoever holds
+    // the key may sign anything anyway. Without the key it stays, and loading
+    // it names the fix ([`CertsError::NoRole`]).
     let missing: Vec<(&str, Role)> = nodes
         .iter()
         .map(|(n, r)| (n.as_ref(), *r))
-        .filter(|(n, _)| !cert_path(dir, n).exists() || !key_path(dir, n).exists())
+        .filter(|(n, _)| {
+            !cert_path(dir, n).exists()
+                || !key_path(dir, n).exists()
+                || (has_ca_key && lacks_role(&cert_path(dir, n)))
+        })
         .collect();
-    let has_ca_key = ca_key.exists();
     if !missing.is_empty() && !has_ca_key {
         return Err(CertsError::NoCaKey {
             ca_key,
@@ -192,6 +200,12 @@ pub fn ensure_dev_certs<S: AsRef<str>>(
         write_token(dir)?;
     }
     Ok(true)
+}
+
+/// Whether the certificate at `path` reads but carries no role (one made
+/// before roles). Unreadable files are left for loading to report.
+fn lacks_role(path: &Path) -> bool {
+    load::read_cert(path).is_ok_and(|cert| Role::of_cert(&cert).is_none())
 }
 
 fn issue_node(ca: &Ca, dir: &Path, name: &str, role: Role) -> Result<[PathBuf; 2], CertsError> {

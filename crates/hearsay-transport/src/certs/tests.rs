@@ -128,6 +128,40 @@ fn ensure_dev_certs_makes_only_what_is_missing() {
 }
 
 #[test]
+fn ensure_dev_certs_remakes_a_certificate_from_before_roles_when_it_holds_the_ca_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    assert!(ensure_dev_certs(dir.path(), &nodes(&["r1", "fe"])).expect("first"));
+    let old = Ca::load(dir.path())
+        .expect("ca")
+        .issue_without_role("r1")
+        .expect("old-style r1");
+    fs::write(dir.path().join("r1.pem"), old.cert_pem).expect("write r1.pem");
+    fs::write(dir.path().join("r1.key"), old.key_pem).expect("write r1.key");
+    assert!(matches!(
+        NodeCredentials::load(dir.path(), "r1"),
+        Err(CertsError::NoRole { .. })
+    ));
+
+    assert!(ensure_dev_certs(dir.path(), &nodes(&["r1", "fe"])).expect("upgrade"));
+    let r1 = NodeCredentials::load_as(dir.path(), "r1", Role::Replica).expect("r1 now loads");
+    assert_eq!(r1.role, Role::Replica);
+
+    // Without the CA's key (a node's directory) it is left alone.
+    let old = Ca::load(dir.path())
+        .expect("ca")
+        .issue_without_role("fe")
+        .expect("old-style fe");
+    fs::write(dir.path().join("fe.pem"), old.cert_pem).expect("write fe.pem");
+    fs::write(dir.path().join("fe.key"), old.key_pem).expect("write fe.key");
+    fs::remove_file(dir.path().join(CA_KEY_FILE)).expect("rm ca.key");
+    assert!(!ensure_dev_certs(dir.path(), &nodes(&["fe"])).expect("no key: nothing made"));
+    assert!(matches!(
+        NodeCredentials::load(dir.path(), "fe"),
+        Err(CertsError::NoRole { .. })
+    ));
+}
+
+#[test]
 fn ensure_dev_certs_refuses_half_a_ca_and_a_foreign_one() {
     let a = tempfile::tempdir().expect("temp dir");
     let b = tempfile::tempdir().expect("temp dir");
