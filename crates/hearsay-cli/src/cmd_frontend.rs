@@ -56,7 +56,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             (Some(args.http), args.data_dir.as_deref()),
             &args.certs,
             &shutdown,
-        )?;
+        )
+        .await?;
         let discovery = match &args.tracker {
             None => None,
             Some(url) => {
