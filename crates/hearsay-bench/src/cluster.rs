@@ -70,7 +70,7 @@ impl LocalCluster {
                 .listen(loopback())
                 .on_applied(on_applied.clone());
             for m in names.iter().filter(|m| *m != r) {
-                builder = builder.member(m.clone());
+                builder = builder.member(m.as_str());
             }
             if durable {
                 builder = builder.data_dir(dir.path().join("data").join(r.as_str()));
@@ -85,13 +85,7 @@ impl LocalCluster {
                 }
             }
         }
-        for m in &members {
-            if let Ok(mut book) = m.book().write() {
-                for other in members.iter().filter(|o| o.name() != m.name()) {
-                    book.insert(other.name().clone(), other.addr());
-                }
-            }
-        }
+        ReplicaNode::introduce(&members);
 
         let mut fe = FrontendNode::<PayloadApp>::builder()
             .name("fe")

@@ -150,7 +150,7 @@ pub(crate) async fn start_replica(
         .observer(Arc::new(hearsay_claims::ClaimObserver::new(activity)))
         .stop_on(shutdown.wait());
     for m in spec.members {
-        builder = builder.member(m);
+        builder = builder.member(m.as_str());
     }
     for (name, addr) in spec.peers {
         builder = builder.peer(name.as_str(), addr);

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use hearsay_core::App;
-use hearsay_transport::Connector;
+use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig, NodeCredentials};
 use hearsay_wire::{FrontendRequest, FrontendResponse, decode, encode};
 
 use crate::error::ClientError;
@@ -35,6 +35,28 @@ impl Client {
             frontend_name: frontend_name.into(),
             timeout: Duration::from_secs(8),
         }
+    }
+
+    /// A client of the front end at `frontend` (certificate name
+    /// `frontend_name`) presenting `creds`, on a QUIC endpoint of its own
+    /// bound to a port the system picks. Needs a tokio runtime.
+    pub fn connect(
+        creds: &NodeCredentials,
+        frontend: SocketAddr,
+        frontend_name: impl Into<String>,
+    ) -> Result<Self, ClientError> {
+        let any = if frontend.is_ipv6() {
+            SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0))
+        } else {
+            SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0))
+        };
+        let endpoint = hearsay_transport::bind_client(any, creds, &EndpointConfig::default())
+            .map_err(ClientError::Bind)?;
+        Ok(Self::new(
+            Connector::new(endpoint, ConnectorConfig::default()),
+            frontend,
+            frontend_name,
+        ))
     }
 
     /// The front end's address.

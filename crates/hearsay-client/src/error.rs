@@ -9,6 +9,8 @@ use hearsay_transport::TransportError;
 /// Why [`crate::Client::call`] got no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientError {
+    /// The client's own QUIC endpoint could not be set up.
+    Bind(TransportError),
     /// The request could not be encoded (too large for a frame).
     Encode(String),
     /// The front end could not be reached, or did not answer in time.
@@ -33,6 +35,7 @@ impl ClientError {
 impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::Bind(e) => write!(f, "starting the client's QUIC endpoint: {e}"),
             Self::Encode(e) => write!(f, "the request could not be encoded: {e}"),
             Self::Unreachable { frontend, source } => {
                 write!(f, "cannot reach the front end at {frontend}: {source}")
@@ -45,7 +48,7 @@ impl fmt::Display for ClientError {
 impl std::error::Error for ClientError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Unreachable { source, .. } => Some(source),
+            Self::Unreachable { source, .. } | Self::Bind(source) => Some(source),
             _ => None,
         }
     }

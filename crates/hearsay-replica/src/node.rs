@@ -148,6 +148,20 @@ where
         stopped(&self.stop)
     }
 
+    /// Tells each of `nodes` where every other one listens (in its
+    /// [`book`](Self::book)): for replicas started together on ports the
+    /// system picked.
+    pub fn introduce(nodes: &[ReplicaNode<A>]) {
+        for n in nodes {
+            // A poisoned lock only means a writer panicked mid-insert; the
+            // map is still a map.
+            let mut book = n.book.write().unwrap_or_else(|e| e.into_inner());
+            for other in nodes.iter().filter(|o| o.name() != n.name()) {
+                book.insert(other.name().clone(), other.addr);
+            }
+        }
+    }
+
     /// Stops the replica, lets its gossip sender deliver what it holds
     /// (bounded), then stops its QUIC and HTTP servers.
     pub async fn shutdown(self) {
@@ -165,7 +179,7 @@ pub struct ReplicaNodeBuilder<A: App> {
     credentials: Option<CredentialSource>,
     /// Peers known by name only: their addresses come later, through the
     /// book (ports the system picks, discovery).
-    members: Vec<ReplicaId>,
+    members: Vec<String>,
     peers: BTreeMap<String, SocketAddr>,
     data_dir: Option<PathBuf>,
     http: Option<SocketAddr>,
@@ -222,8 +236,8 @@ where
 
     /// A peer replica whose address is not known yet: set it later in
     /// [`ReplicaNode::book`].
-    pub fn member(mut self, name: ReplicaId) -> Self {
-        self.members.push(name);
+    pub fn member(mut self, name: impl Into<String>) -> Self {
+        self.members.push(name.into());
         self
     }
 
@@ -315,7 +329,13 @@ where
                 peers.insert(id, addr);
             }
         }
-        let mut members = self.members;
+        let mut members = Vec::with_capacity(self.members.len() + peers.len());
+        for m in self.members {
+            members.push(ReplicaId::new(m.clone()).map_err(|e| NodeError::Name {
+                name: m,
+                reason: e.to_string(),
+            })?);
+        }
         members.extend(peers.keys().cloned());
         members.retain(|m| *m != name);
         members.sort();
