@@ -8,7 +8,7 @@ use hearsay_client::Client;
 use hearsay_core::ReplicaId;
 use hearsay_frontend::FrontendNode;
 use hearsay_replica::{AppliedHook, ReplicaNode, WireStats};
-use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig, NodeCredentials, certs};
+use hearsay_transport::{NodeCredentials, certs};
 
 use crate::app::PayloadApp;
 use crate::error::BenchError;
@@ -99,17 +99,8 @@ impl LocalCluster {
             .await
             .map_err(|e| BenchError::Start(format!("front end: {e}")))?;
 
-        let client_endpoint = hearsay_transport::bind_client(
-            loopback(),
-            &creds(dir.path(), "client")?,
-            &EndpointConfig::default(),
-        )
-        .map_err(|e| BenchError::Start(format!("client: {e}")))?;
-        let client = Client::new(
-            Connector::new(client_endpoint, ConnectorConfig::default()),
-            frontend.addr(),
-            "fe",
-        );
+        let client = Client::connect(&creds(dir.path(), "client")?, frontend.addr(), "fe")
+            .map_err(|e| BenchError::Start(format!("client: {e}")))?;
         Ok(Self {
             members,
             frontend,

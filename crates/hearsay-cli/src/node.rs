@@ -252,11 +252,9 @@ pub(crate) fn connect_client(
     frontend: SocketAddr,
     frontend_name: &str,
 ) -> anyhow::Result<hearsay_client::Client> {
-    Ok(hearsay_client::Client::new(
-        client_connector(certs, "client", frontend.is_ipv6())?,
-        frontend,
-        frontend_name,
-    ))
+    let creds = credentials(certs, "client")?;
+    hearsay_client::Client::connect(&creds, frontend, frontend_name)
+        .context("starting the QUIC client endpoint of client")
 }
 
 /// A QUIC client endpoint with node `name`'s certificate, bound to a port
