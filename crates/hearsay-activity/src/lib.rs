@@ -20,6 +20,7 @@ mod activity;
 mod counter;
 pub mod http;
 pub mod process;
+mod serve;
 mod store;
 mod tally;
 mod window;
@@ -30,6 +31,7 @@ pub use activity::{
     label_value,
 };
 pub use counter::{Counter, add_all};
+pub use serve::serve_http;
 pub use store::{ActivityError, DB_FILE};
 pub use tally::{MAX_PEERS, OTHERS};
 pub use window::{WINDOW_SECONDS, Window};

@@ -1,47 +1,25 @@
 //! A local cluster in this process: replicas and a front end on real QUIC
 //! over loopback, with certificates made for the run.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use hearsay_activity::process;
 use hearsay_client::Client;
 use hearsay_core::ReplicaId;
-use hearsay_frontend::{FrontendConfig, QuicLink};
-use hearsay_replica::{AppliedHook, ReplicaHandle, ReplicaServerConfig, WireCounters, WireStats};
-use hearsay_transport::{
-    Connector, ConnectorConfig, EndpointConfig, NodeCredentials, ServeConfig, certs,
-};
-use tokio::sync::watch;
+use hearsay_frontend::FrontendNode;
+use hearsay_replica::{AppliedHook, ReplicaNode, WireStats};
+use hearsay_transport::{NodeCredentials, certs};
 
 use crate::app::PayloadApp;
 use crate::error::BenchError;
 use crate::target::{Memory, ReplicaState, Target, WireTotals};
 
-/// Outbound peer messages queued per replica before the replica drops them
-/// (the gossip sender drains this continuously).
-const OUTBOUND_QUEUE: usize = 8192;
-
-/// How long the gossip senders get to finish at shutdown.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
-
-/// One replica of the cluster.
-struct Member {
-    handle: ReplicaHandle<PayloadApp>,
-    counters: WireCounters,
-    /// The gossip sender, awaited at shutdown so nothing is cut off mid-send.
-    sender: tokio::task::JoinHandle<()>,
-}
-
 /// Replicas `r1..rN` and a front end `fe`, all on 127.0.0.1 with ports the
 /// system picks, and a client connection to the front end.
 pub(crate) struct LocalCluster {
-    members: Vec<Member>,
-    frontend: SocketAddr,
+    members: Vec<ReplicaNode<PayloadApp>>,
+    frontend: FrontendNode<PayloadApp>,
     client: Client,
-    stop: watch::Sender<bool>,
     /// The process's resident memory before the cluster started: what the
     /// replicas' memory is measured from.
     baseline: u64,
@@ -81,100 +59,52 @@ impl LocalCluster {
         nodes.extend(["fe".to_owned(), "client".to_owned()]);
         certs::init(dir.path(), &nodes, certs::Existing::Overwrite)
             .map_err(|e| BenchError::Start(format!("certificates: {e}")))?;
-        let (stop, _) = watch::channel(false);
-        let endpoint_config = EndpointConfig::default();
 
-        // Bind every replica first, so each knows every peer's address.
-        let mut endpoints = Vec::with_capacity(n);
-        let mut book = BTreeMap::new();
+        // Each replica knows its peers by name at start; their addresses
+        // (ports the system picks) go into its book once all are bound.
+        let mut members: Vec<ReplicaNode<PayloadApp>> = Vec::with_capacity(n);
         for r in &names {
-            let endpoint = hearsay_transport::bind(
-                loopback(),
-                &creds(dir.path(), r.as_str())?,
-                &endpoint_config,
-            )
-            .map_err(|e| BenchError::Start(format!("replica {r}: {e}")))?;
-            let addr = endpoint
-                .local_addr()
-                .map_err(|e| BenchError::Start(format!("replica {r}: {e}")))?;
-            book.insert(r.clone(), addr);
-            endpoints.push(endpoint);
-        }
-        let mut members = Vec::with_capacity(n);
-        for (r, endpoint) in names.iter().zip(endpoints) {
-            let mut config = ReplicaServerConfig::new(r.clone());
-            config.members = names.iter().filter(|m| *m != r).cloned().collect();
-            config.on_applied = Some(on_applied.clone());
-            if durable {
-                config.data_dir = Some(dir.path().join("data").join(r.as_str()));
+            let mut builder = ReplicaNode::builder(PayloadApp::default())
+                .name(r.as_str())
+                .certs_dir(dir.path())
+                .listen(loopback())
+                .on_applied(on_applied.clone());
+            for m in names.iter().filter(|m| *m != r) {
+                builder = builder.member(m.as_str());
             }
-            let (out_tx, out_rx) = tokio::sync::mpsc::channel(OUTBOUND_QUEUE);
-            let handle = hearsay_replica::spawn(config, PayloadApp::default(), out_tx)
-                .map_err(|e| BenchError::Start(format!("replica {r}: {e}")))?;
-            let counters = WireCounters::default();
-            let peers: BTreeMap<ReplicaId, SocketAddr> = book
-                .iter()
-                .filter(|(m, _)| *m != r)
-                .map(|(m, a)| (m.clone(), *a))
-                .collect();
-            let sender = tokio::spawn(hearsay_replica::send_gossip_counted(
-                r.clone(),
-                out_rx,
-                Connector::new(endpoint.clone(), ConnectorConfig::default()),
-                Arc::new(RwLock::new(peers)),
-                hearsay_replica::Isolation::default(),
-                counters.clone(),
-                None,
-            ));
-            tokio::spawn(hearsay_replica::serve_quic(
-                handle.clone(),
-                endpoint,
-                ServeConfig::default(),
-                hearsay_replica::Isolation::default(),
-                stopped(&stop),
-            ));
-            members.push(Member {
-                handle,
-                counters,
-                sender,
-            });
+            if durable {
+                builder = builder.data_dir(dir.path().join("data").join(r.as_str()));
+            }
+            match builder.spawn().await {
+                Ok(node) => members.push(node),
+                Err(e) => {
+                    for m in members {
+                        m.shutdown().await;
+                    }
+                    return Err(BenchError::Start(format!("replica {r}: {e}")));
+                }
+            }
         }
+        ReplicaNode::introduce(&members);
 
-        let fe = hearsay_transport::bind(loopback(), &creds(dir.path(), "fe")?, &endpoint_config)
-            .map_err(|e| BenchError::Start(format!("front end: {e}")))?;
+        let mut fe = FrontendNode::<PayloadApp>::builder()
+            .name("fe")
+            .certs_dir(dir.path())
+            .listen(loopback());
+        for m in &members {
+            fe = fe.replica(m.name().as_str(), m.addr());
+        }
         let frontend = fe
-            .local_addr()
+            .spawn()
+            .await
             .map_err(|e| BenchError::Start(format!("front end: {e}")))?;
-        let link = Arc::new(QuicLink::new(
-            Connector::new(fe.clone(), ConnectorConfig::default()),
-            Arc::new(RwLock::new(book)),
-            Duration::from_secs(3),
-        ));
-        let handle =
-            hearsay_frontend::spawn::<PayloadApp>(FrontendConfig::default(), names.clone(), link);
-        tokio::spawn(hearsay_frontend::serve_quic(
-            handle,
-            fe,
-            ServeConfig::default(),
-            stopped(&stop),
-        ));
 
-        let client_endpoint = hearsay_transport::bind_client(
-            loopback(),
-            &creds(dir.path(), "client")?,
-            &endpoint_config,
-        )
-        .map_err(|e| BenchError::Start(format!("client: {e}")))?;
-        let client = Client::new(
-            Connector::new(client_endpoint, ConnectorConfig::default()),
-            frontend,
-            "fe",
-        );
+        let client = Client::connect(&creds(dir.path(), "client")?, frontend.addr(), "fe")
+            .map_err(|e| BenchError::Start(format!("client: {e}")))?;
         Ok(Self {
             members,
             frontend,
             client,
-            stop,
             baseline,
             _certs: dir,
         })
@@ -182,14 +112,14 @@ impl LocalCluster {
 
     /// The front end's address.
     pub(crate) fn frontend(&self) -> SocketAddr {
-        self.frontend
+        self.frontend.addr()
     }
 
     /// What every replica's gossip sender has put on the wire, summed.
     fn wire_stats(&self) -> WireStats {
         let mut sum = WireStats::default();
         for m in &self.members {
-            let w = m.counters.read();
+            let w = m.wire_counters().read();
             sum.gossip_frames += w.gossip_frames;
             sum.gossip_bytes += w.gossip_bytes;
             sum.digest_frames += w.digest_frames;
@@ -216,10 +146,10 @@ impl Target for LocalCluster {
     async fn states(&self) -> Result<Vec<ReplicaState>, BenchError> {
         let mut out = Vec::with_capacity(self.members.len());
         for m in &self.members {
-            let stopped = || BenchError::Run(format!("replica {} stopped", m.handle.name()));
-            let snap = m.handle.snapshot().await.ok_or_else(stopped)?;
+            let stopped = || BenchError::Run(format!("replica {} stopped", m.name()));
+            let snap = m.handle().snapshot().await.ok_or_else(stopped)?;
             let held = m
-                .handle
+                .handle()
                 .inspect(|r, _| r.reorder_len())
                 .await
                 .ok_or_else(stopped)?;
@@ -259,27 +189,15 @@ impl Target for LocalCluster {
         }
     }
 
-    /// Stops every replica, lets the gossip senders finish what they have
-    /// in flight (bounded), then stops the servers.
+    /// Stops every replica at once, each letting its gossip sender finish
+    /// what it has in flight (bounded) before its servers stop; then the
+    /// front end.
     async fn shutdown(self) {
-        let mut senders = Vec::with_capacity(self.members.len());
+        let mut stopping = tokio::task::JoinSet::new();
         for m in self.members {
-            m.handle.shutdown().await;
-            senders.push(m.sender);
+            stopping.spawn(m.shutdown());
         }
-        let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
-            for s in senders {
-                let _ = s.await;
-            }
-        })
-        .await;
-        let _ = self.stop.send(true);
-    }
-}
-
-fn stopped(stop: &watch::Sender<bool>) -> impl std::future::Future<Output = ()> + Send + 'static {
-    let mut rx = stop.subscribe();
-    async move {
-        let _ = rx.wait_for(|s| *s).await;
+        while stopping.join_next().await.is_some() {}
+        self.frontend.shutdown().await;
     }
 }

@@ -7,9 +7,8 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use hearsay_activity::process;
-use hearsay_client::Client;
-use hearsay_core::{ClientId, ClientReply, ClientRequest, Dot, Session, UpdateRecord, encoded_len};
-use hearsay_wire::{FrontendRequest, FrontendResponse, SessionRequest};
+use hearsay_client::{Client, SessionClient};
+use hearsay_core::{ClientId, ClientReply, ClientRequest, Dot, UpdateRecord, encoded_len};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tokio::sync::Semaphore;
@@ -101,15 +100,23 @@ impl<W: Workload> Load<W> {
         }
     }
 
-    fn session(&self) -> Session {
-        Session::new(ClientId(self.next_client.fetch_add(1, Ordering::Relaxed)))
+    /// A new session; not retried, so a request that fails counts as an
+    /// error at once.
+    fn session(&self) -> SessionClient<W::App> {
+        let id = ClientId(self.next_client.fetch_add(1, Ordering::Relaxed));
+        SessionClient::new(self.client.clone(), id).retries(0)
     }
 
     /// One update of `session` through the front end; `track`: follow its
     /// convergence.
-    async fn update(&self, session: &mut Session, rng: &mut StdRng, track: bool) -> bool {
+    async fn update(
+        &self,
+        session: &mut SessionClient<W::App>,
+        rng: &mut StdRng,
+        track: bool,
+    ) -> bool {
         let op = self.workload.update(rng);
-        let request = session.update::<W::App>(op);
+        let request = session.update_request(op);
         let ClientRequest::Update { id, .. } = &request else {
             return false;
         };
@@ -119,8 +126,8 @@ impl<W: Workload> Load<W> {
             self.probe.track(id);
         }
         let sized = (id.seq % SIZE_EVERY == 0).then(|| request.clone());
-        match self.call(session, request).await {
-            Some(ClientReply::Accepted { ts }) => {
+        match session.send(request).await {
+            Ok(ClientReply::Accepted { ts }) => {
                 if track {
                     self.probe.acked(id, &ts);
                 }
@@ -151,31 +158,8 @@ impl<W: Workload> Load<W> {
         }
     }
 
-    async fn query(&self, session: &mut Session, rng: &mut StdRng) -> bool {
-        let request = session.query::<W::App>(self.workload.query(rng));
-        matches!(
-            self.call(session, request).await,
-            Some(ClientReply::Answer { .. })
-        )
-    }
-
-    async fn call(
-        &self,
-        session: &mut Session,
-        request: ClientRequest<W::App>,
-    ) -> Option<ClientReply<W::App>> {
-        let frame = FrontendRequest::Session(SessionRequest {
-            client: session.client(),
-            request,
-            prefer: None,
-        });
-        match self.client.call(&frame).await {
-            Ok(FrontendResponse::Reply(reply)) => {
-                session.observe(&reply);
-                Some(reply)
-            }
-            _ => None,
-        }
+    async fn query(&self, session: &mut SessionClient<W::App>, rng: &mut StdRng) -> bool {
+        session.query(self.workload.query(rng)).await.is_ok()
     }
 
     /// Mean encoded size of the update records sized so far.
@@ -263,7 +247,7 @@ pub(crate) async fn open_loop<W: Workload>(
     let end = start + window;
     let interval = Duration::from_secs_f64(1.0 / rate);
     let permits = Arc::new(Semaphore::new(max_outstanding));
-    let sessions: Arc<Mutex<Vec<Session>>> = Arc::new(Mutex::new(Vec::new()));
+    let sessions: Arc<Mutex<Vec<SessionClient<W::App>>>> = Arc::new(Mutex::new(Vec::new()));
     let results: Arc<Mutex<Measured>> = Arc::new(Mutex::new(Measured::empty(window)));
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

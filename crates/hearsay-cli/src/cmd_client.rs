@@ -5,13 +5,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hearsay_apps::cluster::ClusterApp;
 use hearsay_apps::movies::UserId;
-use hearsay_core::{ClientId, ReplicaId, Session};
-use hearsay_wire::{FrontendRequest, FrontendResponse};
+use hearsay_client::SessionClient;
+use hearsay_core::{ClientId, ReplicaId};
 
 use crate::node;
-use crate::repl::{LineSource, Repl, Service, run_lines};
+use crate::repl::{LineSource, Repl, run_lines};
 
 /// Flags of the REPL, shared by `hearsay client` and `hearsay up`.
 #[derive(clap::Args, Debug, Clone)]
@@ -49,18 +48,6 @@ pub(crate) struct Args {
     repl: ReplArgs,
 }
 
-/// The REPL's service over QUIC.
-pub(crate) struct QuicService(pub(crate) hearsay_client::Client);
-
-impl Service for QuicService {
-    async fn call(
-        &mut self,
-        request: FrontendRequest<ClusterApp>,
-    ) -> Result<FrontendResponse<ClusterApp>, String> {
-        self.0.call(&request).await
-    }
-}
-
 /// Asks for the user id on a terminal.
 fn ask_user() -> anyhow::Result<u32> {
     if !std::io::stdin().is_terminal() {
@@ -93,10 +80,12 @@ pub(crate) async fn repl(
         Some(u) => u,
         None => ask_user()?,
     };
-    let session = Session::new(ClientId(rand::Rng::random(
+    let id = ClientId(rand::Rng::random(
         &mut <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng(),
-    )));
-    let mut repl = Repl::new(QuicService(client), session, UserId(user), args.prefer)
+    ));
+    let mut session = SessionClient::new(client, id);
+    session.set_prefer(args.prefer);
+    let mut repl = Repl::new(session, UserId(user))
         .with_tracker(tracker.map(|url| hearsay_discovery::TrackerClient::new(url, None)));
     let source = if args.exec.is_empty() {
         LineSource::Stdin

@@ -59,7 +59,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             (Some(args.http), args.data_dir.as_deref()),
             &args.certs,
             &shutdown,
-        )?;
+        )
+        .await?;
         let discovery = match &args.tracker {
             None => None,
             Some(url) => {

@@ -190,7 +190,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         shutdown.trigger();
         let activity = running.handle.activity().clone();
-        running.handle.shutdown().await;
+        running.node.shutdown().await;
         node::flush_activity(&activity).await;
         Ok(ExitCode::SUCCESS)
     })

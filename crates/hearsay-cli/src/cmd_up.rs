@@ -117,6 +117,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         let fe_http = SocketAddr::new(args.host, if args.port == 0 { 0 } else { 7600 });
         let fe_data = args.data_dir.join("fe");
         let fe = node::start_frontend("fe", SocketAddr::new(args.host, port_of(0)), addrs.clone(), (Some(fe_http), Some(&fe_data)), &args.certs, &shutdown)
+            .await
             .map_err(in_use("starting the front end".into()))?;
         let mut discoveries = Vec::new();
         let fixed: BTreeSet<ReplicaId> = addrs.keys().cloned().collect();
@@ -173,7 +174,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         for (_, r) in replicas {
             let activity = r.handle.activity().clone();
-            r.handle.shutdown().await;
+            r.node.shutdown().await;
             node::flush_activity(&activity).await;
         }
         node::flush_activity(&fe.activity).await;

@@ -3,19 +3,16 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::Arc;
 
 use anyhow::Context;
 use hearsay_activity::{Activity, ActivityConfig};
 use hearsay_apps::cluster::ClusterApp;
 use hearsay_apps::movies::Movies;
 use hearsay_core::ReplicaId;
-use hearsay_frontend::{FrontendConfig, QuicLink};
-use hearsay_replica::{ReplicaHandle, ReplicaServerConfig};
-use hearsay_transport::{
-    Connector, ConnectorConfig, EndpointConfig, NodeCredentials, Role, ServeConfig,
-};
+use hearsay_frontend::FrontendNode;
+use hearsay_replica::{ReplicaHandle, ReplicaNode};
+use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig, NodeCredentials, Role};
 use tokio::sync::watch;
 
 /// Node names the development certificates cover besides the replicas.
@@ -140,69 +137,59 @@ pub(crate) struct RunningReplica {
     pub(crate) http_addr: Option<SocketAddr>,
     /// Its peers' addresses; may be filled after start (ports chosen by the OS).
     pub(crate) book: hearsay_replica::AddressBook,
+    /// The node itself: [`ReplicaNode::shutdown`] stops it.
+    pub(crate) node: ReplicaNode<ClusterApp>,
 }
 
-/// Starts a replica of the cluster app on QUIC, gossiping with `spec.peers`.
+/// Starts a replica of the cluster app on QUIC, gossiping with `spec.peers`,
+/// presenting claims to them, and stopping its servers on `shutdown`.
 pub(crate) async fn start_replica(
     spec: ReplicaSpec,
     app: ClusterApp,
     certs: &Path,
     shutdown: &Shutdown,
 ) -> anyhow::Result<RunningReplica> {
-    let creds = credentials(certs, spec.name.as_str(), Role::Replica)?;
-    let endpoint = hearsay_transport::bind(spec.listen, &creds, &EndpointConfig::default())
+    let activity = open_activity(spec.data_dir.as_deref())?;
+    let mut builder = ReplicaNode::builder(app)
+        .name(spec.name.as_str())
+        .certs_dir(certs)
+        .listen(spec.listen)
+        .isolation(spec.isolation)
+        .overload_probability(spec.overload_probability)
+        .max_in_flight(spec.max_in_flight)
+        .activity(activity.clone())
+        .observer(Arc::new(hearsay_claims::ClaimObserver::new(activity)))
+        .stop_on(shutdown.wait());
+    for m in spec.members {
+        builder = builder.member(m.as_str());
+    }
+    for (name, addr) in spec.peers {
+        builder = builder.peer(name.as_str(), addr);
+    }
+    if let Some(dir) = spec.data_dir {
+        builder = builder.data_dir(dir);
+    }
+    if let Some(at) = spec.http {
+        builder = builder.http(at);
+    }
+    let node = builder
+        .spawn()
+        .await
         .with_context(|| format!("starting replica {} on {}", spec.name, spec.listen))?;
-    let addr = endpoint.local_addr().context("reading the bound address")?;
-    let mut config = ReplicaServerConfig::new(spec.name.clone());
-    config.overload_probability = spec.overload_probability;
-    config.max_in_flight = spec.max_in_flight;
-    config.data_dir = spec.data_dir.clone();
-    config.members = spec.members.clone();
-    config.activity = open_activity(spec.data_dir.as_deref())?;
-    let activity = config.activity.clone();
-    let (out_tx, out_rx) = tokio::sync::mpsc::channel(8192);
-    let handle = hearsay_replica::spawn(config, app, out_tx)
-        .with_context(|| format!("starting replica {}", spec.name))?
-        .with_observer(Arc::new(hearsay_claims::ClaimObserver::new(
-            activity.clone(),
-        )));
-    let book = Arc::new(RwLock::new(spec.peers.clone()));
-    let connector = Connector::new(endpoint.clone(), ConnectorConfig::default());
-    tokio::spawn(hearsay_replica::send_gossip(
-        spec.name.clone(),
-        out_rx,
-        connector.clone(),
-        book.clone(),
-        spec.isolation.clone(),
-        activity,
-    ));
     tokio::spawn(hearsay_claims::run(
         spec.name.clone(),
-        handle.clone(),
-        connector,
-        book.clone(),
+        node.handle().clone(),
+        node.connector().clone(),
+        node.book().clone(),
         spec.claims,
         shutdown.wait(),
     ));
-    tokio::spawn(hearsay_replica::serve_quic(
-        handle.clone(),
-        endpoint,
-        ServeConfig::default(),
-        spec.isolation,
-        shutdown.wait(),
-    ));
-    let http_addr = match spec.http {
-        None => None,
-        Some(at) => Some(
-            serve_http(at, hearsay_replica::http::router(handle.clone()), shutdown)
-                .with_context(|| format!("serving metrics of {} on {at}", spec.name))?,
-        ),
-    };
     Ok(RunningReplica {
-        handle,
-        addr,
-        http_addr,
-        book,
+        handle: node.handle().clone(),
+        addr: node.addr(),
+        http_addr: node.http_addr(),
+        book: node.book().clone(),
+        node,
     })
 }
 
@@ -222,27 +209,6 @@ pub(crate) async fn flush_activity(activity: &Activity) {
     let _ = tokio::task::spawn_blocking(move || a.flush()).await;
 }
 
-/// Serves `app` over HTTP on `at` until `shutdown`, with the connection cap
-/// and timeouts of `hearsay_http`; the bound address.
-pub(crate) fn serve_http(
-    at: SocketAddr,
-    app: axum::Router,
-    shutdown: &Shutdown,
-) -> anyhow::Result<SocketAddr> {
-    let std_listener = std::net::TcpListener::bind(at)?;
-    std_listener.set_nonblocking(true)?;
-    let listener = tokio::net::TcpListener::from_std(std_listener)?;
-    let bound = listener.local_addr()?;
-    let stop = shutdown.wait();
-    tokio::spawn(hearsay_http::serve(
-        listener,
-        app,
-        hearsay_http::ServeConfig::default(),
-        stop,
-    ));
-    Ok(bound)
-}
-
 /// A front end serving on QUIC.
 pub(crate) struct RunningFrontend {
     pub(crate) addr: SocketAddr,
@@ -257,7 +223,7 @@ pub(crate) struct RunningFrontend {
 
 /// Starts a front end named `name` routing to `replicas`, serving HTTP on
 /// `http` and keeping its activity log in `data_dir` (memory without one).
-pub(crate) fn start_frontend(
+pub(crate) async fn start_frontend(
     name: &str,
     listen: SocketAddr,
     replicas: BTreeMap<ReplicaId, SocketAddr>,
@@ -265,46 +231,28 @@ pub(crate) fn start_frontend(
     certs: &Path,
     shutdown: &Shutdown,
 ) -> anyhow::Result<RunningFrontend> {
-    let creds = credentials(certs, name, Role::Frontend)?;
-    let endpoint = hearsay_transport::bind(listen, &creds, &EndpointConfig::default())
-        .with_context(|| format!("starting front end {name} on {listen}"))?;
-    let addr = endpoint.local_addr().context("reading the bound address")?;
-    let connector = Connector::new(endpoint.clone(), ConnectorConfig::default());
-    let names: Vec<ReplicaId> = replicas.keys().cloned().collect();
-    let addresses = Arc::new(RwLock::new(replicas));
-    let link = Arc::new(QuicLink::new(
-        connector,
-        addresses.clone(),
-        Duration::from_secs(3),
-    ));
     let activity = open_activity(data_dir)?;
-    let config = FrontendConfig {
-        activity: activity.clone(),
-        ..FrontendConfig::default()
-    };
-    let handle = hearsay_frontend::spawn::<ClusterApp>(config, names, link);
-    let http_addr = match http {
-        None => None,
-        Some(at) => Some(
-            serve_http(
-                at,
-                hearsay_frontend::http::router(name, handle.clone()),
-                shutdown,
-            )
-            .with_context(|| format!("serving HTTP of front end {name} on {at}"))?,
-        ),
-    };
-    tokio::spawn(hearsay_frontend::serve_quic(
-        handle.clone(),
-        endpoint,
-        ServeConfig::default(),
-        shutdown.wait(),
-    ));
+    let mut builder = FrontendNode::<ClusterApp>::builder()
+        .name(name)
+        .certs_dir(certs)
+        .listen(listen)
+        .activity(activity.clone())
+        .stop_on(shutdown.wait());
+    for (replica, addr) in replicas {
+        builder = builder.replica(replica.as_str(), addr);
+    }
+    if let Some(at) = http {
+        builder = builder.http(at);
+    }
+    let node = builder
+        .spawn()
+        .await
+        .with_context(|| format!("starting front end {name} on {listen}"))?;
     Ok(RunningFrontend {
-        addr,
-        handle,
-        addresses,
-        http_addr,
+        addr: node.addr(),
+        handle: node.handle().clone(),
+        addresses: node.addresses().clone(),
+        http_addr: node.http_addr(),
         activity,
     })
 }
@@ -315,11 +263,9 @@ pub(crate) fn connect_client(
     frontend: SocketAddr,
     frontend_name: &str,
 ) -> anyhow::Result<hearsay_client::Client> {
-    Ok(hearsay_client::Client::new(
-        client_connector(certs, ("client", Role::Client), frontend.is_ipv6())?,
-        frontend,
-        frontend_name,
-    ))
+    let creds = credentials(certs, "client", Role::Client)?;
+    hearsay_client::Client::connect(&creds, frontend, frontend_name)
+        .context("starting the QUIC client endpoint of client")
 }
 
 /// A QUIC client endpoint with node `name`'s certificate (which must be for

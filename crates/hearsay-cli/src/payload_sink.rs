@@ -3,22 +3,24 @@
 //! `tracker`, so every replica ends up with them by gossip.
 
 use std::net::SocketAddr;
-use std::sync::Mutex;
 
 use hearsay_apps::cluster::{ClusterApp, ClusterUpdate};
 use hearsay_apps::payloads::PayloadUpdate;
-use hearsay_core::{ClientId, ClientReply, Session};
+use hearsay_client::{SessionClient, SessionError};
+use hearsay_core::{ClientId, Session};
 use hearsay_tracker::{PayloadSink, SinkFuture};
 use hearsay_transport::Connector;
 use hearsay_wire::tracker::Peer;
-use hearsay_wire::{FrontendRequest, FrontendResponse, SessionRequest};
 
 /// Writes payloads through front ends with the tracker's certificate.
 pub(crate) struct QuicPayloadSink {
     connector: Connector,
     /// One causal session for every write, so the tracker's writes are
-    /// ordered among themselves like any client's.
-    session: Mutex<Session>,
+    /// ordered among themselves like any client's; `None` until the first
+    /// write names a front end to reach.
+    session: tokio::sync::Mutex<Option<SessionClient<ClusterApp>>>,
+    /// The session's id, drawn once.
+    id: ClientId,
 }
 
 impl QuicPayloadSink {
@@ -26,9 +28,10 @@ impl QuicPayloadSink {
     pub(crate) fn new(connector: Connector) -> Self {
         Self {
             connector,
-            session: Mutex::new(Session::new(ClientId(rand::Rng::random(
+            session: tokio::sync::Mutex::new(None),
+            id: ClientId(rand::Rng::random(
                 &mut <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng(),
-            )))),
+            )),
         }
     }
 
@@ -41,34 +44,20 @@ impl QuicPayloadSink {
         })?;
         let client =
             hearsay_client::Client::new(self.connector.clone(), addr, frontend.name.clone());
-        let (client_id, request) = {
-            let mut s = self.session.lock().unwrap_or_else(|e| e.into_inner());
-            let op = ClusterUpdate::Payload(PayloadUpdate::Put {
-                payload: payload.to_owned(),
-            });
-            (s.client(), s.update::<ClusterApp>(op))
-        };
-        let answer = client
-            .call(&FrontendRequest::<ClusterApp>::Session(SessionRequest {
-                client: client_id,
-                request,
-                prefer: None,
-            }))
-            .await?;
-        match answer {
-            FrontendResponse::Reply(reply @ ClientReply::Accepted { .. }) => {
-                self.session
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .observe(&reply);
-                Ok(())
-            }
-            FrontendResponse::Reply(ClientReply::Rejected { reason }) => {
+        let mut guard = self.session.lock().await;
+        let session = guard.get_or_insert_with(|| {
+            SessionClient::resume(client.clone(), Session::new(self.id)).retries(0)
+        });
+        session.reconnect(client);
+        let op = ClusterUpdate::Payload(PayloadUpdate::Put {
+            payload: payload.to_owned(),
+        });
+        match session.update(op).await {
+            Ok(_) => Ok(()),
+            Err(SessionError::Rejected(reason)) => {
                 Err(format!("the cluster refused a payload: {reason}"))
             }
-            FrontendResponse::Busy { message } => Err(message),
-            FrontendResponse::Error { reason } => Err(reason),
-            other => Err(format!("unexpected answer {other:?}")),
+            Err(e) => Err(e.to_string()),
         }
     }
 }

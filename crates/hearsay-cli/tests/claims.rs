@@ -13,11 +13,10 @@ use common::http::{get, get_json};
 use common::procs::Procs;
 use hearsay_apps::cluster::{ClusterApp, ClusterUpdate};
 use hearsay_apps::payloads::PayloadUpdate;
-use hearsay_client::Client;
-use hearsay_core::{ClientId, ClientReply, ReplicaId, Session};
+use hearsay_client::{Client, SessionClient};
+use hearsay_core::{ClientId, ReplicaId};
 use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig, NodeCredentials};
 use hearsay_wire::node::{NodeActivityPage, NodeMetrics};
-use hearsay_wire::{FrontendRequest, FrontendResponse, SessionRequest};
 
 /// A client of the front end at `fe` with the cluster's client certificate.
 fn client(certs: &Path, fe: &str) -> Client {
@@ -38,21 +37,14 @@ fn client(certs: &Path, fe: &str) -> Client {
 /// Writes `payloads` as one session (`prefer`: the replica to use), each
 /// acknowledged before the next.
 async fn put_all(client: Client, session: u64, payloads: Vec<String>, prefer: Option<&str>) {
-    let mut s = Session::new(ClientId(session));
+    let mut s = SessionClient::<ClusterApp>::new(client, ClientId(session));
+    s.set_prefer(prefer.map(|p| ReplicaId::new(p).unwrap()));
     for payload in payloads {
-        let request =
-            s.update::<ClusterApp>(ClusterUpdate::Payload(PayloadUpdate::Put { payload }));
-        let answer = client
-            .call(&FrontendRequest::Session(SessionRequest {
-                client: s.client(),
-                request,
-                prefer: prefer.map(|p| ReplicaId::new(p).unwrap()),
-            }))
+        if let Err(e) = s
+            .update(ClusterUpdate::Payload(PayloadUpdate::Put { payload }))
             .await
-            .unwrap();
-        match answer {
-            FrontendResponse::Reply(reply @ ClientReply::Accepted { .. }) => s.observe(&reply),
-            other => panic!("a payload write was not accepted: {other:?}"),
+        {
+            panic!("a payload write was not accepted: {e}");
         }
     }
 }

@@ -1,57 +1,21 @@
 //! The client of a hearsay front end over QUIC.
 //!
-//! [`Client`] sends [`hearsay_wire::FrontendRequest`]s to one front end and
-//! returns its answers. The session's causal context lives in a
-//! [`hearsay_core::Session`] that the caller keeps, so a client that
-//! reconnects (through the same or another front end) keeps read-your-writes
-//! and the other session guarantees: it presents its own `prev` every time.
+//! [`SessionClient`] is what an application uses: a typed session of one
+//! [`hearsay_core::App`] through one front end. It keeps the session's causal
+//! context (`prev`), merges every reply's timestamp into it, retries an
+//! update under the same update id when the front end cannot be reached
+//! (so it is applied once), and says "busy" as [`SessionError::Busy`].
+//!
+//! [`Client`] underneath sends raw [`hearsay_wire::FrontendRequest`]s
+//! (sessions, and the admin requests `ListReplicas` and `ChangeStatus`) to one
+//! front end and returns its answers. A session that moves to another front
+//! end ([`SessionClient::reconnect`]) keeps its context, so read-your-writes
+//! and the other session guarantees hold across front ends.
 
-use std::net::SocketAddr;
-use std::time::Duration;
+mod client;
+mod error;
+mod session;
 
-use hearsay_core::App;
-use hearsay_transport::Connector;
-use hearsay_wire::{FrontendRequest, FrontendResponse, decode, encode};
-
-/// A connection to one front end.
-#[derive(Clone, Debug)]
-pub struct Client {
-    connector: Connector,
-    frontend: SocketAddr,
-    /// The name in the front end's certificate.
-    frontend_name: String,
-    /// Bounds each request; above the front end's own request budget so the
-    /// front end answers "busy" before the client gives up.
-    timeout: Duration,
-}
-
-impl Client {
-    /// A client of the front end at `frontend` (certificate name
-    /// `frontend_name`) through `connector`.
-    pub fn new(
-        connector: Connector,
-        frontend: SocketAddr,
-        frontend_name: impl Into<String>,
-    ) -> Self {
-        Self {
-            connector,
-            frontend,
-            frontend_name: frontend_name.into(),
-            timeout: Duration::from_secs(8),
-        }
-    }
-
-    /// Sends one request and waits for the answer.
-    pub async fn call<A: App>(
-        &self,
-        request: &FrontendRequest<A>,
-    ) -> Result<FrontendResponse<A>, String> {
-        let bytes = encode(request).map_err(|e| e.to_string())?;
-        let answer = self
-            .connector
-            .request(self.frontend, &self.frontend_name, &bytes, self.timeout)
-            .await
-            .map_err(|e| format!("cannot reach the front end at {}: {e}", self.frontend))?;
-        decode(&answer).map_err(|e| format!("the front end sent a bad answer: {e}"))
-    }
-}
+pub use client::Client;
+pub use error::{ClientError, SessionError};
+pub use session::SessionClient;

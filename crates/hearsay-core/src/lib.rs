@@ -22,6 +22,43 @@
 //! - [`FrontEnd`] and [`Session`]: routing, retries with the same update id,
 //!   "busy", and the client's causal context.
 //! - [`testing::KvApp`]: a small key-value app for tests and the simulator.
+//!
+//! # A tiny app
+//!
+//! A counter that only grows: increments commute, so replicas that apply
+//! concurrent ones in different orders agree, which
+//! [`conformance::check_convergence`] verifies.
+//!
+//! ```
+//! use hearsay_core::{App, ApplyContext};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+//! struct Counter(u64);
+//!
+//! impl App for Counter {
+//!     type Update = u64; // add this much
+//!     type Query = (); // what is the total?
+//!     type Reply = u64;
+//!
+//!     fn apply(&mut self, add: &u64, _: &ApplyContext<'_>) {
+//!         self.0 = self.0.saturating_add(*add);
+//!     }
+//!     fn query(&self, _: &()) -> u64 {
+//!         self.0
+//!     }
+//!     fn validate(add: &u64) -> Result<(), String> {
+//!         if *add == 0 { Err("add at least 1".into()) } else { Ok(()) }
+//!     }
+//! }
+//!
+//! hearsay_core::conformance::check_convergence(&Counter::default(), &[1, 2, 3, 4, 5], 20, 7)
+//!     .expect("increments commute");
+//! assert!(Counter::validate(&0).is_err());
+//! ```
+//!
+//! To run it replicated over QUIC, see the `hearsay` crate's builders and
+//! its `examples/cart.rs`.
 
 mod app;
 mod config;

@@ -7,6 +7,9 @@
 //! outbound channel given to `spawn`, so the network (QUIC in
 //! `hearsay-transport`, or anything else) stays outside. Timers run on a
 //! monotonic clock converted to [`hearsay_core::Time`].
+//!
+//! [`ReplicaNode::builder`] is the one entry point for a replica on QUIC:
+//! it binds, spawns the actor, and starts gossip, the QUIC server and HTTP.
 
 pub mod access;
 mod actor;
@@ -15,6 +18,8 @@ mod handle;
 pub mod http;
 mod isolation;
 mod net;
+mod node;
+mod node_error;
 mod observe;
 mod overload;
 mod service;
@@ -25,6 +30,8 @@ pub use actor::{AppliedFn, AppliedHook, Outbound, ReplicaServerConfig, spawn};
 pub use handle::{ReplicaHandle, ReplicaSnapshot};
 pub use isolation::Isolation;
 pub use net::{AddressBook, MAX_IN_FLIGHT, send_gossip, send_gossip_counted, serve_quic};
+pub use node::{ReplicaNode, ReplicaNodeBuilder};
+pub use node_error::NodeError;
 pub use observe::{ReplyHook, RequestObserver};
 pub use overload::Overload;
 pub use service::{report, serve, serve_from};

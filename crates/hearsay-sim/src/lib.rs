@@ -53,9 +53,25 @@ pub use net::NetStats;
 pub use report::{OpStats, ReplicaTotals, SeedReport};
 pub use sweep::{Summary, run_seeds};
 pub use trace::TraceHash;
+pub use workload::{KvWorkload, Workload};
 
-/// Runs one seed to the end of its heal phase and reports what it found.
+/// Runs one seed of the test key-value app ([`KvWorkload`]) to the end of
+/// its heal phase and reports what it found.
 pub fn run_seed(config: &SimConfig, seed: u64) -> Result<SeedReport, ConfigError> {
+    run_seed_with(config, seed, KvWorkload::default())
+}
+
+/// Runs one seed of `workload`'s app — any [`hearsay_core::App`] — under the
+/// same faults and checks: the session guarantees by timestamps, causal
+/// order, at-most-once, query deadlines, durability across crashes, and
+/// after healing, every acknowledged update applied everywhere and equal
+/// states. `workload` may add checks of its app's values. Give each seed a
+/// fresh workload.
+pub fn run_seed_with<W: Workload>(
+    config: &SimConfig,
+    seed: u64,
+    workload: W,
+) -> Result<SeedReport, ConfigError> {
     config.validate()?;
-    Ok(sim::Sim::new(config, seed).run(seed))
+    Ok(sim::Sim::new(config, seed, workload).run(seed))
 }

@@ -5,8 +5,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::time::Duration;
 
-use hearsay_core::testing::KvApp;
-use hearsay_core::{AttemptId, ClientReply, ClientRequest, PeerMessage, Time};
+use hearsay_core::{App, AttemptId, ClientReply, ClientRequest, PeerMessage, Time};
 use rand::Rng;
 use rand::rngs::StdRng;
 
@@ -24,52 +23,52 @@ pub(crate) enum Node {
 
 /// What travels between nodes.
 #[derive(Clone, Debug)]
-pub(crate) enum Payload {
+pub(crate) enum Payload<A: App> {
     /// Replica to replica.
-    Peer(PeerMessage<KvApp>),
+    Peer(PeerMessage<A>),
     /// Front end to replica: one attempt of a client's request.
     Request {
         attempt: AttemptId,
         /// The client and its request number, so that the replica-side checks
         /// can compare the answer with that very request's context.
         origin: (usize, usize),
-        request: ClientRequest<KvApp>,
+        request: ClientRequest<A>,
     },
     /// Replica to front end.
     Reply {
         attempt: AttemptId,
-        reply: ClientReply<KvApp>,
+        reply: ClientReply<A>,
     },
 }
 
 /// A message with its endpoints.
 #[derive(Clone, Debug)]
-pub(crate) struct Envelope {
+pub(crate) struct Envelope<A: App> {
     pub(crate) from: Node,
     pub(crate) to: Node,
-    pub(crate) payload: Payload,
+    pub(crate) payload: Payload<A>,
 }
 
 /// A message on its way, ordered by arrival time, then by send order.
 #[derive(Debug)]
-struct InFlight {
+struct InFlight<A: App> {
     at: Time,
     seq: u64,
-    env: Envelope,
+    env: Envelope<A>,
 }
 
-impl PartialEq for InFlight {
+impl<A: App> PartialEq for InFlight<A> {
     fn eq(&self, other: &Self) -> bool {
         (self.at, self.seq) == (other.at, other.seq)
     }
 }
-impl Eq for InFlight {}
-impl PartialOrd for InFlight {
+impl<A: App> Eq for InFlight<A> {}
+impl<A: App> PartialOrd for InFlight<A> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for InFlight {
+impl<A: App> Ord for InFlight<A> {
     /// Reversed, so the `BinaryHeap` pops the earliest first.
     fn cmp(&self, other: &Self) -> Ordering {
         (other.at, other.seq).cmp(&(self.at, self.seq))
@@ -93,12 +92,12 @@ pub struct NetStats {
 
 /// The network: a priority queue of deliveries and the current partition.
 #[derive(Debug)]
-pub(crate) struct Network {
+pub(crate) struct Network<A: App> {
     faults: Faults,
     /// Whether faults are on (the fault phase) or off (the heal phase, where
     /// only the ordinary delay remains).
     active: bool,
-    queue: BinaryHeap<InFlight>,
+    queue: BinaryHeap<InFlight<A>>,
     next_seq: u64,
     replicas: usize,
     /// Per node (replicas first, then front ends): its side of the partition.
@@ -107,7 +106,7 @@ pub(crate) struct Network {
     stats: NetStats,
 }
 
-impl Network {
+impl<A: App> Network<A> {
     pub(crate) fn new(faults: Faults, replicas: usize) -> Self {
         Self {
             faults,
@@ -161,7 +160,7 @@ impl Network {
     }
 
     /// Hands a message to the network at `now`.
-    pub(crate) fn send(&mut self, now: Time, env: Envelope, rng: &mut StdRng) {
+    pub(crate) fn send(&mut self, now: Time, env: Envelope<A>, rng: &mut StdRng) {
         self.stats.sent += 1;
         if self.active {
             let is_reply = matches!(env.payload, Payload::Reply { .. });
@@ -192,7 +191,7 @@ impl Network {
         Duration::from_micros(rng.random_range(lo..=micros(max).max(lo)))
     }
 
-    fn enqueue(&mut self, at: Time, env: Envelope) {
+    fn enqueue(&mut self, at: Time, env: Envelope<A>) {
         self.next_seq += 1;
         self.queue.push(InFlight {
             at,
@@ -208,7 +207,7 @@ impl Network {
 
     /// Takes the next message off the network. `Err` carries a message the
     /// partition cut at its arrival.
-    pub(crate) fn pop(&mut self) -> Option<Result<Envelope, Envelope>> {
+    pub(crate) fn pop(&mut self) -> Option<Result<Envelope<A>, Envelope<A>>> {
         let m = self.queue.pop()?;
         if self.connected(m.env.from, m.env.to) {
             self.stats.delivered += 1;
@@ -228,9 +227,10 @@ fn micros(d: Duration) -> u64 {
 mod tests {
     use super::*;
     use hearsay_core::VectorTimestamp;
+    use hearsay_core::testing::KvApp;
     use rand::SeedableRng;
 
-    fn digest(from: Node, to: Node) -> Envelope {
+    fn digest(from: Node, to: Node) -> Envelope<KvApp> {
         Envelope {
             from,
             to,
@@ -243,7 +243,7 @@ mod tests {
 
     #[test]
     fn delivers_in_arrival_order_within_the_delay_range() {
-        let mut net = Network::new(Faults::none(), 2);
+        let mut net = Network::<KvApp>::new(Faults::none(), 2);
         let mut rng = StdRng::seed_from_u64(1);
         for _ in 0..50 {
             net.send(
@@ -266,7 +266,7 @@ mod tests {
 
     #[test]
     fn a_partition_cuts_messages_between_sides_only() {
-        let mut net = Network::new(Faults::none(), 2);
+        let mut net = Network::<KvApp>::new(Faults::none(), 2);
         let mut rng = StdRng::seed_from_u64(2);
         // r1 and the front end on side 0, r2 alone on side 1.
         net.partition(vec![0, 1, 0]);
@@ -299,7 +299,7 @@ mod tests {
             duplicate: 0.3,
             ..Faults::none()
         };
-        let mut net = Network::new(faults, 2);
+        let mut net = Network::<KvApp>::new(faults, 2);
         let mut rng = StdRng::seed_from_u64(3);
         for _ in 0..200 {
             net.send(

@@ -1,24 +1,14 @@
 //! What each REPL command does against the service.
 
-use std::future::Future;
-
 use hearsay_apps::cluster::{ClusterApp, ClusterQuery, ClusterReply, ClusterUpdate};
 use hearsay_apps::movies::{Movie, MovieQuery, MovieReply, MovieUpdate, Rating, UserId};
-use hearsay_core::{BUSY_MESSAGE, ClientReply, ClientRequest, ReplicaId, Session, Status};
-use hearsay_wire::{FrontendRequest, FrontendResponse, ReplicaEntry, SessionRequest};
+use hearsay_client::{SessionClient, SessionError};
+use hearsay_core::{BUSY_MESSAGE, ReplicaId, Status};
+use hearsay_wire::{FrontendRequest, FrontendResponse, ReplicaEntry};
 use serde_json::{Value, json};
 
 use super::command::{Command, HELP, parse};
 use super::render;
-
-/// The movie service as the REPL sees it: one request, one response.
-pub(crate) trait Service {
-    /// Sends one request to the front end.
-    fn call(
-        &mut self,
-        request: FrontendRequest<ClusterApp>,
-    ) -> impl Future<Output = Result<FrontendResponse<ClusterApp>, String>>;
-}
 
 /// What one line produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,30 +55,31 @@ enum Failure {
     Other(String),
 }
 
+impl From<SessionError> for Failure {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Busy(message) => Self::Busy(message),
+            other => Self::Other(other.to_string()),
+        }
+    }
+}
+
 /// A client session with the REPL's settings.
-pub(crate) struct Repl<S: Service> {
-    service: S,
-    session: Session,
+pub(crate) struct Repl {
+    /// The session through the front end; its preferred replica is the
+    /// REPL's `--prefer`.
+    session: SessionClient<ClusterApp>,
     user: UserId,
-    /// Route to this replica whenever it is available (`--prefer`).
-    prefer: Option<ReplicaId>,
     /// The tracker whose view `status` adds (`--tracker`), if any.
     tracker: Option<hearsay_discovery::TrackerClient>,
 }
 
-impl<S: Service> Repl<S> {
-    /// A REPL for `user` over `service`.
-    pub(crate) fn new(
-        service: S,
-        session: Session,
-        user: UserId,
-        prefer: Option<ReplicaId>,
-    ) -> Self {
+impl Repl {
+    /// A REPL for `user` over `session`.
+    pub(crate) fn new(session: SessionClient<ClusterApp>, user: UserId) -> Self {
         Self {
-            service,
             session,
             user,
-            prefer,
             tracker: None,
         }
     }
@@ -152,49 +143,28 @@ impl<S: Service> Repl<S> {
     }
 
     async fn query(&mut self, query: MovieQuery) -> Result<MovieReply, Failure> {
-        let request = self.session.query(ClusterQuery::Movie(query));
-        match self.send(request).await? {
-            ClientReply::Answer {
-                reply: ClusterReply::Movie(reply),
-                ..
-            } => Ok(reply),
-            other => Err(Failure::Other(format!("unexpected reply {other:?}"))),
+        match self.session.query(ClusterQuery::Movie(query)).await {
+            Ok(ClusterReply::Movie(reply)) => Ok(reply),
+            Ok(other) => Err(Failure::Other(format!("unexpected reply {other:?}"))),
+            Err(e) => Err(e.into()),
         }
     }
 
     async fn update(&mut self, op: MovieUpdate) -> Result<(), Failure> {
-        let request = self.session.update(ClusterUpdate::Movie(op));
-        match self.send(request).await? {
-            ClientReply::Accepted { .. } => Ok(()),
-            other => Err(Failure::Other(format!("unexpected reply {other:?}"))),
-        }
+        self.session.update(ClusterUpdate::Movie(op)).await?;
+        Ok(())
     }
 
-    async fn send(
-        &mut self,
-        request: ClientRequest<ClusterApp>,
-    ) -> Result<ClientReply<ClusterApp>, Failure> {
-        let response = self
-            .service
-            .call(FrontendRequest::Session(SessionRequest {
-                client: self.session.client(),
-                request,
-                prefer: self.prefer.clone(),
-            }))
+    /// Sends an admin request to the session's front end.
+    async fn admin(
+        &self,
+        request: FrontendRequest<ClusterApp>,
+    ) -> Result<FrontendResponse<ClusterApp>, String> {
+        self.session
+            .client()
+            .call(&request)
             .await
-            .map_err(Failure::Other)?;
-        match response {
-            FrontendResponse::Reply(ClientReply::Rejected { reason }) => {
-                Err(Failure::Other(reason))
-            }
-            FrontendResponse::Reply(reply) => {
-                self.session.observe(&reply);
-                Ok(reply)
-            }
-            FrontendResponse::Busy { message } => Err(Failure::Busy(message)),
-            FrontendResponse::Error { reason } => Err(Failure::Other(reason)),
-            other => Err(Failure::Other(format!("unexpected response {other:?}"))),
-        }
+            .map_err(|e| e.to_string())
     }
 
     fn failure(command: &str, f: Failure) -> Shown {
@@ -284,8 +254,7 @@ impl<S: Service> Repl<S> {
 
     async fn replicas(&mut self) -> Result<Vec<ReplicaEntry>, Failure> {
         match self
-            .service
-            .call(FrontendRequest::ListReplicas)
+            .admin(FrontendRequest::ListReplicas)
             .await
             .map_err(Failure::Other)?
         {
@@ -331,8 +300,7 @@ impl<S: Service> Repl<S> {
             }
         };
         let response = self
-            .service
-            .call(FrontendRequest::ChangeStatus {
+            .admin(FrontendRequest::ChangeStatus {
                 replica: name.clone(),
                 status,
             })

@@ -7,5 +7,5 @@ mod render;
 mod run;
 mod tracker_view;
 
-pub(crate) use exec::{Repl, Service, Shown};
+pub(crate) use exec::{Repl, Shown};
 pub(crate) use run::{LineSource, run_lines};

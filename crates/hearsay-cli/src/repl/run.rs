@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use super::exec::{Repl, Service};
+use super::exec::Repl;
 
 /// Where lines come from.
 pub(crate) enum LineSource {
@@ -14,8 +14,8 @@ pub(crate) enum LineSource {
 }
 
 /// How the loop ended: whether every command succeeded.
-pub(crate) async fn run_lines<S: Service>(
-    repl: &mut Repl<S>,
+pub(crate) async fn run_lines(
+    repl: &mut Repl,
     source: LineSource,
     json: bool,
 ) -> anyhow::Result<bool> {

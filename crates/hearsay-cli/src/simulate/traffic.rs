@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use hearsay_apps::cluster::{ClusterApp, ClusterQuery, ClusterReply, ClusterUpdate};
 use hearsay_apps::movies::{MovieId, MovieQuery, MovieUpdate, Rating, UserId};
-use hearsay_core::{ClientId, ClientReply, ClientRequest, Session};
+use hearsay_client::{SessionClient, SessionError};
+use hearsay_core::ClientId;
 use hearsay_discovery::TrackerClient;
 use hearsay_wire::tracker::{PeerQuery, ReplicaStatus, WritePayloads};
-use hearsay_wire::{FrontendRequest, FrontendResponse, SessionRequest};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::sync::Semaphore;
@@ -83,8 +83,9 @@ pub(super) struct Traffic {
     pub(super) seed: u64,
 }
 
-/// One simulated user: a causal session, used by one operation at a time.
-type User = Arc<tokio::sync::Mutex<Session>>;
+/// One simulated user: a causal session, used by one operation at a time,
+/// through whichever front end the operation picks.
+type User = Arc<tokio::sync::Mutex<SessionClient<ClusterApp>>>;
 
 impl Traffic {
     /// Offers the load until `deadline`, calling `tick` about every 100 ms
@@ -97,12 +98,18 @@ impl Traffic {
         let me = Arc::new(self);
         let stats = Arc::new(Mutex::new(TrafficStats::default()));
         let mut rng = StdRng::seed_from_u64(me.seed);
-        let users: Vec<User> = (0..USERS)
-            .map(|u| {
-                let id = ClientId(me.seed.wrapping_mul(1_000_003).wrapping_add(u64::from(u)));
-                Arc::new(tokio::sync::Mutex::new(Session::new(id)))
-            })
-            .collect();
+        // Users exist only when there is a front end to send through.
+        let users: Vec<User> = match me.frontends.first() {
+            None => Vec::new(),
+            Some(fe) => (0..USERS)
+                .map(|u| {
+                    let id = ClientId(me.seed.wrapping_mul(1_000_003).wrapping_add(u64::from(u)));
+                    // Not retried: a failed operation is counted as one.
+                    let session = SessionClient::new(fe.client.clone(), id).retries(0);
+                    Arc::new(tokio::sync::Mutex::new(session))
+                })
+                .collect(),
+        };
         let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let period = Duration::from_secs_f64(1.0 / me.rate.max(0.1));
         let mut next = tokio::time::Instant::now();
@@ -171,37 +178,29 @@ impl Traffic {
                 let halves = rng.random_range(0..=10u8);
                 tokio::spawn(async move {
                     let mut session = user.lock().await;
-                    let request: ClientRequest<ClusterApp> = if write {
+                    session.reconnect(fe.client.clone());
+                    let started = Instant::now();
+                    let answer = if write {
                         let rating = Rating::from_halves(halves)
                             .unwrap_or_else(|_| unreachable!("0 to 10 half stars is a rating"));
-                        session.update(ClusterUpdate::Movie(MovieUpdate::Rate {
+                        let op = ClusterUpdate::Movie(MovieUpdate::Rate {
                             movie,
                             user: UserId(user_no + 1),
                             rating,
-                        }))
+                        });
+                        session.update(op).await.map(|_| ())
                     } else {
-                        session.query(ClusterQuery::Movie(MovieQuery::Average { title }))
+                        let query = ClusterQuery::Movie(MovieQuery::Average { title });
+                        match session.query(query).await {
+                            Ok(ClusterReply::Movie(_)) => Ok(()),
+                            Ok(other) => Err(SessionError::Unexpected(format!("{other:?}"))),
+                            Err(e) => Err(e),
+                        }
                     };
-                    let started = Instant::now();
-                    let answer = fe
-                        .client
-                        .call(&FrontendRequest::Session(SessionRequest {
-                            client: session.client(),
-                            request,
-                            prefer: None,
-                        }))
-                        .await;
                     let took = started.elapsed();
                     let mut s = stats2.lock().unwrap_or_else(|e| e.into_inner());
                     match answer {
-                        Ok(FrontendResponse::Reply(
-                            reply @ (ClientReply::Accepted { .. }
-                            | ClientReply::Answer {
-                                reply: ClusterReply::Movie(_),
-                                ..
-                            }),
-                        )) => {
-                            session.observe(&reply);
+                        Ok(()) => {
                             if write {
                                 s.writes += 1;
                             } else {
@@ -213,11 +212,7 @@ impl Traffic {
                                 .or_default()
                                 .record(took);
                         }
-                        Ok(FrontendResponse::Busy { .. }) => s.busy += 1,
-                        Ok(other) => {
-                            s.errors += 1;
-                            s.sample_error(format!("{}: unexpected answer {other:?}", fe.name));
-                        }
+                        Err(SessionError::Busy(_)) => s.busy += 1,
                         Err(e) => {
                             s.errors += 1;
                             s.sample_error(format!("{}: {e}", fe.name));

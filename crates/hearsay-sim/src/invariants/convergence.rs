@@ -8,13 +8,12 @@
 // it); Coulouris et al., Distributed Systems (5th ed.), §18.4.1, "Gossip
 // messages" and "Discarding log records"; SPEC §6 ("Convergence").
 
-use hearsay_core::testing::KvApp;
-use hearsay_core::{Replica, Time};
+use hearsay_core::{App, Replica, Time};
 
 use super::{Findings, Property};
 
 /// Checks the replicas after the heal phase.
-pub(crate) fn check(replicas: &[&Replica<KvApp>], findings: &mut Findings, now: Time) {
+pub(crate) fn check<A: App>(replicas: &[&Replica<A>], findings: &mut Findings, now: Time) {
     let Some(first) = replicas.first() else {
         return;
     };
@@ -84,7 +83,7 @@ pub(crate) fn check(replicas: &[&Replica<KvApp>], findings: &mut Findings, now: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hearsay_core::testing::KvUpdate;
+    use hearsay_core::testing::{KvApp, KvUpdate};
     use hearsay_core::{
         ClientId, ClientRequest, ReplicaConfig, ReplicaId, RequestToken, UpdateId, VectorTimestamp,
     };

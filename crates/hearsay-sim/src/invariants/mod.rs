@@ -9,14 +9,12 @@
 use std::fmt;
 use std::time::Duration;
 
-use hearsay_core::testing::KvApp;
-use hearsay_core::{Dot, Replica, ReplicaId, Time, UpdateId, VectorTimestamp};
+use hearsay_core::{App, Dot, Replica, ReplicaId, Time, UpdateId, VectorTimestamp};
 
 use exactly_once::ExactlyOnce;
 use history::History;
 use query_deadline::QueryDeadline;
 use session_guarantees::SessionGuarantees;
-use session_values::SessionValues;
 
 pub(crate) mod causal_order;
 pub(crate) mod convergence;
@@ -171,7 +169,6 @@ pub(crate) struct Checks {
     pub(crate) findings: Findings,
     pub(crate) history: History,
     pub(crate) session: SessionGuarantees,
-    pub(crate) values: SessionValues,
     pub(crate) once: ExactlyOnce,
     pub(crate) deadline: QueryDeadline,
 }
@@ -182,7 +179,6 @@ impl Checks {
             findings: Findings::new(seed),
             history: History::new(replicas),
             session: SessionGuarantees::new(clients),
-            values: SessionValues::new(clients),
             once: ExactlyOnce::default(),
             deadline: QueryDeadline::new(replicas, hold),
         }
@@ -216,7 +212,7 @@ impl Checks {
     }
 
     /// The liveness half, once the heal phase is over.
-    pub(crate) fn end(&mut self, now: Time, replicas: &[&Replica<KvApp>], names: &[ReplicaId]) {
+    pub(crate) fn end<A: App>(&mut self, now: Time, replicas: &[&Replica<A>], names: &[ReplicaId]) {
         let f = &mut self.findings;
         self.once.check_end(&self.history, f, now, names);
         self.deadline.check_end(f, now, names);

@@ -19,10 +19,9 @@
 
 use std::collections::BTreeMap;
 
-use hearsay_core::Time;
 use hearsay_core::testing::{KvQuery, KvReply, KvUpdate};
 
-use super::{Findings, Property};
+use super::Property;
 use crate::workload::owner;
 
 /// Writes to one private register, as far as its owner knows.
@@ -50,22 +49,24 @@ struct Known {
 }
 
 /// Value checks for every client.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct SessionValues {
+    /// By client index; grown as clients appear.
     clients: Vec<Known>,
 }
 
 impl SessionValues {
-    pub(crate) fn new(clients: usize) -> Self {
-        Self {
-            clients: vec![Known::default(); clients],
+    fn known(&mut self, client: usize) -> &mut Known {
+        if self.clients.len() <= client {
+            self.clients.resize_with(client + 1, Known::default);
         }
+        &mut self.clients[client]
     }
 
     /// `client`'s update `op` ended: `acked` if accepted, else its fate is
     /// unknown (busy, or rejected after an attempt whose reply was lost).
     pub(crate) fn update_done(&mut self, client: usize, op: &KvUpdate, acked: bool) {
-        let known = &mut self.clients[client];
+        let known = self.known(client);
         let (key, value) = match op {
             KvUpdate::Add { key, delta } => {
                 let adds = known.adds.entry(key.clone()).or_default();
@@ -94,19 +95,17 @@ impl SessionValues {
     /// `client`'s `query` was answered `reply`.
     pub(crate) fn answered(
         &mut self,
-        findings: &mut Findings,
-        now: Time,
+        report: &mut dyn FnMut(Property, String),
         client: usize,
         query: &KvQuery,
         reply: &KvReply,
     ) {
-        let known = &mut self.clients[client];
+        let known = self.known(client);
         match (query, reply) {
             (KvQuery::Get { key }, KvReply::Value(got)) if owner(key) == Some(client) => {
                 let reg = known.registers.get(key).cloned().unwrap_or_default();
                 if *got != reg.acked && !reg.maybe.contains(got) {
-                    findings.report(
-                        now,
+                    report(
                         Property::ReadYourWrites,
                         format!(
                             "client {client} read {key} = {got:?}, but its last acknowledged write left {:?} (later unacknowledged writes: {:?})",
@@ -118,8 +117,7 @@ impl SessionValues {
             (KvQuery::Count { key }, KvReply::Count(got)) => {
                 let adds = known.adds.get(key).copied().unwrap_or_default();
                 if *got < adds.acked {
-                    findings.report(
-                        now,
+                    report(
                         Property::ReadYourWrites,
                         format!(
                             "client {client} read counter {key} = {got}, below the {} its own acknowledged adds sum to",
@@ -128,8 +126,7 @@ impl SessionValues {
                     );
                 }
                 if owner(key) == Some(client) && *got > adds.acked + adds.maybe {
-                    findings.report(
-                        now,
+                    report(
                         Property::AtMostOnce,
                         format!(
                             "client {client} read its counter {key} = {got}, above the {} of every add it ever issued",
@@ -139,8 +136,7 @@ impl SessionValues {
                 }
                 let last = known.last_count.entry(key.clone()).or_insert(0);
                 if *got < *last {
-                    findings.report(
-                        now,
+                    report(
                         Property::MonotonicReads,
                         format!("client {client} read counter {key} = {got} after reading {last}"),
                     );
@@ -155,7 +151,9 @@ impl SessionValues {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::invariants::Findings;
     use crate::workload::{private_counter, private_register};
+    use hearsay_core::Time;
 
     fn get(key: &str) -> KvQuery {
         KvQuery::Get { key: key.into() }
@@ -164,7 +162,7 @@ mod tests {
     #[test]
     fn a_private_register_reads_its_last_acknowledged_write_or_a_later_unknown_one() {
         let key = private_register(0, 0);
-        let mut v = SessionValues::new(1);
+        let mut v = SessionValues::default();
         let mut f = Findings::new(0);
         let put = |value| KvUpdate::Put {
             key: key.clone(),
@@ -172,13 +170,33 @@ mod tests {
         };
         v.update_done(0, &put(1), true);
         v.update_done(0, &put(2), false);
-        v.answered(&mut f, Time::ZERO, 0, &get(&key), &KvReply::Value(Some(1)));
-        v.answered(&mut f, Time::ZERO, 0, &get(&key), &KvReply::Value(Some(2)));
+        v.answered(
+            &mut |p, d| f.report(Time::ZERO, p, d),
+            0,
+            &get(&key),
+            &KvReply::Value(Some(1)),
+        );
+        v.answered(
+            &mut |p, d| f.report(Time::ZERO, p, d),
+            0,
+            &get(&key),
+            &KvReply::Value(Some(2)),
+        );
         assert_eq!(f.total(), 0);
         v.update_done(0, &put(3), true);
         // 2 was issued before the acknowledged 3, so 3 must win now.
-        v.answered(&mut f, Time::ZERO, 0, &get(&key), &KvReply::Value(Some(2)));
-        v.answered(&mut f, Time::ZERO, 0, &get(&key), &KvReply::Value(None));
+        v.answered(
+            &mut |p, d| f.report(Time::ZERO, p, d),
+            0,
+            &get(&key),
+            &KvReply::Value(Some(2)),
+        );
+        v.answered(
+            &mut |p, d| f.report(Time::ZERO, p, d),
+            0,
+            &get(&key),
+            &KvReply::Value(None),
+        );
         let kept = f.into_kept();
         assert_eq!(kept.len(), 2);
         assert!(kept.iter().all(|k| k.property == Property::ReadYourWrites));
@@ -192,14 +210,29 @@ mod tests {
             key: key.clone(),
             delta,
         };
-        let mut v = SessionValues::new(1);
+        let mut v = SessionValues::default();
         let mut f = Findings::new(0);
         v.update_done(0, &add(5), true);
         v.update_done(0, &add(2), false);
-        v.answered(&mut f, Time::ZERO, 0, &count, &KvReply::Count(7));
+        v.answered(
+            &mut |p, d| f.report(Time::ZERO, p, d),
+            0,
+            &count,
+            &KvReply::Count(7),
+        );
         assert_eq!(f.total(), 0);
-        v.answered(&mut f, Time::ZERO, 0, &count, &KvReply::Count(4));
-        v.answered(&mut f, Time::ZERO, 0, &count, &KvReply::Count(12));
+        v.answered(
+            &mut |p, d| f.report(Time::ZERO, p, d),
+            0,
+            &count,
+            &KvReply::Count(4),
+        );
+        v.answered(
+            &mut |p, d| f.report(Time::ZERO, p, d),
+            0,
+            &count,
+            &KvReply::Count(12),
+        );
         let props: Vec<Property> = f.into_kept().iter().map(|k| k.property).collect();
         assert_eq!(
             props,

@@ -5,20 +5,20 @@
 
 use std::collections::BTreeMap;
 
-use hearsay_core::testing::{KvApp, KvUpdate};
-use hearsay_core::{Dot, Replica, ReplicaId, Snapshot, Status, UpdateId, UpdateRecord};
+use hearsay_core::{App, Dot, Replica, ReplicaId, Snapshot, Status, UpdateId, UpdateRecord};
 
 use super::Sim;
 use crate::invariants::durability::{self, BeforeCrash};
 use crate::net::Node;
+use crate::workload::Workload;
 
 /// One replica's durable store, kept in memory by the simulator.
 #[derive(Debug)]
-pub(super) struct Durable {
+pub(super) struct Durable<A: App> {
     /// The last snapshot written.
-    snapshot: Snapshot<KvApp>,
+    snapshot: Snapshot<A>,
     /// Records written and not yet known to be discarded from the log, by dot.
-    records: BTreeMap<Dot, UpdateRecord<KvUpdate>>,
+    records: BTreeMap<Dot, UpdateRecord<A::Update>>,
     /// Records written since the last snapshot.
     since_snapshot: u64,
     /// A snapshot is written every this many records (and after a state
@@ -27,8 +27,8 @@ pub(super) struct Durable {
     every: u64,
 }
 
-impl Durable {
-    pub(super) fn new(replica: &Replica<KvApp>, every: u64) -> Self {
+impl<A: App> Durable<A> {
+    pub(super) fn new(replica: &Replica<A>, every: u64) -> Self {
         Self {
             snapshot: replica.snapshot(),
             records: BTreeMap::new(),
@@ -39,7 +39,7 @@ impl Durable {
 
     /// Commits what the replica journaled since the last call, and returns
     /// the dots and update ids of the records it wrote, in journal order.
-    pub(super) fn persist(&mut self, replica: &mut Replica<KvApp>) -> Vec<(Dot, UpdateId)> {
+    pub(super) fn persist(&mut self, replica: &mut Replica<A>) -> Vec<(Dot, UpdateId)> {
         let journal = replica.take_journal();
         let n = journal.records.len() as u64;
         let due = journal.snapshot || (n > 0 && self.since_snapshot + n >= self.every);
@@ -62,7 +62,7 @@ impl Durable {
     }
 }
 
-impl Sim {
+impl<W: Workload> Sim<W> {
     /// Replica `i` crashes: its memory, its held queries and the requests it
     /// was serving are gone; messages to it are dropped until it restarts.
     pub(super) fn crash(&mut self, i: usize) {
@@ -127,6 +127,7 @@ impl Sim {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hearsay_core::testing::{KvApp, KvUpdate};
     use hearsay_core::{
         ClientId, ClientRequest, ReplicaConfig, RequestToken, Time, UpdateId, VectorTimestamp,
     };

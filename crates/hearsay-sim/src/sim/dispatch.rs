@@ -1,6 +1,5 @@
 //! Feeding inputs to the nodes and routing what they output.
 
-use hearsay_core::testing::KvApp;
 use hearsay_core::{
     AttemptId, ClientReply, ClientRequest, FrontEndOutput, Outcome, Output, PeerMessage, ReplicaId,
     RequestToken,
@@ -8,9 +7,9 @@ use hearsay_core::{
 
 use super::{Client, Phase, Sim, Ticket};
 use crate::net::{Envelope, Node, Payload};
-use crate::workload::Pending;
+use crate::workload::{Pending, Workload};
 
-impl Sim {
+impl<W: Workload> Sim<W> {
     /// Delivers the next message off the network.
     pub(super) fn deliver(&mut self) {
         let Some(arrival) = self.net.pop() else {
@@ -63,7 +62,7 @@ impl Sim {
         }
     }
 
-    fn replica_request(&mut self, i: usize, ticket: Ticket, request: ClientRequest<KvApp>) {
+    fn replica_request(&mut self, i: usize, ticket: Ticket, request: ClientRequest<W::App>) {
         let node = &mut self.replicas[i];
         let token = RequestToken(node.next_token);
         node.next_token += 1;
@@ -77,7 +76,7 @@ impl Sim {
         self.drain_replica(i);
     }
 
-    fn replica_peer(&mut self, i: usize, from: usize, msg: PeerMessage<KvApp>) {
+    fn replica_peer(&mut self, i: usize, from: usize, msg: PeerMessage<W::App>) {
         let snapshot_ts = match &msg {
             PeerMessage::Snapshot(s) => Some(s.value_ts.clone()),
             _ => None,
@@ -179,9 +178,9 @@ impl Sim {
         hint: Option<usize>,
         to: &ReplicaId,
         attempt: AttemptId,
-        request: ClientRequest<KvApp>,
+        request: ClientRequest<W::App>,
     ) {
-        let matches = |c: &Client| {
+        let matches = |c: &Client<W::App>| {
             c.frontend == f && c.pending.as_ref().is_some_and(|p| p.request == request)
         };
         let client = hint
@@ -207,7 +206,8 @@ impl Sim {
     /// Client `c` issues its next request.
     pub(super) fn client_wake(&mut self, c: usize) {
         let replicas = self.replicas.len();
-        let (request, preferred) = self.clients[c].next_request(&mut self.client_rng, replicas);
+        let (request, preferred) =
+            self.clients[c].next_request(&mut self.workload, &mut self.client_rng, replicas);
         let number = self.checks.session.issue(c);
         self.ops.issued += 1;
         self.trace
@@ -226,7 +226,7 @@ impl Sim {
     }
 
     /// Client `c`'s request ended with `outcome`: check it, learn from it, rest.
-    fn client_done(&mut self, c: usize, outcome: Outcome<KvApp>) {
+    fn client_done(&mut self, c: usize, outcome: Outcome<W::App>) {
         let Some(Pending { number, request }) =
             self.clients.get_mut(c).and_then(|c| c.pending.take())
         else {
@@ -251,7 +251,7 @@ impl Sim {
                 // A forged update acknowledged could never apply; the
                 // eventually-applied check reports it after healing.
                 checks.session.accepted(f, now, (c, number), ts);
-                checks.values.update_done(c, op, true);
+                self.workload.update_done(c, op, true);
                 checks.once.acknowledged(*id);
                 self.ops.updates_acked += 1;
             }
@@ -260,12 +260,13 @@ impl Sim {
                 Outcome::Reply(ClientReply::Answer { reply, ts }),
             ) => {
                 checks.session.answered(f, now, (c, number), ts);
-                checks.values.answered(f, now, c, query, reply);
+                self.workload
+                    .answered(c, query, reply, &mut |p, d| f.report(now, p, d));
                 self.ops.queries_answered += 1;
             }
             (request, outcome) => {
                 if let ClientRequest::Update { op, .. } = request {
-                    checks.values.update_done(c, op, false);
+                    self.workload.update_done(c, op, false);
                 }
                 match outcome {
                     Outcome::Busy => self.ops.busy += 1,

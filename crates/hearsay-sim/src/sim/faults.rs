@@ -9,6 +9,7 @@ use rand::rngs::StdRng;
 
 use super::Sim;
 use crate::config::Faults;
+use crate::workload::Workload;
 
 /// A scheduled fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,7 +153,7 @@ fn length(rng: &mut StdRng, max: Duration) -> Duration {
     Duration::from_micros(rng.random_range(hi / 10..=hi))
 }
 
-impl Sim {
+impl<W: Workload> Sim<W> {
     pub(super) fn fault(&mut self, event: FaultEvent) {
         let now = self.now;
         match event {

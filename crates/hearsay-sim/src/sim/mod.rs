@@ -8,9 +8,8 @@ mod variant;
 
 use std::collections::BTreeMap;
 
-use hearsay_core::testing::KvApp;
 use hearsay_core::{
-    AttemptId, FrontEnd, Replica, ReplicaConfig, ReplicaId, RequestToken, Status, Time,
+    App, AttemptId, FrontEnd, Replica, ReplicaConfig, ReplicaId, RequestToken, Status, Time,
     VectorTimestamp,
 };
 use rand::Rng;
@@ -23,7 +22,7 @@ use crate::invariants::{Checks, Property};
 use crate::net::{Network, Node};
 use crate::report::{OpStats, ReplicaTotals, SeedReport};
 use crate::trace::TraceHash;
-use crate::workload::Client;
+use crate::workload::{Client, Workload};
 use crash::Durable;
 use faults::{FaultEvent, FaultPlan};
 use phase::Phase;
@@ -61,15 +60,15 @@ fn bad_contexts(
 
 /// A replica and the client requests it has not answered yet.
 #[derive(Debug)]
-struct ReplicaNode {
-    replica: Replica<KvApp>,
+struct ReplicaNode<A: App> {
+    replica: Replica<A>,
     /// Per request token: where the answer goes and what it answers.
     tickets: BTreeMap<RequestToken, Ticket>,
     /// Tokens are per replica and never reused, so a late duplicate request
     /// gets its own ticket.
     next_token: u64,
     /// What survives a crash.
-    durable: Durable,
+    durable: Durable<A>,
     /// Set while crashed, with what it had then (for the durability check).
     down: Option<BeforeCrash>,
 }
@@ -85,8 +84,8 @@ struct Ticket {
 
 /// A front end and which client each of its attempts serves.
 #[derive(Debug)]
-struct FrontEndNode {
-    frontend: FrontEnd<KvApp>,
+struct FrontEndNode<A: App> {
+    frontend: FrontEnd<A>,
     /// Filled as attempts are sent; a reply is matched to its client here.
     attempts: BTreeMap<AttemptId, usize>,
 }
@@ -104,7 +103,7 @@ enum Event {
 
 /// One run of the simulated cluster under one seed.
 #[derive(Debug)]
-pub(crate) struct Sim {
+pub(crate) struct Sim<W: Workload> {
     cfg: SimConfig,
     /// Every replica's configuration (this seed's gossip variant applied),
     /// kept to restart crashed replicas with.
@@ -123,10 +122,12 @@ pub(crate) struct Sim {
     names: Vec<ReplicaId>,
     /// The inverse of `names`, for routing a replica's `Send { to }`.
     index: BTreeMap<ReplicaId, usize>,
-    replicas: Vec<ReplicaNode>,
-    frontends: Vec<FrontEndNode>,
-    clients: Vec<Client>,
-    net: Network,
+    replicas: Vec<ReplicaNode<W::App>>,
+    frontends: Vec<FrontEndNode<W::App>>,
+    clients: Vec<Client<W::App>>,
+    net: Network<W::App>,
+    /// What the clients send, and the app's own value checks.
+    workload: W,
     plan: FaultPlan,
     checks: Checks,
     /// Every event in order, for the determinism check.
@@ -137,9 +138,9 @@ pub(crate) struct Sim {
     crashes: u64,
 }
 
-impl Sim {
+impl<W: Workload> Sim<W> {
     /// Builds the cluster; `cfg` must be valid.
-    pub(crate) fn new(cfg: &SimConfig, seed: u64) -> Self {
+    pub(crate) fn new(cfg: &SimConfig, seed: u64, workload: W) -> Self {
         let names: Vec<ReplicaId> = (1..=cfg.replicas)
             .map(|i| ReplicaId::new(format!("r{i}")).expect("r<number> is a valid replica name"))
             .collect();
@@ -163,7 +164,7 @@ impl Sim {
                 let mut replica = Replica::new(
                     name.clone(),
                     replica_config.clone(),
-                    KvApp::default(),
+                    workload.initial(),
                     Time::ZERO,
                 );
                 for peer in &names {
@@ -237,6 +238,7 @@ impl Sim {
             replicas,
             frontends,
             clients,
+            workload,
             cfg: cfg.clone(),
         }
     }
@@ -381,7 +383,7 @@ impl Sim {
                 ),
             );
         }
-        let replicas: Vec<&Replica<KvApp>> = self.replicas.iter().map(|r| &r.replica).collect();
+        let replicas: Vec<&Replica<W::App>> = self.replicas.iter().map(|r| &r.replica).collect();
         self.checks.end(self.now, &replicas, &self.names);
         let mut totals = ReplicaTotals {
             crashes: self.crashes,

@@ -5,6 +5,7 @@ use std::time::Duration;
 use hearsay_core::{Status, Time};
 
 use super::{Client, Sim};
+use crate::workload::Workload;
 
 /// Where the run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,7 +23,7 @@ pub(super) enum Phase {
     Done { quiet_after: Option<Duration> },
 }
 
-impl Sim {
+impl<W: Workload> Sim<W> {
     /// Ends the fault phase, or checks the heal phase for quiescence.
     pub(super) fn phase_step(&mut self) {
         match self.phase {

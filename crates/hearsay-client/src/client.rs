@@ -1,0 +1,88 @@
+//! [`Client`]: one request, one answer, to one front end.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hearsay_core::App;
+use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig, NodeCredentials};
+use hearsay_wire::{FrontendRequest, FrontendResponse, decode, encode};
+
+use crate::error::ClientError;
+
+/// A connection to one front end. Clones share the QUIC connection.
+#[derive(Clone, Debug)]
+pub struct Client {
+    connector: Connector,
+    frontend: SocketAddr,
+    /// The name in the front end's certificate.
+    frontend_name: String,
+    /// Bounds each request; above the front end's own request budget so the
+    /// front end answers "busy" before the client gives up.
+    timeout: Duration,
+}
+
+impl Client {
+    /// A client of the front end at `frontend` (certificate name
+    /// `frontend_name`) through `connector`.
+    pub fn new(
+        connector: Connector,
+        frontend: SocketAddr,
+        frontend_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            connector,
+            frontend,
+            frontend_name: frontend_name.into(),
+            timeout: Duration::from_secs(8),
+        }
+    }
+
+    /// A client of the front end at `frontend` (certificate name
+    /// `frontend_name`) presenting `creds`, on a QUIC endpoint of its own
+    /// bound to a port the system picks. Needs a tokio runtime.
+    pub fn connect(
+        creds: &NodeCredentials,
+        frontend: SocketAddr,
+        frontend_name: impl Into<String>,
+    ) -> Result<Self, ClientError> {
+        let any = if frontend.is_ipv6() {
+            SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0))
+        } else {
+            SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0))
+        };
+        let endpoint = hearsay_transport::bind_client(any, creds, &EndpointConfig::default())
+            .map_err(ClientError::Bind)?;
+        Ok(Self::new(
+            Connector::new(endpoint, ConnectorConfig::default()),
+            frontend,
+            frontend_name,
+        ))
+    }
+
+    /// The front end's address.
+    pub fn frontend(&self) -> SocketAddr {
+        self.frontend
+    }
+
+    /// The front end's name.
+    pub fn frontend_name(&self) -> &str {
+        &self.frontend_name
+    }
+
+    /// Sends one request and waits for the answer.
+    pub async fn call<A: App>(
+        &self,
+        request: &FrontendRequest<A>,
+    ) -> Result<FrontendResponse<A>, ClientError> {
+        let bytes = encode(request).map_err(|e| ClientError::Encode(e.to_string()))?;
+        let answer = self
+            .connector
+            .request(self.frontend, &self.frontend_name, &bytes, self.timeout)
+            .await
+            .map_err(|source| ClientError::Unreachable {
+                frontend: self.frontend,
+                source,
+            })?;
+        decode(&answer).map_err(|e| ClientError::BadAnswer(e.to_string()))
+    }
+}

@@ -1,0 +1,433 @@
+//! [`ReplicaNode`]: one replica on the network, started by a builder that
+//! owns binding, gossip, serving and HTTP.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use hearsay_activity::Activity;
+use hearsay_core::{App, ReplicaId};
+use hearsay_transport::{
+    Connector, ConnectorConfig, EndpointConfig, NodeCredentials, Role, ServeConfig,
+};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::actor::{AppliedHook, ReplicaServerConfig};
+use crate::handle::ReplicaHandle;
+use crate::isolation::Isolation;
+use crate::net::AddressBook;
+use crate::node_error::NodeError;
+use crate::observe::RequestObserver;
+use crate::wire_stats::WireCounters;
+
+/// Outbound peer messages queued before the replica drops them (the gossip
+/// sender drains this continuously; anti-entropy repairs what is dropped).
+const OUTBOUND_QUEUE: usize = 8192;
+
+/// How long the gossip sender gets at shutdown to deliver what it holds.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// A future that tells a node to stop.
+type StopSignal = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// Where the node's certificate comes from.
+enum CredentialSource {
+    /// Loaded from this directory under the node's name, at spawn.
+    Dir(PathBuf),
+    /// Given, already loaded.
+    Loaded(NodeCredentials),
+}
+
+/// A replica serving on QUIC: its actor, gossip sender, QUIC server and
+/// (optionally) HTTP server.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), hearsay_replica::NodeError> {
+/// use hearsay_core::testing::KvApp;
+/// use hearsay_replica::ReplicaNode;
+///
+/// let node = ReplicaNode::builder(KvApp::default())
+///     .name("r1")
+///     .certs_dir("certs")
+///     .listen("127.0.0.1:0".parse().unwrap())
+///     .peer("r2", "127.0.0.1:7502".parse().unwrap())
+///     .spawn()
+///     .await?;
+/// println!("r1 listens on {}", node.addr());
+/// node.shutdown().await;
+/// # Ok(()) }
+/// ```
+pub struct ReplicaNode<A: App> {
+    handle: ReplicaHandle<A>,
+    addr: SocketAddr,
+    http_addr: Option<SocketAddr>,
+    book: AddressBook,
+    /// The node's outgoing QUIC side, shared with whatever else the node
+    /// sends from (claims), so peers see one connection.
+    connector: Connector,
+    counters: WireCounters,
+    /// The gossip sender, awaited at shutdown so nothing is cut off mid-send.
+    sender: JoinHandle<()>,
+    /// Stops the QUIC and HTTP servers.
+    stop: watch::Sender<bool>,
+}
+
+impl<A> ReplicaNode<A>
+where
+    A: App + Send + Sync + 'static,
+    A::Update: Send + Sync,
+    A::Query: Send + Sync,
+    A::Reply: Send + Sync,
+{
+    /// A builder for a replica of `app` (its initial state).
+    pub fn builder(app: A) -> ReplicaNodeBuilder<A> {
+        ReplicaNodeBuilder {
+            app,
+            name: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            credentials: None,
+            members: Vec::new(),
+            peers: BTreeMap::new(),
+            data_dir: None,
+            http: None,
+            isolation: Isolation::default(),
+            overload_probability: 0.0,
+            max_in_flight: None,
+            activity: None,
+            observer: None,
+            on_applied: None,
+            counters: WireCounters::default(),
+            stop_on: None,
+        }
+    }
+
+    /// The handle to the running replica (requests, status, snapshots).
+    pub fn handle(&self) -> &ReplicaHandle<A> {
+        &self.handle
+    }
+
+    /// The replica's name.
+    pub fn name(&self) -> &ReplicaId {
+        self.handle.name()
+    }
+
+    /// Where it listens for QUIC (the bound address: a real port even when
+    /// port 0 was asked for).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Where its `/metrics` and `/v1/status` are served, if they are.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http_addr
+    }
+
+    /// Its peers' addresses, read by the gossip sender at every send: update
+    /// it to tell the replica where a peer moved.
+    pub fn book(&self) -> &AddressBook {
+        &self.book
+    }
+
+    /// Its outgoing QUIC side.
+    pub fn connector(&self) -> &Connector {
+        &self.connector
+    }
+
+    /// What its gossip sender has put on the wire.
+    pub fn wire_counters(&self) -> &WireCounters {
+        &self.counters
+    }
+
+    /// A future that completes when the node is told to stop (by
+    /// [`shutdown`](Self::shutdown) or the builder's `stop_on`): for tasks
+    /// the caller runs beside the node.
+    pub fn stopped(&self) -> impl Future<Output = ()> + Send + 'static {
+        stopped(&self.stop)
+    }
+
+    /// Tells each of `nodes` where every other one listens (in its
+    /// [`book`](Self::book)): for replicas started together on ports the
+    /// system picked.
+    pub fn introduce(nodes: &[ReplicaNode<A>]) {
+        for n in nodes {
+            // A poisoned lock only means a writer panicked mid-insert; the
+            // map is still a map.
+            let mut book = n.book.write().unwrap_or_else(|e| e.into_inner());
+            for other in nodes.iter().filter(|o| o.name() != n.name()) {
+                book.insert(other.name().clone(), other.addr);
+            }
+        }
+    }
+
+    /// Stops the replica, lets its gossip sender deliver what it holds
+    /// (bounded), then stops its QUIC and HTTP servers.
+    pub async fn shutdown(self) {
+        self.handle.shutdown().await;
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, self.sender).await;
+        let _ = self.stop.send(true);
+    }
+}
+
+/// Sets up a [`ReplicaNode`]; [`spawn`](Self::spawn) starts it.
+pub struct ReplicaNodeBuilder<A: App> {
+    app: A,
+    name: Option<String>,
+    listen: SocketAddr,
+    credentials: Option<CredentialSource>,
+    /// Peers known by name only: their addresses come later, through the
+    /// book (ports the system picks, discovery).
+    members: Vec<String>,
+    peers: BTreeMap<String, SocketAddr>,
+    data_dir: Option<PathBuf>,
+    http: Option<SocketAddr>,
+    isolation: Isolation,
+    overload_probability: f64,
+    max_in_flight: Option<usize>,
+    /// Given by the caller: then gossip is counted in it too.
+    activity: Option<Activity>,
+    observer: Option<Arc<dyn RequestObserver<A>>>,
+    on_applied: Option<AppliedHook>,
+    counters: WireCounters,
+    stop_on: Option<StopSignal>,
+}
+
+impl<A> ReplicaNodeBuilder<A>
+where
+    A: App + Send + Sync + 'static,
+    A::Update: Send + Sync,
+    A::Query: Send + Sync,
+    A::Reply: Send + Sync,
+{
+    /// The replica's name (required); also the name in its certificate.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Where to listen for QUIC (default `127.0.0.1:0`: a port the system
+    /// picks; [`ReplicaNode::addr`] tells which).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// Loads the node's certificate and key from `dir` (files named after
+    /// the node, as `hearsay certs init` writes them).
+    pub fn certs_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.credentials = Some(CredentialSource::Dir(dir.into()));
+        self
+    }
+
+    /// Uses credentials already loaded.
+    pub fn credentials(mut self, creds: NodeCredentials) -> Self {
+        self.credentials = Some(CredentialSource::Loaded(creds));
+        self
+    }
+
+    /// A peer replica and where it listens. A peer named like this node is
+    /// ignored.
+    pub fn peer(mut self, name: impl Into<String>, addr: SocketAddr) -> Self {
+        self.peers.insert(name.into(), addr);
+        self
+    }
+
+    /// A peer replica whose address is not known yet: set it later in
+    /// [`ReplicaNode::book`].
+    pub fn member(mut self, name: impl Into<String>) -> Self {
+        self.members.push(name.into());
+        self
+    }
+
+    /// Keeps the replica's state in redb under `dir`, committed before each
+    /// acknowledgement; without it the state is in memory only.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Serves `/metrics`, `/v1/status` and `/v1/activity` over HTTP on `addr`.
+    pub fn http(mut self, addr: SocketAddr) -> Self {
+        self.http = Some(addr);
+        self
+    }
+
+    /// The partition switch (tests cut the node off with it).
+    pub fn isolation(mut self, isolation: Isolation) -> Self {
+        self.isolation = isolation;
+        self
+    }
+
+    /// Chance of answering a client "overloaded" anyway (demos).
+    pub fn overload_probability(mut self, p: f64) -> Self {
+        self.overload_probability = p;
+        self
+    }
+
+    /// Client requests in flight before the replica answers "overloaded".
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = Some(n);
+        self
+    }
+
+    /// Where the node's activity is counted and logged (gossip included);
+    /// a memory-only log, without gossip counts, by default.
+    pub fn activity(mut self, activity: Activity) -> Self {
+        self.activity = Some(activity);
+        self
+    }
+
+    /// Shows every client request from the network to `observer` first.
+    pub fn observer(mut self, observer: Arc<dyn RequestObserver<A>>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Calls `hook` for every update the replica applies.
+    pub fn on_applied(mut self, hook: AppliedHook) -> Self {
+        self.on_applied = Some(hook);
+        self
+    }
+
+    /// Counts what the gossip sender puts on the wire in `counters` (shared
+    /// with the caller; [`ReplicaNode::wire_counters`] reads them too).
+    pub fn wire_counters(mut self, counters: WireCounters) -> Self {
+        self.counters = counters;
+        self
+    }
+
+    /// Stops the node's servers when `signal` completes (ctrl-c, say), as
+    /// well as on [`ReplicaNode::shutdown`].
+    pub fn stop_on(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.stop_on = Some(Box::pin(signal));
+        self
+    }
+
+    /// Binds, opens the state, and starts the replica, its gossip sender,
+    /// its QUIC server and its HTTP server (if asked). Needs a tokio runtime.
+    pub async fn spawn(self) -> Result<ReplicaNode<A>, NodeError> {
+        let raw = self.name.ok_or(NodeError::NoName)?;
+        let name = ReplicaId::new(raw.clone()).map_err(|e| NodeError::Name {
+            name: raw,
+            reason: e.to_string(),
+        })?;
+        let creds = match self.credentials.ok_or(NodeError::NoCredentials)? {
+            CredentialSource::Loaded(c) => c,
+            CredentialSource::Dir(dir) => {
+                NodeCredentials::load_as(&dir, name.as_str(), Role::Replica)
+                    .map_err(NodeError::Credentials)?
+            }
+        };
+        let mut peers = BTreeMap::new();
+        for (peer, addr) in self.peers {
+            let id = ReplicaId::new(peer.clone()).map_err(|e| NodeError::Name {
+                name: peer,
+                reason: e.to_string(),
+            })?;
+            if id != name {
+                peers.insert(id, addr);
+            }
+        }
+        let mut members = Vec::with_capacity(self.members.len() + peers.len());
+        for m in self.members {
+            members.push(ReplicaId::new(m.clone()).map_err(|e| NodeError::Name {
+                name: m,
+                reason: e.to_string(),
+            })?);
+        }
+        members.extend(peers.keys().cloned());
+        members.retain(|m| *m != name);
+        members.sort();
+        members.dedup();
+
+        let endpoint = hearsay_transport::bind(self.listen, &creds, &EndpointConfig::default())
+            .map_err(NodeError::Bind)?;
+        let addr = endpoint.local_addr().map_err(|e| {
+            NodeError::Bind(hearsay_transport::TransportError::Bind {
+                addr: self.listen,
+                reason: e.to_string(),
+            })
+        })?;
+
+        let mut config = ReplicaServerConfig::new(name.clone());
+        config.overload_probability = self.overload_probability;
+        if let Some(n) = self.max_in_flight {
+            config.max_in_flight = n;
+        }
+        config.data_dir = self.data_dir;
+        config.members = members;
+        config.on_applied = self.on_applied;
+        let gossip_activity = self.activity.clone();
+        if let Some(a) = self.activity {
+            config.activity = a;
+        }
+        let (out_tx, out_rx) = tokio::sync::mpsc::channel(OUTBOUND_QUEUE);
+        let mut handle = crate::spawn(config, self.app, out_tx).map_err(NodeError::Store)?;
+        if let Some(o) = self.observer {
+            handle = handle.with_observer(o);
+        }
+
+        let (stop, _) = watch::channel(false);
+        if let Some(signal) = self.stop_on {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                signal.await;
+                let _ = stop.send(true);
+            });
+        }
+        let http_addr = match self.http {
+            None => None,
+            Some(at) => {
+                let router = crate::http::router(handle.clone());
+                match hearsay_activity::serve_http(at, router, stopped(&stop)) {
+                    Ok(bound) => Some(bound),
+                    Err(source) => {
+                        handle.shutdown().await;
+                        return Err(NodeError::Http { addr: at, source });
+                    }
+                }
+            }
+        };
+
+        let book: AddressBook = Arc::new(RwLock::new(peers));
+        let connector = Connector::new(endpoint.clone(), ConnectorConfig::default());
+        let sender = tokio::spawn(crate::send_gossip_counted(
+            name,
+            out_rx,
+            connector.clone(),
+            book.clone(),
+            self.isolation.clone(),
+            self.counters.clone(),
+            gossip_activity,
+        ));
+        tokio::spawn(crate::serve_quic(
+            handle.clone(),
+            endpoint,
+            ServeConfig::default(),
+            self.isolation,
+            stopped(&stop),
+        ));
+        Ok(ReplicaNode {
+            handle,
+            addr,
+            http_addr,
+            book,
+            connector,
+            counters: self.counters,
+            sender,
+            stop,
+        })
+    }
+}
+
+/// Completes once `stop` says so.
+fn stopped(stop: &watch::Sender<bool>) -> impl Future<Output = ()> + Send + 'static {
+    let mut rx = stop.subscribe();
+    async move {
+        let _ = rx.wait_for(|s| *s).await;
+    }
+}

@@ -1,0 +1,69 @@
+//! Why a [`crate::ReplicaNode`] could not start.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use hearsay_transport::{CertsError, TransportError};
+
+use crate::store::StoreError;
+
+/// Why [`crate::ReplicaNodeBuilder::spawn`] failed. Nothing is left running
+/// when it does.
+#[derive(Debug)]
+pub enum NodeError {
+    /// The name given is not a valid replica name.
+    Name {
+        /// The name as given.
+        name: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// No name was given (see [`crate::ReplicaNodeBuilder::name`]).
+    NoName,
+    /// No certificate was given: neither a directory to load it from
+    /// ([`crate::ReplicaNodeBuilder::certs_dir`]) nor loaded credentials.
+    NoCredentials,
+    /// The node's certificate or key could not be loaded.
+    Credentials(CertsError),
+    /// The QUIC endpoint could not be bound.
+    Bind(TransportError),
+    /// The replica's durable state could not be opened or read.
+    Store(StoreError),
+    /// The HTTP address could not be bound.
+    Http {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What the system said.
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Display for NodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Name { name, reason } => write!(f, "{name:?} is not a replica name: {reason}"),
+            Self::NoName => f.write_str("a replica node needs a name (builder.name(\"r1\"))"),
+            Self::NoCredentials => f.write_str(
+                "a replica node needs a certificate: give certs_dir(..) or credentials(..)",
+            ),
+            Self::Credentials(e) => write!(f, "loading the replica's certificate: {e}"),
+            Self::Bind(e) => write!(f, "binding the replica's QUIC endpoint: {e}"),
+            Self::Store(e) => write!(f, "opening the replica's state: {e}"),
+            Self::Http { addr, source } => {
+                write!(f, "serving the replica's HTTP on {addr}: {source}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for NodeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Credentials(e) => Some(e),
+            Self::Bind(e) => Some(e),
+            Self::Store(e) => Some(e),
+            Self::Http { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
