@@ -32,6 +32,7 @@ mod held;
 mod ids;
 mod log;
 mod message;
+mod progress;
 mod record;
 mod reorder;
 mod replica;

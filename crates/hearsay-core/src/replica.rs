@@ -9,6 +9,7 @@ use crate::held::{HeldUpdate, HeldUpdates};
 use crate::ids::{Dot, ReplicaId, UpdateId};
 use crate::log::UpdateLog;
 use crate::message::{ClientReply, ClientRequest, Gossip, PeerMessage, Snapshot};
+use crate::progress::Progress;
 use crate::record::UpdateRecord;
 use crate::reorder::ReorderBuffer;
 use crate::size::{encoded_len, varint_len};
@@ -109,23 +110,10 @@ pub struct Replica<A: App> {
     /// pipelining shell delivers batches out of order), held until it fills.
     reorder: ReorderBuffer<A::Update>,
     executed: ExecutedTable,
-    /// Per peer: the latest replica timestamp it reported. Its key set is the
-    /// membership (self excluded).
-    ts_table: BTreeMap<ReplicaId, VectorTimestamp>,
-    /// Per peer: what we have pushed to it eagerly, so each record is pushed
-    /// once. Merged with its `ts_table` row, it estimates what the peer has.
-    pushed: BTreeMap<ReplicaId, VectorTimestamp>,
-    /// Per peer and origin: how far we had pushed it the records we push
-    /// it, and had received the others, when its last digest arrived.
-    /// Records beyond may still be in flight to it when the next digest
-    /// comes, so only those up to this are repaired then.
-    pushed_at_digest: BTreeMap<ReplicaId, VectorTimestamp>,
-    /// Per peer: the replica timestamp entries it has been sent. Gossip
-    /// carries only the entries that grew since (a receiver merges what it
-    /// is told, so fewer entries lose nothing), so a push costs O(1) bytes
-    /// of timestamp, not O(N). Digests carry the whole timestamp, which
-    /// repairs whatever a lost message left untold.
-    told: BTreeMap<ReplicaId, VectorTimestamp>,
+    /// What we know of each peer, and have done for it. Its key set is the
+    /// membership (self excluded); its `reported` rows are the timestamp
+    /// table.
+    peers: BTreeMap<ReplicaId, Progress>,
     /// Peers that get eager pushes; `None` means every member.
     push_targets: Option<BTreeSet<ReplicaId>>,
     /// Set when `rep_ts` grew since the last push, so polling stays cheap.
@@ -135,8 +123,6 @@ pub struct Replica<A: App> {
     /// until the first round, which starts at this replica's successor in
     /// name order so that replicas do not all ask the same peer at once.
     ae_cursor: Option<usize>,
-    /// Per peer: when we last sent it a snapshot (they are large).
-    snapshot_sent: BTreeMap<ReplicaId, Time>,
     held: Vec<Held<A>>,
     /// Updates whose causal past has not arrived yet: accepted (and only
     /// then acknowledged) once it has, answered "not yet" at their deadline.
@@ -168,15 +154,11 @@ impl<A: App> Replica<A> {
             log: UpdateLog::default(),
             reorder,
             executed: ExecutedTable::default(),
-            ts_table: BTreeMap::new(),
-            pushed: BTreeMap::new(),
-            told: BTreeMap::new(),
-            pushed_at_digest: BTreeMap::new(),
+            peers: BTreeMap::new(),
             push_targets: None,
             push_dirty: false,
             next_push: now,
             ae_cursor: None,
-            snapshot_sent: BTreeMap::new(),
             held: Vec::new(),
             held_updates,
             catching_up_until: None,
@@ -331,9 +313,17 @@ impl<A: App> Replica<A> {
     pub fn status(&self) -> Status {
         self.status
     }
-    /// The peers and what each last reported having.
-    pub fn timestamp_table(&self) -> &BTreeMap<ReplicaId, VectorTimestamp> {
-        &self.ts_table
+    /// The peers and what each last reported having (a copy: the rows live
+    /// in each peer's progress).
+    pub fn timestamp_table(&self) -> BTreeMap<ReplicaId, VectorTimestamp> {
+        self.peers
+            .iter()
+            .map(|(peer, p)| (peer.clone(), p.reported.clone()))
+            .collect()
+    }
+    /// Whether `peer` is a member (self excluded).
+    pub fn is_member(&self, peer: &ReplicaId) -> bool {
+        self.peers.contains_key(peer)
     }
     /// Counters since start.
     pub fn stats(&self) -> &ReplicaStats {
@@ -348,16 +338,10 @@ impl<A: App> Replica<A> {
 
     /// Adds a peer; records are kept until it has them too.
     pub fn add_member(&mut self, peer: ReplicaId) {
-        if peer == self.id || self.ts_table.contains_key(&peer) {
+        if peer == self.id || self.peers.contains_key(&peer) {
             return;
         }
-        // A newcomer gets the past by anti-entropy, and new records by push.
-        self.pushed.insert(peer.clone(), self.rep_ts.clone());
-        // The past was never pushed: its first digest gets all of it.
-        self.pushed_at_digest
-            .insert(peer.clone(), self.rep_ts.clone());
-        self.told.insert(peer.clone(), VectorTimestamp::new());
-        self.ts_table.insert(peer, VectorTimestamp::new());
+        self.peers.insert(peer, Progress::joining(&self.rep_ts));
     }
 
     /// Restricts eager pushes to `targets` (`None`: every member). With a
@@ -369,11 +353,7 @@ impl<A: App> Replica<A> {
 
     /// Removes a peer; records no longer wait for it.
     pub fn remove_member(&mut self, peer: &ReplicaId) {
-        self.ts_table.remove(peer);
-        self.pushed.remove(peer);
-        self.told.remove(peer);
-        self.pushed_at_digest.remove(peer);
-        self.snapshot_sent.remove(peer);
+        self.peers.remove(peer);
         self.discard();
     }
 
@@ -488,7 +468,7 @@ impl<A: App> Replica<A> {
         let (origin, seen) = prev.iter().find(|(origin, seen)| {
             *seen > self.rep_ts.get(origin)
                 && *origin != &self.id
-                && !self.ts_table.contains_key(*origin)
+                && !self.peers.contains_key(*origin)
         })?;
         Some(format!(
             "the session's context names {seen} update(s) from {origin}, which is not a member of the cluster {} knows: they can never arrive, so an update after them could never apply",
@@ -520,7 +500,7 @@ impl<A: App> Replica<A> {
             return;
         }
         self.stats.updates_held += 1;
-        let peers: Vec<ReplicaId> = self.ts_table.keys().cloned().collect();
+        let peers: Vec<ReplicaId> = self.peers.keys().cloned().collect();
         for peer in peers {
             self.send_digest(peer, false);
         }
@@ -556,7 +536,7 @@ impl<A: App> Replica<A> {
             return;
         }
         // Ask the peers for what we lack; they answer with gossip.
-        let peers: Vec<ReplicaId> = self.ts_table.keys().cloned().collect();
+        let peers: Vec<ReplicaId> = self.peers.keys().cloned().collect();
         for peer in peers {
             self.send_digest(peer, false);
         }
@@ -582,8 +562,8 @@ impl<A: App> Replica<A> {
     }
 
     fn note_peer_ts(&mut self, from: &ReplicaId, ts: &VectorTimestamp) {
-        if let Some(known) = self.ts_table.get_mut(from) {
-            known.merge(ts);
+        if let Some(p) = self.peers.get_mut(from) {
+            p.reported.merge(ts);
         }
     }
 
@@ -649,7 +629,10 @@ impl<A: App> Replica<A> {
         // Judge what the peer lacks by everything it has reported, not this
         // digest alone: a digest delayed in the network is older than what we
         // know, and would make the peer look behind the discarded horizon.
-        let known = self.ts_table.get(from).cloned().unwrap_or(peer_ts.clone());
+        let known = self
+            .peers
+            .get(from)
+            .map_or_else(|| peer_ts.clone(), |p| p.reported.clone());
         self.send_missing(now, from, &known);
         if reply && !peer_ts.le(&self.rep_ts) {
             self.send_digest(from.clone(), false);
@@ -664,12 +647,15 @@ impl<A: App> Replica<A> {
             return;
         }
         if !self.log.can_serve(&self.rep_ts, peer_ts) {
+            let interval = self.config.snapshot_interval;
             let recent = self
-                .snapshot_sent
+                .peers
                 .get(to)
-                .is_some_and(|t| now < *t + self.config.snapshot_interval);
+                .is_some_and(|p| p.snapshot_recent(now, interval));
             if !recent {
-                self.snapshot_sent.insert(to.clone(), now);
+                if let Some(p) = self.peers.get_mut(to) {
+                    p.snapshot_sent = Some(now);
+                }
                 let snap = self.snapshot();
                 self.stats.snapshots_sent += 1;
                 self.stats.snapshot_bytes += (1 + encoded_len(&snap)) as u64;
@@ -686,7 +672,11 @@ impl<A: App> Replica<A> {
         // them to it too). What it lacked already at its previous digest,
         // and we had by then, is presumed lost and is sent, and so are
         // records we push it but have not pushed yet.
-        let pushed = self.pushed.get(to).cloned().unwrap_or_default();
+        let pushed = self
+            .peers
+            .get(to)
+            .map(|p| p.pushed.clone())
+            .unwrap_or_default();
         let mark: VectorTimestamp = self
             .rep_ts
             .iter()
@@ -699,18 +689,16 @@ impl<A: App> Replica<A> {
                 (origin.clone(), sent)
             })
             .collect();
-        let before = self
-            .pushed_at_digest
-            .insert(to.clone(), mark)
-            .unwrap_or_default();
+        let before = match self.peers.get_mut(to) {
+            Some(p) => std::mem::replace(&mut p.pushed_at_digest, mark.clone()),
+            None => VectorTimestamp::new(),
+        };
         let rep_ts = &self.rep_ts;
         let in_flight = |origin: &ReplicaId| {
             let have = rep_ts.get(origin);
             let lost_upto = peer_ts.get(origin).max(before.get(origin)).min(have);
-            let sent = self
-                .pushed_at_digest
-                .get(to)
-                .map_or(have, |m| m.get(origin));
+            // A non-member keeps no progress: its mark holds for this digest only.
+            let sent = mark.get(origin);
             (lost_upto, sent.max(lost_upto).min(have))
         };
         let mut records = Vec::new();
@@ -723,19 +711,19 @@ impl<A: App> Replica<A> {
         );
         // Records of ours sent now count as pushed: the push path need not
         // send them again.
-        for rec in &records {
-            if self.pushes_to(to, &rec.dot.origin) {
-                if let Some(p) = self.pushed.get_mut(to) {
-                    p.raise(&rec.dot.origin, rec.dot.seq);
-                }
-            }
-        }
-        // What is re-sent now is in flight too, until the next digest.
-        if let Some(at) = self.pushed_at_digest.get_mut(to) {
-            for rec in &records {
+        let pushes: Vec<bool> = records
+            .iter()
+            .map(|rec| self.pushes_to(to, &rec.dot.origin))
+            .collect();
+        if let Some(p) = self.peers.get_mut(to) {
+            for (rec, pushed) in records.iter().zip(pushes) {
                 let origin = &rec.dot.origin;
-                if at.get(origin) >= rec.dot.seq {
-                    at.set(origin.clone(), rec.dot.seq - 1);
+                if pushed {
+                    p.pushed.raise(origin, rec.dot.seq);
+                }
+                // What is re-sent now is in flight too, until the next digest.
+                if p.pushed_at_digest.get(origin) >= rec.dot.seq {
+                    p.pushed_at_digest.set(origin.clone(), rec.dot.seq - 1);
                 }
             }
         }
@@ -784,24 +772,17 @@ impl<A: App> Replica<A> {
     /// The entries of our replica timestamp, among the origins `wanted`,
     /// that `to` has not been sent yet; from now on it counts as told them.
     fn untold(&mut self, to: &ReplicaId, wanted: impl Fn(&ReplicaId) -> bool) -> VectorTimestamp {
-        let Some(told) = self.told.get_mut(to) else {
-            return self.rep_ts.clone();
-        };
-        let fresh: VectorTimestamp = self
-            .rep_ts
-            .iter()
-            .filter(|(o, v)| wanted(o) && told.get(o) < *v)
-            .map(|(o, v)| (o.clone(), v))
-            .collect();
-        told.merge(&fresh);
-        fresh
+        match self.peers.get_mut(to) {
+            Some(p) => p.untold(&self.rep_ts, wanted),
+            None => self.rep_ts.clone(),
+        }
     }
 
     /// Queues a digest to `to`.
     fn send_digest(&mut self, to: ReplicaId, reply: bool) {
         self.stats.digests_sent += 1;
-        if let Some(told) = self.told.get_mut(&to) {
-            told.merge(&self.rep_ts);
+        if let Some(p) = self.peers.get_mut(&to) {
+            p.told.merge(&self.rep_ts);
         }
         // The variant, the timestamp and the flag.
         self.stats.digest_bytes += (1 + encoded_len(&self.rep_ts) + 1) as u64;
@@ -908,7 +889,7 @@ impl<A: App> Replica<A> {
     }
 
     fn anti_entropy_round(&mut self) {
-        let members: Vec<ReplicaId> = self.ts_table.keys().cloned().collect();
+        let members: Vec<ReplicaId> = self.peers.keys().cloned().collect();
         let n = members.len();
         let fanout = match self.config.anti_entropy_fanout {
             0 => n,
@@ -966,10 +947,10 @@ impl<A: App> Replica<A> {
         }
         self.push_dirty = false;
         let targets: Vec<ReplicaId> = match &self.push_targets {
-            None => self.ts_table.keys().cloned().collect(),
+            None => self.peers.keys().cloned().collect(),
             Some(t) => t
                 .iter()
-                .filter(|p| self.ts_table.contains_key(*p))
+                .filter(|p| self.peers.contains_key(*p))
                 .cloned()
                 .collect(),
         };
@@ -979,10 +960,11 @@ impl<A: App> Replica<A> {
             vec![self.id.clone()]
         };
         for peer in targets {
-            let mut estimate = self.pushed.get(&peer).cloned().unwrap_or_default();
-            if let Some(reported) = self.ts_table.get(&peer) {
-                estimate.merge(reported);
-            }
+            let mut estimate = self
+                .peers
+                .get(&peer)
+                .map(Progress::estimate)
+                .unwrap_or_default();
             let mut missing = Vec::new();
             for origin in &origins {
                 let have = self.rep_ts.get(origin);
@@ -1006,7 +988,9 @@ impl<A: App> Replica<A> {
                 bytes += n;
                 batch.push(rec);
             }
-            self.pushed.insert(peer.clone(), estimate);
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.pushed = estimate;
+            }
             if !batch.is_empty() {
                 self.send_gossip(peer, batch, bytes, true);
             }
@@ -1101,25 +1085,25 @@ impl<A: App> Replica<A> {
     /// Drops applied records that every member has.
     fn discard(&mut self) {
         let value_ts = &self.value_ts;
-        let ts_table = &self.ts_table;
+        let peers = &self.peers;
         self.log.discard_while(|r| {
-            value_ts.covers(&r.dot) && ts_table.values().all(|t| t.covers(&r.dot))
+            value_ts.covers(&r.dot) && peers.values().all(|p| p.reported.covers(&r.dot))
         });
     }
 
     fn retire(&mut self, now: Time) {
-        let ts_table = &self.ts_table;
+        let peers = &self.peers;
         // The value timestamp, not rep_ts: a duplicate copy received but not
         // yet applied must still find its id here when it applies.
         self.executed.retire(
             now,
             self.config.dedup_retention,
             &self.value_ts,
-            |dot| ts_table.values().all(|t| t.covers(dot)),
+            |dot| peers.values().all(|p| p.reported.covers(dot)),
             || {
-                ts_table
+                peers
                     .values()
-                    .fold(VectorTimestamp::new(), |acc, t| acc.merged(t))
+                    .fold(VectorTimestamp::new(), |acc, p| acc.merged(&p.reported))
             },
         );
     }
