@@ -42,6 +42,7 @@ mod stats;
 mod status;
 pub mod testing;
 mod time;
+mod timers;
 mod timestamp;
 
 pub use app::{App, ApplyContext, Arbitration};

@@ -16,6 +16,7 @@ use crate::size::{encoded_len, varint_len};
 use crate::stats::ReplicaStats;
 use crate::status::Status;
 use crate::time::Time;
+use crate::timers::{Timer, TimerTable};
 use crate::timestamp::VectorTimestamp;
 
 /// The caller's handle for a client request, echoed in the reply.
@@ -116,9 +117,9 @@ pub struct Replica<A: App> {
     peers: BTreeMap<ReplicaId, Progress>,
     /// Peers that get eager pushes; `None` means every member.
     push_targets: Option<BTreeSet<ReplicaId>>,
-    /// Set when `rep_ts` grew since the last push, so polling stays cheap.
+    /// Set when `rep_ts` grew since the last push, so polling stays cheap;
+    /// while it is clear, the push timer does not wake the shell.
     push_dirty: bool,
-    next_push: Time,
     /// Where the next anti-entropy round starts among the members; `None`
     /// until the first round, which starts at this replica's successor in
     /// name order so that replicas do not all ask the same peer at once.
@@ -127,11 +128,11 @@ pub struct Replica<A: App> {
     /// Updates whose causal past has not arrived yet: accepted (and only
     /// then acknowledged) once it has, answered "not yet" at their deadline.
     held_updates: HeldUpdates<A::Update>,
-    /// Set when a snapshot could not be adopted because this replica applied
-    /// updates its sender lacks: until then it takes no new updates, so the
-    /// next snapshot can cover it.
-    catching_up_until: Option<Time>,
-    next_anti_entropy: Time,
+    /// Every deadline: anti-entropy, paced pushes, held queries and updates,
+    /// the catch-up wait (armed when a snapshot could not be adopted because
+    /// this replica applied updates its sender lacks: until it expires no new
+    /// updates are taken, so the next snapshot can cover them), retirement.
+    timers: TimerTable,
     outputs: VecDeque<Output<A>>,
     /// What changed since the last `take_journal` (only with `config.journal`).
     journal: Journal<A>,
@@ -141,7 +142,13 @@ pub struct Replica<A: App> {
 impl<A: App> Replica<A> {
     /// A replica named `id` starting from `app` at time `now`.
     pub fn new(id: ReplicaId, config: ReplicaConfig, app: A, now: Time) -> Self {
-        let next_anti_entropy = now + config.anti_entropy_interval;
+        let mut timers = TimerTable::default();
+        timers.set(Timer::AntiEntropy, now + config.anti_entropy_interval);
+        timers.set(Timer::Retire, now + config.anti_entropy_interval);
+        if config.push_interval.is_some() {
+            // The pacing grid starts now; it wakes the shell only when dirty.
+            timers.set(Timer::Push, now);
+        }
         let reorder = ReorderBuffer::new(config.max_reorder_records);
         let held_updates = HeldUpdates::new(config.max_held_updates);
         Self {
@@ -157,12 +164,10 @@ impl<A: App> Replica<A> {
             peers: BTreeMap::new(),
             push_targets: None,
             push_dirty: false,
-            next_push: now,
             ae_cursor: None,
             held: Vec::new(),
             held_updates,
-            catching_up_until: None,
-            next_anti_entropy,
+            timers,
             outputs: VecDeque::new(),
             journal: Journal::default(),
             stats: ReplicaStats::default(),
@@ -303,8 +308,8 @@ impl<A: App> Replica<A> {
     }
     /// The deadline of the oldest held query or update.
     pub fn oldest_held_deadline(&self) -> Option<Time> {
-        let queries = self.held.iter().map(|h| h.deadline).min();
-        match (queries, self.held_updates.oldest_deadline()) {
+        let queries = self.timers.get(Timer::HeldQuery);
+        match (queries, self.timers.get(Timer::HeldUpdate)) {
             (Some(q), Some(u)) => Some(q.min(u)),
             (q, u) => q.or(u),
         }
@@ -368,7 +373,17 @@ impl<A: App> Replica<A> {
             for h in self.held_updates.take_all() {
                 self.reply(h.token, ClientReply::Unavailable { status });
             }
+            self.rearm_held();
         }
+    }
+
+    /// Arms the held-query and held-update timers at the oldest deadlines,
+    /// or stops them; called wherever the held sets change.
+    fn rearm_held(&mut self) {
+        let queries = self.held.iter().map(|h| h.deadline).min();
+        self.timers.set_or_stop(Timer::HeldQuery, queries);
+        let updates = self.held_updates.oldest_deadline();
+        self.timers.set_or_stop(Timer::HeldUpdate, updates);
     }
 
     // ----- inputs -----------------------------------------------------------
@@ -426,7 +441,7 @@ impl<A: App> Replica<A> {
             self.reply(token, ClientReply::Rejected { reason });
             return;
         }
-        if self.catching_up_until.is_some_and(|t| now < t) {
+        if self.timers.get(Timer::CatchUp).is_some_and(|t| now < t) {
             let value_ts = self.value_ts.clone();
             self.reply(token, ClientReply::NotYet { value_ts });
             return;
@@ -500,6 +515,7 @@ impl<A: App> Replica<A> {
             return;
         }
         self.stats.updates_held += 1;
+        self.rearm_held();
         let peers: Vec<ReplicaId> = self.peers.keys().cloned().collect();
         for peer in peers {
             self.send_digest(peer, false);
@@ -511,11 +527,16 @@ impl<A: App> Replica<A> {
         if self.status != Status::Online {
             return;
         }
-        for h in self.held_updates.take_ready(&self.rep_ts) {
+        let ready = self.held_updates.take_ready(&self.rep_ts);
+        if ready.is_empty() {
+            return;
+        }
+        for h in ready {
             // The same path as a fresh request: a copy accepted meanwhile
             // (a retry) is answered as a duplicate, not logged twice.
             self.accept_update(now, h.token, h.id, h.prev, h.op);
         }
+        self.rearm_held();
     }
 
     fn accept_query(
@@ -547,6 +568,7 @@ impl<A: App> Replica<A> {
             query,
             deadline: now + self.config.hold_timeout,
         });
+        self.rearm_held();
     }
 
     /// Handles a message from the peer `from`.
@@ -803,11 +825,12 @@ impl<A: App> Replica<A> {
         if !self.value_ts.le(&snap.value_ts) {
             // We applied updates the sender lacks: stop taking new ones until a
             // snapshot that includes ours arrives.
-            self.catching_up_until = Some(now + self.config.hold_timeout);
+            self.timers
+                .set(Timer::CatchUp, now + self.config.hold_timeout);
             return;
         }
         self.stats.snapshots_adopted += 1;
-        self.catching_up_until = None;
+        self.timers.stop(Timer::CatchUp);
         // Origins whose counter jumps leave a gap in our log: drop their records.
         let jumped: Vec<ReplicaId> = snap
             .value_ts
@@ -855,37 +878,59 @@ impl<A: App> Replica<A> {
         self.release_held_updates(now);
     }
 
-    /// Runs the timers due at `now`: anti-entropy, held-query and held-update
-    /// deadlines, and retirement of old executed-update entries.
+    /// Runs the timers due at `now` (see [`poll_timeout`](Self::poll_timeout)):
+    /// anti-entropy, paced pushes, held-query and held-update deadlines, the
+    /// end of a catch-up wait, and retirement of old executed-update entries.
     pub fn handle_timeout(&mut self, now: Time) {
-        if now >= self.next_anti_entropy {
-            self.next_anti_entropy = now + self.config.anti_entropy_interval;
-            if self.status != Status::Offline {
-                self.anti_entropy_round();
+        for timer in self.timers.expire(now) {
+            self.fire(timer, now);
+        }
+    }
+
+    /// Does the work of `timer`, due at `now`, and re-arms it if it repeats.
+    fn fire(&mut self, timer: Timer, now: Time) {
+        match timer {
+            Timer::AntiEntropy => {
+                let next = now + self.config.anti_entropy_interval;
+                self.timers.set(Timer::AntiEntropy, next);
+                if self.status != Status::Offline {
+                    self.anti_entropy_round();
+                }
+            }
+            Timer::Push => {
+                if let Some(interval) = self.config.push_interval {
+                    self.timers.set(Timer::Push, now + interval);
+                    self.push_eagerly();
+                }
+            }
+            Timer::HeldQuery => {
+                let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
+                    .into_iter()
+                    .partition(|h| h.deadline <= now);
+                self.held = kept;
+                for h in expired {
+                    self.stats.queries_not_yet += 1;
+                    let value_ts = self.value_ts.clone();
+                    self.reply(h.token, ClientReply::NotYet { value_ts });
+                }
+                self.rearm_held();
+            }
+            Timer::HeldUpdate => {
+                for h in self.held_updates.take_expired(now) {
+                    self.stats.updates_not_yet += 1;
+                    let value_ts = self.value_ts.clone();
+                    self.reply(h.token, ClientReply::NotYet { value_ts });
+                }
+                self.rearm_held();
+            }
+            // Disarmed by the expiry: new updates are taken again.
+            Timer::CatchUp => {}
+            Timer::Retire => {
+                let next = now + self.config.anti_entropy_interval;
+                self.timers.set(Timer::Retire, next);
+                self.retire(now);
             }
         }
-        if self.config.push_interval.is_some() && now >= self.next_push {
-            self.next_push = now + self.config.push_interval.unwrap_or_default();
-            self.push_eagerly();
-        }
-        let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
-            .into_iter()
-            .partition(|h| h.deadline <= now);
-        self.held = kept;
-        for h in expired {
-            self.stats.queries_not_yet += 1;
-            let value_ts = self.value_ts.clone();
-            self.reply(h.token, ClientReply::NotYet { value_ts });
-        }
-        for h in self.held_updates.take_expired(now) {
-            self.stats.updates_not_yet += 1;
-            let value_ts = self.value_ts.clone();
-            self.reply(h.token, ClientReply::NotYet { value_ts });
-        }
-        if self.catching_up_until.is_some_and(|t| now >= t) {
-            self.catching_up_until = None;
-        }
-        self.retire(now);
     }
 
     fn anti_entropy_round(&mut self) {
@@ -910,18 +955,14 @@ impl<A: App> Replica<A> {
 
     /// The next time [`handle_timeout`](Self::handle_timeout) has work.
     pub fn poll_timeout(&self) -> Time {
-        let mut t = self.next_anti_entropy;
-        if self.push_dirty && self.config.push_interval.is_some() {
-            t = t.min(self.next_push);
-        }
-        if let Some(h) = self.oldest_held_deadline() {
-            t = t.min(h);
-        }
-        // Retirement of executed entries rides on the anti-entropy tick.
-        if let Some(c) = self.catching_up_until {
-            t = t.min(c);
-        }
-        t
+        // The push timer keeps the pacing grid even with nothing to push;
+        // only then does it wake the shell.
+        let quiet = (!self.push_dirty).then_some(Timer::Push);
+        // The anti-entropy timer is always armed (it re-arms as it fires),
+        // so the fallback is never used.
+        self.timers
+            .next_except(quiet)
+            .unwrap_or(Time::from_micros(u64::MAX))
     }
 
     /// The next thing to do, if any. Own new records are pushed to every peer
@@ -1080,6 +1121,7 @@ impl<A: App> Replica<A> {
         for h in ready {
             self.answer(h.token, &h.query);
         }
+        self.rearm_held();
     }
 
     /// Drops applied records that every member has.
