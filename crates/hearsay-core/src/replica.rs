@@ -13,7 +13,7 @@ use crate::progress::Progress;
 use crate::record::UpdateRecord;
 use crate::reorder::ReorderBuffer;
 use crate::size::{encoded_len, varint_len};
-use crate::stats::ReplicaStats;
+use crate::stats::{ReplicaStats, SendCost};
 use crate::status::Status;
 use crate::time::Time;
 use crate::timers::{Timer, TimerTable};
@@ -133,7 +133,9 @@ pub struct Replica<A: App> {
     /// this replica applied updates its sender lacks: until it expires no new
     /// updates are taken, so the next snapshot can cover them), retirement.
     timers: TimerTable,
-    outputs: VecDeque<Output<A>>,
+    /// What waits to leave, with what each costs in the traffic counters,
+    /// which count it only as it leaves.
+    outputs: VecDeque<(Output<A>, SendCost)>,
     /// What changed since the last `take_journal` (only with `config.journal`).
     journal: Journal<A>,
     stats: ReplicaStats,
@@ -679,12 +681,9 @@ impl<A: App> Replica<A> {
                     p.snapshot_sent = Some(now);
                 }
                 let snap = self.snapshot();
-                self.stats.snapshots_sent += 1;
-                self.stats.snapshot_bytes += (1 + encoded_len(&snap)) as u64;
-                self.outputs.push_back(Output::Send {
-                    to: to.clone(),
-                    msg: PeerMessage::Snapshot(Box::new(snap)),
-                });
+                let bytes = (1 + encoded_len(&snap)) as u64;
+                let msg = PeerMessage::Snapshot(Box::new(snap));
+                self.queue_send(to.clone(), msg, SendCost::Snapshot { bytes });
             }
             return;
         }
@@ -762,8 +761,6 @@ impl<A: App> Replica<A> {
         record_bytes: usize,
         push: bool,
     ) {
-        self.stats.gossip_sent += 1;
-        self.stats.records_sent += records.len() as u64;
         // A push tells only about the origins it carries: the rest of our
         // timestamp changes with every record from anyone, so sending it
         // would put O(N) bytes on each push. Digests tell the whole of it.
@@ -776,19 +773,13 @@ impl<A: App> Replica<A> {
         // The message's encoded size without encoding it: the variant, the
         // timestamp, the record count and the records (sized by the caller).
         let bytes = (1 + encoded_len(&rep_ts) + varint_len(records.len()) + record_bytes) as u64;
-        if push {
-            self.stats.push_sent += 1;
-            self.stats.push_records += records.len() as u64;
-            self.stats.push_bytes += bytes;
-        } else {
-            self.stats.repair_sent += 1;
-            self.stats.repair_records += records.len() as u64;
-            self.stats.repair_bytes += bytes;
-        }
-        self.outputs.push_back(Output::Send {
-            to,
-            msg: PeerMessage::Gossip(Gossip { rep_ts, records }),
-        });
+        let cost = SendCost::Gossip {
+            push,
+            records: records.len() as u64,
+            bytes,
+        };
+        let msg = PeerMessage::Gossip(Gossip { rep_ts, records });
+        self.queue_send(to, msg, cost);
     }
 
     /// The entries of our replica timestamp, among the origins `wanted`,
@@ -802,19 +793,16 @@ impl<A: App> Replica<A> {
 
     /// Queues a digest to `to`.
     fn send_digest(&mut self, to: ReplicaId, reply: bool) {
-        self.stats.digests_sent += 1;
         if let Some(p) = self.peers.get_mut(&to) {
             p.told.merge(&self.rep_ts);
         }
         // The variant, the timestamp and the flag.
-        self.stats.digest_bytes += (1 + encoded_len(&self.rep_ts) + 1) as u64;
-        self.outputs.push_back(Output::Send {
-            to,
-            msg: PeerMessage::Digest {
-                rep_ts: self.rep_ts.clone(),
-                reply,
-            },
-        });
+        let bytes = (1 + encoded_len(&self.rep_ts) + 1) as u64;
+        let msg = PeerMessage::Digest {
+            rep_ts: self.rep_ts.clone(),
+            reply,
+        };
+        self.queue_send(to, msg, SendCost::Digest { bytes });
     }
 
     fn receive_snapshot(&mut self, now: Time, snap: Snapshot<A>) {
@@ -971,7 +959,9 @@ impl<A: App> Replica<A> {
         if self.outputs.is_empty() && self.config.push_interval.is_none() {
             self.push_eagerly();
         }
-        self.outputs.pop_front()
+        let (output, cost) = self.outputs.pop_front()?;
+        self.stats.count_sent(cost);
+        Some(output)
     }
 
     /// Whether eager pushes send `to` the records of `origin`.
@@ -1040,8 +1030,14 @@ impl<A: App> Replica<A> {
 
     // ----- the algorithm's core ---------------------------------------------
 
+    /// Queues `msg` to `to`; `cost` is counted when it leaves.
+    fn queue_send(&mut self, to: ReplicaId, msg: PeerMessage<A>, cost: SendCost) {
+        self.outputs.push_back((Output::Send { to, msg }, cost));
+    }
+
     fn reply(&mut self, token: RequestToken, reply: ClientReply<A>) {
-        self.outputs.push_back(Output::Reply { token, reply });
+        self.outputs
+            .push_back((Output::Reply { token, reply }, SendCost::None));
     }
 
     fn answer(&mut self, token: RequestToken, query: &A::Query) {
@@ -1103,11 +1099,12 @@ impl<A: App> Replica<A> {
             self.executed.note_applied(rec.id, &rec.dot, now);
             self.stats.updates_applied += 1;
             if self.config.emit_applied {
-                self.outputs.push_back(Output::Applied {
+                let applied = Output::Applied {
                     id: rec.id,
                     dot: rec.dot.clone(),
                     prev: rec.prev.clone(),
-                });
+                };
+                self.outputs.push_back((applied, SendCost::None));
             }
         }
         self.value_ts.set(rec.dot.origin.clone(), rec.dot.seq);

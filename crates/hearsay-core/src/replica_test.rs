@@ -845,3 +845,32 @@ fn replicas_start_their_anti_entropy_rounds_at_different_peers() {
     // different first targets, so no peer gets every digest of a round.
     assert_eq!(first_targets.len(), names.len(), "{first_targets:?}");
 }
+
+#[test]
+fn traffic_is_counted_as_it_leaves_not_as_it_is_queued() {
+    let mut r1 = replica("r1", &["r2", "r3"]);
+    r1.handle_request(
+        t(1),
+        RequestToken(1),
+        update(id(1, 1), VectorTimestamp::new(), put("x", 1)),
+    );
+    r1.handle_timeout(t(100)); // anti-entropy: digests queued
+    assert_eq!(
+        (r1.stats().gossip_sent, r1.stats().digests_sent),
+        (0, 0),
+        "nothing has left yet"
+    );
+    let out = drain(&mut r1);
+    let sends = |gossip: bool| {
+        out.iter()
+            .filter(|o| match o {
+                Output::Send { msg, .. } => matches!(msg, PeerMessage::Gossip(_)) == gossip,
+                _ => false,
+            })
+            .count() as u64
+    };
+    let s = r1.stats();
+    assert_eq!((s.gossip_sent, s.push_sent, s.push_records), (2, 2, 2));
+    assert_eq!((s.digests_sent, s.repair_sent), (sends(false), 0));
+    assert_eq!(s.gossip_sent, sends(true));
+}
