@@ -95,7 +95,10 @@ mod tests {
         assert_eq!(p.reported, VectorTimestamp::new());
         assert_eq!(p.pushed, ts(&[("r1", 3)]));
         assert_eq!(p.pushed_at_digest, ts(&[("r1", 3)]));
-        assert_eq!((p.told.clone(), p.snapshot_sent), (VectorTimestamp::new(), None));
+        assert_eq!(
+            (p.told.clone(), p.snapshot_sent),
+            (VectorTimestamp::new(), None)
+        );
     }
 
     #[test]

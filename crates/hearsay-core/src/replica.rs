@@ -10,6 +10,7 @@ use crate::ids::{Dot, ReplicaId, UpdateId};
 use crate::log::UpdateLog;
 use crate::message::{ClientReply, ClientRequest, Gossip, PeerMessage, Snapshot};
 use crate::progress::Progress;
+use crate::ready::{Journal, Ready};
 use crate::record::UpdateRecord;
 use crate::reorder::ReorderBuffer;
 use crate::size::{encoded_len, varint_len};
@@ -23,7 +24,7 @@ use crate::timestamp::VectorTimestamp;
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct RequestToken(pub u64);
 
-/// Something the replica wants done; drain with [`Replica::poll_output`].
+/// Something the replica wants done; released by [`Replica::advance`].
 #[derive(Clone, PartialEq, Debug)]
 pub enum Output<A: App> {
     /// Send `msg` to the peer `to`.
@@ -51,33 +52,6 @@ pub enum Output<A: App> {
     },
 }
 
-/// What a replica changed that durable storage must hold before any output
-/// leaves (see [`Replica::take_journal`]).
-#[derive(Debug)]
-pub struct Journal<A: App> {
-    /// Records that entered the log, in the order they did.
-    pub records: Vec<UpdateRecord<A::Update>>,
-    /// The replica adopted a snapshot (state transfer): write
-    /// [`Replica::snapshot`] too.
-    pub snapshot: bool,
-}
-
-impl<A: App> Default for Journal<A> {
-    fn default() -> Self {
-        Self {
-            records: Vec::new(),
-            snapshot: false,
-        }
-    }
-}
-
-impl<A: App> Journal<A> {
-    /// Whether there is nothing to write.
-    pub fn is_empty(&self) -> bool {
-        self.records.is_empty() && !self.snapshot
-    }
-}
-
 /// A query waiting for its causal past to arrive.
 #[derive(Clone, Debug)]
 struct Held<A: App> {
@@ -92,7 +66,8 @@ struct Held<A: App> {
 /// Feed it client requests ([`handle_request`](Self::handle_request)), peer
 /// messages ([`handle_peer`](Self::handle_peer)) and timer expiries
 /// ([`handle_timeout`](Self::handle_timeout), at [`poll_timeout`](Self::poll_timeout));
-/// collect what it wants sent with [`poll_output`](Self::poll_output). It keeps
+/// take what it wants persisted and done with [`ready`](Self::ready), and
+/// the outputs, once persisted, with [`advance`](Self::advance). It keeps
 /// the state of Ladin et al.'s replica manager: the value and value timestamp,
 /// the update log, the replica timestamp, the executed-update table and the
 /// timestamp table.
@@ -136,7 +111,7 @@ pub struct Replica<A: App> {
     /// What waits to leave, with what each costs in the traffic counters,
     /// which count it only as it leaves.
     outputs: VecDeque<(Output<A>, SendCost)>,
-    /// What changed since the last `take_journal` (only with `config.journal`).
+    /// What changed since the last `ready` (only with `config.journal`).
     journal: Journal<A>,
     stats: ReplicaStats,
 }
@@ -263,11 +238,32 @@ impl<A: App> Replica<A> {
             .collect()
     }
 
-    /// Takes what changed since the last call (see [`ReplicaConfig::journal`]).
-    /// A durable shell writes it before it polls any output, so nothing the
-    /// replica acknowledges or reports can be lost.
-    pub fn take_journal(&mut self) -> Journal<A> {
-        std::mem::take(&mut self.journal)
+    /// Takes what the replica has for its shell: the journal of what changed
+    /// since the last call (see [`ReplicaConfig::journal`]) and the outputs
+    /// that wait, which [`advance`](Self::advance) releases once the shell has
+    /// persisted the journal. Own new records are pushed to every peer in one
+    /// batch per call (the fast path, without a push interval).
+    pub fn ready(&mut self) -> Ready<A> {
+        if self.config.push_interval.is_none() {
+            self.push_eagerly();
+        }
+        let journal = std::mem::take(&mut self.journal);
+        Ready::new(journal, self.outputs.drain(..).collect())
+    }
+
+    /// Releases the outputs of `ready`: the caller says its journal is on
+    /// durable storage (or needs none), so nothing the replica acknowledges
+    /// or reports can be lost. Traffic is counted in [`stats`](Self::stats)
+    /// here, as it leaves.
+    pub fn advance(&mut self, ready: Ready<A>) -> Vec<Output<A>> {
+        ready
+            .into_outputs()
+            .into_iter()
+            .map(|(output, cost)| {
+                self.stats.count_sent(cost);
+                output
+            })
+            .collect()
     }
 
     // ----- inspection -------------------------------------------------------
@@ -391,7 +387,7 @@ impl<A: App> Replica<A> {
     // ----- inputs -----------------------------------------------------------
 
     /// Handles a request from a front end; the answer comes out of
-    /// [`poll_output`](Self::poll_output), now or (for a held query or update) later.
+    /// [`ready`](Self::ready), now or (for a held query or update) later.
     pub fn handle_request(&mut self, now: Time, token: RequestToken, request: ClientRequest<A>) {
         if self.status != Status::Online {
             let status = self.status;
@@ -953,17 +949,6 @@ impl<A: App> Replica<A> {
             .unwrap_or(Time::from_micros(u64::MAX))
     }
 
-    /// The next thing to do, if any. Own new records are pushed to every peer
-    /// in one batch per call burst (the fast path).
-    pub fn poll_output(&mut self) -> Option<Output<A>> {
-        if self.outputs.is_empty() && self.config.push_interval.is_none() {
-            self.push_eagerly();
-        }
-        let (output, cost) = self.outputs.pop_front()?;
-        self.stats.count_sent(cost);
-        Some(output)
-    }
-
     /// Whether eager pushes send `to` the records of `origin`.
     fn pushes_to(&self, to: &ReplicaId, origin: &ReplicaId) -> bool {
         let target = self.push_targets.as_ref().is_none_or(|t| t.contains(to));
@@ -1278,11 +1263,11 @@ mod tests {
         };
         r1.handle_request(Time::ZERO, RequestToken(1), put(1));
         r1.handle_request(Time::ZERO, RequestToken(2), put(2));
-        while r1.poll_output().is_some() {} // the pushes to r2 are lost
-
         // A durable shell writes the records and a snapshot, then deletes the
         // records at or below the log horizon: none, as r2 lacks both.
-        let records = r1.take_journal().records;
+        let ready = r1.ready();
+        let records = ready.journal().records.clone();
+        let _lost = r1.advance(ready); // the pushes to r2 are lost
         let snapshot = r1.snapshot();
         assert_eq!(snapshot.value_ts, ts(&[("r1", 2)]));
         assert_eq!(r1.log_horizon(), VectorTimestamp::new());
@@ -1294,7 +1279,12 @@ mod tests {
         let Some(Output::Send {
             msg: PeerMessage::Gossip(g),
             ..
-        }) = back.poll_output()
+        }) = ({
+            let ready = back.ready();
+            back.advance(ready)
+        })
+        .into_iter()
+        .next()
         else {
             panic!("expected gossip from the log, not a snapshot");
         };

@@ -77,7 +77,10 @@ fn replica(name: &str, peers: &[&str]) -> Replica<KvApp> {
 }
 
 fn drain(rep: &mut Replica<KvApp>) -> Vec<Output<KvApp>> {
-    std::iter::from_fn(|| rep.poll_output()).collect()
+    {
+        let ready = rep.ready();
+        rep.advance(ready)
+    }
 }
 
 fn reply(token: u64, reply: ClientReply<KvApp>) -> Output<KvApp> {
@@ -723,12 +726,14 @@ fn the_journal_holds_every_record_that_entered_the_log_and_restore_resumes_from_
             records: vec![waiting],
         }),
     );
-    let journal = r1.take_journal();
-    assert!(!journal.snapshot);
-    assert_eq!(journal.records.len(), 2);
-    assert!(r1.take_journal().is_empty(), "taken once");
+    let ready = r1.ready();
+    assert!(!ready.journal().snapshot);
+    assert_eq!(ready.journal().records.len(), 2);
+    let records = ready.journal().records.clone();
+    assert!(!r1.advance(ready).is_empty());
+    assert!(r1.ready().is_empty(), "taken once");
     // Restart from the empty snapshot and the journal: the same state.
-    let mut restored = Replica::restore(r("r1"), config, &[r("r2")], empty, journal.records, t(10));
+    let mut restored = Replica::restore(r("r1"), config, &[r("r2")], empty, records, t(10));
     assert_eq!(restored.app(), r1.app());
     assert_eq!(restored.value_ts(), r1.value_ts());
     assert_eq!(restored.rep_ts(), r1.rep_ts());
@@ -795,7 +800,7 @@ fn adopting_a_snapshot_is_journaled() {
         PeerMessage::Snapshot(Box::new(donor.snapshot())),
     );
     assert_eq!(r4.app().count("c"), 1);
-    assert!(r4.take_journal().snapshot);
+    assert!(r4.ready().journal().snapshot);
 }
 
 /// Found by the Maelstrom harness: a digest that arrived late, after the log
@@ -873,4 +878,58 @@ fn traffic_is_counted_as_it_leaves_not_as_it_is_queued() {
     assert_eq!((s.gossip_sent, s.push_sent, s.push_records), (2, 2, 2));
     assert_eq!((s.digests_sent, s.repair_sent), (sends(false), 0));
     assert_eq!(s.gossip_sent, sends(true));
+}
+
+#[test]
+fn outputs_leave_only_through_advance_and_inputs_after_ready_wait_for_the_next() {
+    let config = ReplicaConfig {
+        journal: true,
+        ..ReplicaConfig::default()
+    };
+    let mut r1 = Replica::new(r("r1"), config, KvApp::default(), t(0));
+    r1.add_member(r("r2"));
+    let accept = |r1: &mut Replica<KvApp>, n: u64| {
+        r1.handle_request(
+            t(n),
+            RequestToken(n),
+            update(id(1, n), VectorTimestamp::new(), put("x", n as i64)),
+        );
+    };
+    let push = |n: u64| Output::Send {
+        to: r("r2"),
+        msg: PeerMessage::Gossip(Gossip {
+            rep_ts: ts(&[("r1", n)]),
+            records: vec![record(
+                "r1",
+                n,
+                id(1, n),
+                VectorTimestamp::new(),
+                put("x", n as i64),
+            )],
+        }),
+    };
+    let accepted = |n: u64| {
+        reply(
+            n,
+            ClientReply::Accepted {
+                ts: ts(&[("r1", n)]),
+            },
+        )
+    };
+
+    accept(&mut r1, 1);
+    let first = r1.ready();
+    assert_eq!(first.journal().records.len(), 1);
+    assert_eq!(first.pending_outputs(), 2, "the reply and the push");
+    assert_eq!(r1.stats().gossip_sent, 0, "nothing has left");
+    // An input handled while the journal is being written: its record and
+    // outputs belong to the next Ready, not to this one.
+    accept(&mut r1, 2);
+    assert_eq!(r1.advance(first), vec![accepted(1), push(1)]);
+    assert_eq!(r1.stats().gossip_sent, 1);
+
+    let second = r1.ready();
+    assert_eq!(second.journal().records[0].dot.seq, 2);
+    assert_eq!(r1.advance(second), vec![accepted(2), push(2)]);
+    assert!(r1.ready().is_empty());
 }

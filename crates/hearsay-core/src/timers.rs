@@ -117,7 +117,10 @@ mod tests {
         table.stop(Timer::HeldQuery);
         assert_eq!(table.next(), Some(t(20)));
         table.set_or_stop(Timer::CatchUp, None);
-        assert_eq!((table.next(), table.get(Timer::CatchUp)), (Some(t(30)), None));
+        assert_eq!(
+            (table.next(), table.get(Timer::CatchUp)),
+            (Some(t(30)), None)
+        );
     }
 
     #[test]
