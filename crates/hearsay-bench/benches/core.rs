@@ -107,7 +107,8 @@ fn main() {
                         },
                     },
                 );
-                while let Some(out) = rep.poll_output() {
+                let ready = rep.ready();
+                for out in rep.advance(ready) {
                     black_box(&out);
                 }
                 // Let the peers "have" it so the log stays short, as in a cluster.
@@ -122,7 +123,8 @@ fn main() {
                             },
                         );
                     }
-                    while rep.poll_output().is_some() {}
+                    let ready = rep.ready();
+                    black_box(rep.advance(ready));
                 }
             },
         );
@@ -171,7 +173,8 @@ fn main() {
                         },
                     );
                 }
-                while let Some(out) = rep.poll_output() {
+                let ready = rep.ready();
+                for out in rep.advance(ready) {
                     black_box(&out);
                 }
             },

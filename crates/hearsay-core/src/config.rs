@@ -43,8 +43,9 @@ pub struct ReplicaConfig {
     pub snapshot_interval: Duration,
     /// Emit [`crate::Output::Applied`] for every applied update (simulator, monitor).
     pub emit_applied: bool,
-    /// Keep what changes until [`crate::Replica::take_journal`] takes it: how a
-    /// durable shell learns what to write before it lets any reply or gossip out.
+    /// Keep what changes in the [`crate::Journal`] of each [`crate::Ready`]: how
+    /// a durable shell learns what to write before [`crate::Replica::advance`]
+    /// lets any reply or gossip out.
     pub journal: bool,
     /// Deliberate bugs, for showing that the simulator's checkers catch them.
     pub bugs: InjectedBugs,

@@ -5,8 +5,9 @@
 //!
 //! This crate does no I/O. It opens no sockets, spawns no tasks, reads no clock
 //! and draws no ambient randomness: time comes in as a [`Time`] argument, and
-//! everything a [`Replica`] or [`FrontEnd`] wants done comes out as a value from
-//! `poll_output`. The same inputs give the same outputs, which is what lets
+//! everything a [`Replica`] or [`FrontEnd`] wants done comes out as a value
+//! (a replica's in a [`Ready`], whose outputs [`Replica::advance`] releases
+//! only once the shell has persisted its journal). The same inputs give the same outputs, which is what lets
 //! `hearsay-sim` run thousands of seeded fault scenarios and replay any of them.
 //! The async shells (`hearsay-replica`, `hearsay-frontend`) and the Maelstrom
 //! node drive these machines over real transports.
@@ -69,6 +70,8 @@ mod held;
 mod ids;
 mod log;
 mod message;
+mod progress;
+mod ready;
 mod record;
 mod reorder;
 mod replica;
@@ -78,6 +81,7 @@ mod stats;
 mod status;
 pub mod testing;
 mod time;
+mod timers;
 mod timestamp;
 
 pub use app::{App, ApplyContext, Arbitration};
@@ -87,8 +91,9 @@ pub use frontend::{
 };
 pub use ids::{ClientId, Dot, MAX_REPLICA_ID_LEN, ReplicaId, ReplicaIdError, UpdateId};
 pub use message::{ClientReply, ClientRequest, Gossip, PeerMessage, Snapshot};
+pub use ready::{Journal, Ready};
 pub use record::UpdateRecord;
-pub use replica::{Journal, Output, Replica, RequestToken};
+pub use replica::{Output, Replica, RequestToken};
 pub use session::Session;
 pub use size::encoded_len;
 pub use stats::ReplicaStats;

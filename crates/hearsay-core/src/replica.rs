@@ -9,19 +9,22 @@ use crate::held::{HeldUpdate, HeldUpdates};
 use crate::ids::{Dot, ReplicaId, UpdateId};
 use crate::log::UpdateLog;
 use crate::message::{ClientReply, ClientRequest, Gossip, PeerMessage, Snapshot};
+use crate::progress::Progress;
+use crate::ready::{Journal, Ready};
 use crate::record::UpdateRecord;
 use crate::reorder::ReorderBuffer;
 use crate::size::{encoded_len, varint_len};
-use crate::stats::ReplicaStats;
+use crate::stats::{ReplicaStats, SendCost};
 use crate::status::Status;
 use crate::time::Time;
+use crate::timers::{Timer, TimerTable};
 use crate::timestamp::VectorTimestamp;
 
 /// The caller's handle for a client request, echoed in the reply.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct RequestToken(pub u64);
 
-/// Something the replica wants done; drain with [`Replica::poll_output`].
+/// Something the replica wants done; released by [`Replica::advance`].
 #[derive(Clone, PartialEq, Debug)]
 pub enum Output<A: App> {
     /// Send `msg` to the peer `to`.
@@ -49,33 +52,6 @@ pub enum Output<A: App> {
     },
 }
 
-/// What a replica changed that durable storage must hold before any output
-/// leaves (see [`Replica::take_journal`]).
-#[derive(Debug)]
-pub struct Journal<A: App> {
-    /// Records that entered the log, in the order they did.
-    pub records: Vec<UpdateRecord<A::Update>>,
-    /// The replica adopted a snapshot (state transfer): write
-    /// [`Replica::snapshot`] too.
-    pub snapshot: bool,
-}
-
-impl<A: App> Default for Journal<A> {
-    fn default() -> Self {
-        Self {
-            records: Vec::new(),
-            snapshot: false,
-        }
-    }
-}
-
-impl<A: App> Journal<A> {
-    /// Whether there is nothing to write.
-    pub fn is_empty(&self) -> bool {
-        self.records.is_empty() && !self.snapshot
-    }
-}
-
 /// A query waiting for its causal past to arrive.
 #[derive(Clone, Debug)]
 struct Held<A: App> {
@@ -90,7 +66,8 @@ struct Held<A: App> {
 /// Feed it client requests ([`handle_request`](Self::handle_request)), peer
 /// messages ([`handle_peer`](Self::handle_peer)) and timer expiries
 /// ([`handle_timeout`](Self::handle_timeout), at [`poll_timeout`](Self::poll_timeout));
-/// collect what it wants sent with [`poll_output`](Self::poll_output). It keeps
+/// take what it wants persisted and done with [`ready`](Self::ready), and
+/// the outputs, once persisted, with [`advance`](Self::advance). It keeps
 /// the state of Ladin et al.'s replica manager: the value and value timestamp,
 /// the update log, the replica timestamp, the executed-update table and the
 /// timestamp table.
@@ -109,45 +86,32 @@ pub struct Replica<A: App> {
     /// pipelining shell delivers batches out of order), held until it fills.
     reorder: ReorderBuffer<A::Update>,
     executed: ExecutedTable,
-    /// Per peer: the latest replica timestamp it reported. Its key set is the
-    /// membership (self excluded).
-    ts_table: BTreeMap<ReplicaId, VectorTimestamp>,
-    /// Per peer: what we have pushed to it eagerly, so each record is pushed
-    /// once. Merged with its `ts_table` row, it estimates what the peer has.
-    pushed: BTreeMap<ReplicaId, VectorTimestamp>,
-    /// Per peer and origin: how far we had pushed it the records we push
-    /// it, and had received the others, when its last digest arrived.
-    /// Records beyond may still be in flight to it when the next digest
-    /// comes, so only those up to this are repaired then.
-    pushed_at_digest: BTreeMap<ReplicaId, VectorTimestamp>,
-    /// Per peer: the replica timestamp entries it has been sent. Gossip
-    /// carries only the entries that grew since (a receiver merges what it
-    /// is told, so fewer entries lose nothing), so a push costs O(1) bytes
-    /// of timestamp, not O(N). Digests carry the whole timestamp, which
-    /// repairs whatever a lost message left untold.
-    told: BTreeMap<ReplicaId, VectorTimestamp>,
+    /// What we know of each peer, and have done for it. Its key set is the
+    /// membership (self excluded); its `reported` rows are the timestamp
+    /// table.
+    peers: BTreeMap<ReplicaId, Progress>,
     /// Peers that get eager pushes; `None` means every member.
     push_targets: Option<BTreeSet<ReplicaId>>,
-    /// Set when `rep_ts` grew since the last push, so polling stays cheap.
+    /// Set when `rep_ts` grew since the last push, so polling stays cheap;
+    /// while it is clear, the push timer does not wake the shell.
     push_dirty: bool,
-    next_push: Time,
     /// Where the next anti-entropy round starts among the members; `None`
     /// until the first round, which starts at this replica's successor in
     /// name order so that replicas do not all ask the same peer at once.
     ae_cursor: Option<usize>,
-    /// Per peer: when we last sent it a snapshot (they are large).
-    snapshot_sent: BTreeMap<ReplicaId, Time>,
     held: Vec<Held<A>>,
     /// Updates whose causal past has not arrived yet: accepted (and only
     /// then acknowledged) once it has, answered "not yet" at their deadline.
     held_updates: HeldUpdates<A::Update>,
-    /// Set when a snapshot could not be adopted because this replica applied
-    /// updates its sender lacks: until then it takes no new updates, so the
-    /// next snapshot can cover it.
-    catching_up_until: Option<Time>,
-    next_anti_entropy: Time,
-    outputs: VecDeque<Output<A>>,
-    /// What changed since the last `take_journal` (only with `config.journal`).
+    /// Every deadline: anti-entropy, paced pushes, held queries and updates,
+    /// the catch-up wait (armed when a snapshot could not be adopted because
+    /// this replica applied updates its sender lacks: until it expires no new
+    /// updates are taken, so the next snapshot can cover them), retirement.
+    timers: TimerTable,
+    /// What waits to leave, with what each costs in the traffic counters,
+    /// which count it only as it leaves.
+    outputs: VecDeque<(Output<A>, SendCost)>,
+    /// What changed since the last `ready` (only with `config.journal`).
     journal: Journal<A>,
     stats: ReplicaStats,
 }
@@ -155,7 +119,13 @@ pub struct Replica<A: App> {
 impl<A: App> Replica<A> {
     /// A replica named `id` starting from `app` at time `now`.
     pub fn new(id: ReplicaId, config: ReplicaConfig, app: A, now: Time) -> Self {
-        let next_anti_entropy = now + config.anti_entropy_interval;
+        let mut timers = TimerTable::default();
+        timers.set(Timer::AntiEntropy, now + config.anti_entropy_interval);
+        timers.set(Timer::Retire, now + config.anti_entropy_interval);
+        if config.push_interval.is_some() {
+            // The pacing grid starts now; it wakes the shell only when dirty.
+            timers.set(Timer::Push, now);
+        }
         let reorder = ReorderBuffer::new(config.max_reorder_records);
         let held_updates = HeldUpdates::new(config.max_held_updates);
         Self {
@@ -168,19 +138,13 @@ impl<A: App> Replica<A> {
             log: UpdateLog::default(),
             reorder,
             executed: ExecutedTable::default(),
-            ts_table: BTreeMap::new(),
-            pushed: BTreeMap::new(),
-            told: BTreeMap::new(),
-            pushed_at_digest: BTreeMap::new(),
+            peers: BTreeMap::new(),
             push_targets: None,
             push_dirty: false,
-            next_push: now,
             ae_cursor: None,
-            snapshot_sent: BTreeMap::new(),
             held: Vec::new(),
             held_updates,
-            catching_up_until: None,
-            next_anti_entropy,
+            timers,
             outputs: VecDeque::new(),
             journal: Journal::default(),
             stats: ReplicaStats::default(),
@@ -274,11 +238,32 @@ impl<A: App> Replica<A> {
             .collect()
     }
 
-    /// Takes what changed since the last call (see [`ReplicaConfig::journal`]).
-    /// A durable shell writes it before it polls any output, so nothing the
-    /// replica acknowledges or reports can be lost.
-    pub fn take_journal(&mut self) -> Journal<A> {
-        std::mem::take(&mut self.journal)
+    /// Takes what the replica has for its shell: the journal of what changed
+    /// since the last call (see [`ReplicaConfig::journal`]) and the outputs
+    /// that wait, which [`advance`](Self::advance) releases once the shell has
+    /// persisted the journal. Own new records are pushed to every peer in one
+    /// batch per call (the fast path, without a push interval).
+    pub fn ready(&mut self) -> Ready<A> {
+        if self.config.push_interval.is_none() {
+            self.push_eagerly();
+        }
+        let journal = std::mem::take(&mut self.journal);
+        Ready::new(journal, self.outputs.drain(..).collect())
+    }
+
+    /// Releases the outputs of `ready`: the caller says its journal is on
+    /// durable storage (or needs none), so nothing the replica acknowledges
+    /// or reports can be lost. Traffic is counted in [`stats`](Self::stats)
+    /// here, as it leaves.
+    pub fn advance(&mut self, ready: Ready<A>) -> Vec<Output<A>> {
+        ready
+            .into_outputs()
+            .into_iter()
+            .map(|(output, cost)| {
+                self.stats.count_sent(cost);
+                output
+            })
+            .collect()
     }
 
     // ----- inspection -------------------------------------------------------
@@ -321,8 +306,8 @@ impl<A: App> Replica<A> {
     }
     /// The deadline of the oldest held query or update.
     pub fn oldest_held_deadline(&self) -> Option<Time> {
-        let queries = self.held.iter().map(|h| h.deadline).min();
-        match (queries, self.held_updates.oldest_deadline()) {
+        let queries = self.timers.get(Timer::HeldQuery);
+        match (queries, self.timers.get(Timer::HeldUpdate)) {
             (Some(q), Some(u)) => Some(q.min(u)),
             (q, u) => q.or(u),
         }
@@ -331,9 +316,17 @@ impl<A: App> Replica<A> {
     pub fn status(&self) -> Status {
         self.status
     }
-    /// The peers and what each last reported having.
-    pub fn timestamp_table(&self) -> &BTreeMap<ReplicaId, VectorTimestamp> {
-        &self.ts_table
+    /// The peers and what each last reported having (a copy: the rows live
+    /// in each peer's progress).
+    pub fn timestamp_table(&self) -> BTreeMap<ReplicaId, VectorTimestamp> {
+        self.peers
+            .iter()
+            .map(|(peer, p)| (peer.clone(), p.reported.clone()))
+            .collect()
+    }
+    /// Whether `peer` is a member (self excluded).
+    pub fn is_member(&self, peer: &ReplicaId) -> bool {
+        self.peers.contains_key(peer)
     }
     /// Counters since start.
     pub fn stats(&self) -> &ReplicaStats {
@@ -348,16 +341,10 @@ impl<A: App> Replica<A> {
 
     /// Adds a peer; records are kept until it has them too.
     pub fn add_member(&mut self, peer: ReplicaId) {
-        if peer == self.id || self.ts_table.contains_key(&peer) {
+        if peer == self.id || self.peers.contains_key(&peer) {
             return;
         }
-        // A newcomer gets the past by anti-entropy, and new records by push.
-        self.pushed.insert(peer.clone(), self.rep_ts.clone());
-        // The past was never pushed: its first digest gets all of it.
-        self.pushed_at_digest
-            .insert(peer.clone(), self.rep_ts.clone());
-        self.told.insert(peer.clone(), VectorTimestamp::new());
-        self.ts_table.insert(peer, VectorTimestamp::new());
+        self.peers.insert(peer, Progress::joining(&self.rep_ts));
     }
 
     /// Restricts eager pushes to `targets` (`None`: every member). With a
@@ -369,11 +356,7 @@ impl<A: App> Replica<A> {
 
     /// Removes a peer; records no longer wait for it.
     pub fn remove_member(&mut self, peer: &ReplicaId) {
-        self.ts_table.remove(peer);
-        self.pushed.remove(peer);
-        self.told.remove(peer);
-        self.pushed_at_digest.remove(peer);
-        self.snapshot_sent.remove(peer);
+        self.peers.remove(peer);
         self.discard();
     }
 
@@ -388,13 +371,23 @@ impl<A: App> Replica<A> {
             for h in self.held_updates.take_all() {
                 self.reply(h.token, ClientReply::Unavailable { status });
             }
+            self.rearm_held();
         }
+    }
+
+    /// Arms the held-query and held-update timers at the oldest deadlines,
+    /// or stops them; called wherever the held sets change.
+    fn rearm_held(&mut self) {
+        let queries = self.held.iter().map(|h| h.deadline).min();
+        self.timers.set_or_stop(Timer::HeldQuery, queries);
+        let updates = self.held_updates.oldest_deadline();
+        self.timers.set_or_stop(Timer::HeldUpdate, updates);
     }
 
     // ----- inputs -----------------------------------------------------------
 
     /// Handles a request from a front end; the answer comes out of
-    /// [`poll_output`](Self::poll_output), now or (for a held query or update) later.
+    /// [`ready`](Self::ready), now or (for a held query or update) later.
     pub fn handle_request(&mut self, now: Time, token: RequestToken, request: ClientRequest<A>) {
         if self.status != Status::Online {
             let status = self.status;
@@ -446,7 +439,7 @@ impl<A: App> Replica<A> {
             self.reply(token, ClientReply::Rejected { reason });
             return;
         }
-        if self.catching_up_until.is_some_and(|t| now < t) {
+        if self.timers.get(Timer::CatchUp).is_some_and(|t| now < t) {
             let value_ts = self.value_ts.clone();
             self.reply(token, ClientReply::NotYet { value_ts });
             return;
@@ -488,7 +481,7 @@ impl<A: App> Replica<A> {
         let (origin, seen) = prev.iter().find(|(origin, seen)| {
             *seen > self.rep_ts.get(origin)
                 && *origin != &self.id
-                && !self.ts_table.contains_key(*origin)
+                && !self.peers.contains_key(*origin)
         })?;
         Some(format!(
             "the session's context names {seen} update(s) from {origin}, which is not a member of the cluster {} knows: they can never arrive, so an update after them could never apply",
@@ -520,7 +513,8 @@ impl<A: App> Replica<A> {
             return;
         }
         self.stats.updates_held += 1;
-        let peers: Vec<ReplicaId> = self.ts_table.keys().cloned().collect();
+        self.rearm_held();
+        let peers: Vec<ReplicaId> = self.peers.keys().cloned().collect();
         for peer in peers {
             self.send_digest(peer, false);
         }
@@ -531,11 +525,16 @@ impl<A: App> Replica<A> {
         if self.status != Status::Online {
             return;
         }
-        for h in self.held_updates.take_ready(&self.rep_ts) {
+        let ready = self.held_updates.take_ready(&self.rep_ts);
+        if ready.is_empty() {
+            return;
+        }
+        for h in ready {
             // The same path as a fresh request: a copy accepted meanwhile
             // (a retry) is answered as a duplicate, not logged twice.
             self.accept_update(now, h.token, h.id, h.prev, h.op);
         }
+        self.rearm_held();
     }
 
     fn accept_query(
@@ -556,7 +555,7 @@ impl<A: App> Replica<A> {
             return;
         }
         // Ask the peers for what we lack; they answer with gossip.
-        let peers: Vec<ReplicaId> = self.ts_table.keys().cloned().collect();
+        let peers: Vec<ReplicaId> = self.peers.keys().cloned().collect();
         for peer in peers {
             self.send_digest(peer, false);
         }
@@ -567,6 +566,7 @@ impl<A: App> Replica<A> {
             query,
             deadline: now + self.config.hold_timeout,
         });
+        self.rearm_held();
     }
 
     /// Handles a message from the peer `from`.
@@ -582,8 +582,8 @@ impl<A: App> Replica<A> {
     }
 
     fn note_peer_ts(&mut self, from: &ReplicaId, ts: &VectorTimestamp) {
-        if let Some(known) = self.ts_table.get_mut(from) {
-            known.merge(ts);
+        if let Some(p) = self.peers.get_mut(from) {
+            p.reported.merge(ts);
         }
     }
 
@@ -649,7 +649,10 @@ impl<A: App> Replica<A> {
         // Judge what the peer lacks by everything it has reported, not this
         // digest alone: a digest delayed in the network is older than what we
         // know, and would make the peer look behind the discarded horizon.
-        let known = self.ts_table.get(from).cloned().unwrap_or(peer_ts.clone());
+        let known = self
+            .peers
+            .get(from)
+            .map_or_else(|| peer_ts.clone(), |p| p.reported.clone());
         self.send_missing(now, from, &known);
         if reply && !peer_ts.le(&self.rep_ts) {
             self.send_digest(from.clone(), false);
@@ -664,19 +667,19 @@ impl<A: App> Replica<A> {
             return;
         }
         if !self.log.can_serve(&self.rep_ts, peer_ts) {
+            let interval = self.config.snapshot_interval;
             let recent = self
-                .snapshot_sent
+                .peers
                 .get(to)
-                .is_some_and(|t| now < *t + self.config.snapshot_interval);
+                .is_some_and(|p| p.snapshot_recent(now, interval));
             if !recent {
-                self.snapshot_sent.insert(to.clone(), now);
+                if let Some(p) = self.peers.get_mut(to) {
+                    p.snapshot_sent = Some(now);
+                }
                 let snap = self.snapshot();
-                self.stats.snapshots_sent += 1;
-                self.stats.snapshot_bytes += (1 + encoded_len(&snap)) as u64;
-                self.outputs.push_back(Output::Send {
-                    to: to.clone(),
-                    msg: PeerMessage::Snapshot(Box::new(snap)),
-                });
+                let bytes = (1 + encoded_len(&snap)) as u64;
+                let msg = PeerMessage::Snapshot(Box::new(snap));
+                self.queue_send(to.clone(), msg, SendCost::Snapshot { bytes });
             }
             return;
         }
@@ -686,7 +689,11 @@ impl<A: App> Replica<A> {
         // them to it too). What it lacked already at its previous digest,
         // and we had by then, is presumed lost and is sent, and so are
         // records we push it but have not pushed yet.
-        let pushed = self.pushed.get(to).cloned().unwrap_or_default();
+        let pushed = self
+            .peers
+            .get(to)
+            .map(|p| p.pushed.clone())
+            .unwrap_or_default();
         let mark: VectorTimestamp = self
             .rep_ts
             .iter()
@@ -699,18 +706,16 @@ impl<A: App> Replica<A> {
                 (origin.clone(), sent)
             })
             .collect();
-        let before = self
-            .pushed_at_digest
-            .insert(to.clone(), mark)
-            .unwrap_or_default();
+        let before = match self.peers.get_mut(to) {
+            Some(p) => std::mem::replace(&mut p.pushed_at_digest, mark.clone()),
+            None => VectorTimestamp::new(),
+        };
         let rep_ts = &self.rep_ts;
         let in_flight = |origin: &ReplicaId| {
             let have = rep_ts.get(origin);
             let lost_upto = peer_ts.get(origin).max(before.get(origin)).min(have);
-            let sent = self
-                .pushed_at_digest
-                .get(to)
-                .map_or(have, |m| m.get(origin));
+            // A non-member keeps no progress: its mark holds for this digest only.
+            let sent = mark.get(origin);
             (lost_upto, sent.max(lost_upto).min(have))
         };
         let mut records = Vec::new();
@@ -723,19 +728,19 @@ impl<A: App> Replica<A> {
         );
         // Records of ours sent now count as pushed: the push path need not
         // send them again.
-        for rec in &records {
-            if self.pushes_to(to, &rec.dot.origin) {
-                if let Some(p) = self.pushed.get_mut(to) {
-                    p.raise(&rec.dot.origin, rec.dot.seq);
-                }
-            }
-        }
-        // What is re-sent now is in flight too, until the next digest.
-        if let Some(at) = self.pushed_at_digest.get_mut(to) {
-            for rec in &records {
+        let pushes: Vec<bool> = records
+            .iter()
+            .map(|rec| self.pushes_to(to, &rec.dot.origin))
+            .collect();
+        if let Some(p) = self.peers.get_mut(to) {
+            for (rec, pushed) in records.iter().zip(pushes) {
                 let origin = &rec.dot.origin;
-                if at.get(origin) >= rec.dot.seq {
-                    at.set(origin.clone(), rec.dot.seq - 1);
+                if pushed {
+                    p.pushed.raise(origin, rec.dot.seq);
+                }
+                // What is re-sent now is in flight too, until the next digest.
+                if p.pushed_at_digest.get(origin) >= rec.dot.seq {
+                    p.pushed_at_digest.set(origin.clone(), rec.dot.seq - 1);
                 }
             }
         }
@@ -752,8 +757,6 @@ impl<A: App> Replica<A> {
         record_bytes: usize,
         push: bool,
     ) {
-        self.stats.gossip_sent += 1;
-        self.stats.records_sent += records.len() as u64;
         // A push tells only about the origins it carries: the rest of our
         // timestamp changes with every record from anyone, so sending it
         // would put O(N) bytes on each push. Digests tell the whole of it.
@@ -766,52 +769,36 @@ impl<A: App> Replica<A> {
         // The message's encoded size without encoding it: the variant, the
         // timestamp, the record count and the records (sized by the caller).
         let bytes = (1 + encoded_len(&rep_ts) + varint_len(records.len()) + record_bytes) as u64;
-        if push {
-            self.stats.push_sent += 1;
-            self.stats.push_records += records.len() as u64;
-            self.stats.push_bytes += bytes;
-        } else {
-            self.stats.repair_sent += 1;
-            self.stats.repair_records += records.len() as u64;
-            self.stats.repair_bytes += bytes;
-        }
-        self.outputs.push_back(Output::Send {
-            to,
-            msg: PeerMessage::Gossip(Gossip { rep_ts, records }),
-        });
+        let cost = SendCost::Gossip {
+            push,
+            records: records.len() as u64,
+            bytes,
+        };
+        let msg = PeerMessage::Gossip(Gossip { rep_ts, records });
+        self.queue_send(to, msg, cost);
     }
 
     /// The entries of our replica timestamp, among the origins `wanted`,
     /// that `to` has not been sent yet; from now on it counts as told them.
     fn untold(&mut self, to: &ReplicaId, wanted: impl Fn(&ReplicaId) -> bool) -> VectorTimestamp {
-        let Some(told) = self.told.get_mut(to) else {
-            return self.rep_ts.clone();
-        };
-        let fresh: VectorTimestamp = self
-            .rep_ts
-            .iter()
-            .filter(|(o, v)| wanted(o) && told.get(o) < *v)
-            .map(|(o, v)| (o.clone(), v))
-            .collect();
-        told.merge(&fresh);
-        fresh
+        match self.peers.get_mut(to) {
+            Some(p) => p.untold(&self.rep_ts, wanted),
+            None => self.rep_ts.clone(),
+        }
     }
 
     /// Queues a digest to `to`.
     fn send_digest(&mut self, to: ReplicaId, reply: bool) {
-        self.stats.digests_sent += 1;
-        if let Some(told) = self.told.get_mut(&to) {
-            told.merge(&self.rep_ts);
+        if let Some(p) = self.peers.get_mut(&to) {
+            p.told.merge(&self.rep_ts);
         }
         // The variant, the timestamp and the flag.
-        self.stats.digest_bytes += (1 + encoded_len(&self.rep_ts) + 1) as u64;
-        self.outputs.push_back(Output::Send {
-            to,
-            msg: PeerMessage::Digest {
-                rep_ts: self.rep_ts.clone(),
-                reply,
-            },
-        });
+        let bytes = (1 + encoded_len(&self.rep_ts) + 1) as u64;
+        let msg = PeerMessage::Digest {
+            rep_ts: self.rep_ts.clone(),
+            reply,
+        };
+        self.queue_send(to, msg, SendCost::Digest { bytes });
     }
 
     fn receive_snapshot(&mut self, now: Time, snap: Snapshot<A>) {
@@ -822,11 +809,12 @@ impl<A: App> Replica<A> {
         if !self.value_ts.le(&snap.value_ts) {
             // We applied updates the sender lacks: stop taking new ones until a
             // snapshot that includes ours arrives.
-            self.catching_up_until = Some(now + self.config.hold_timeout);
+            self.timers
+                .set(Timer::CatchUp, now + self.config.hold_timeout);
             return;
         }
         self.stats.snapshots_adopted += 1;
-        self.catching_up_until = None;
+        self.timers.stop(Timer::CatchUp);
         // Origins whose counter jumps leave a gap in our log: drop their records.
         let jumped: Vec<ReplicaId> = snap
             .value_ts
@@ -874,41 +862,63 @@ impl<A: App> Replica<A> {
         self.release_held_updates(now);
     }
 
-    /// Runs the timers due at `now`: anti-entropy, held-query and held-update
-    /// deadlines, and retirement of old executed-update entries.
+    /// Runs the timers due at `now` (see [`poll_timeout`](Self::poll_timeout)):
+    /// anti-entropy, paced pushes, held-query and held-update deadlines, the
+    /// end of a catch-up wait, and retirement of old executed-update entries.
     pub fn handle_timeout(&mut self, now: Time) {
-        if now >= self.next_anti_entropy {
-            self.next_anti_entropy = now + self.config.anti_entropy_interval;
-            if self.status != Status::Offline {
-                self.anti_entropy_round();
+        for timer in self.timers.expire(now) {
+            self.fire(timer, now);
+        }
+    }
+
+    /// Does the work of `timer`, due at `now`, and re-arms it if it repeats.
+    fn fire(&mut self, timer: Timer, now: Time) {
+        match timer {
+            Timer::AntiEntropy => {
+                let next = now + self.config.anti_entropy_interval;
+                self.timers.set(Timer::AntiEntropy, next);
+                if self.status != Status::Offline {
+                    self.anti_entropy_round();
+                }
+            }
+            Timer::Push => {
+                if let Some(interval) = self.config.push_interval {
+                    self.timers.set(Timer::Push, now + interval);
+                    self.push_eagerly();
+                }
+            }
+            Timer::HeldQuery => {
+                let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
+                    .into_iter()
+                    .partition(|h| h.deadline <= now);
+                self.held = kept;
+                for h in expired {
+                    self.stats.queries_not_yet += 1;
+                    let value_ts = self.value_ts.clone();
+                    self.reply(h.token, ClientReply::NotYet { value_ts });
+                }
+                self.rearm_held();
+            }
+            Timer::HeldUpdate => {
+                for h in self.held_updates.take_expired(now) {
+                    self.stats.updates_not_yet += 1;
+                    let value_ts = self.value_ts.clone();
+                    self.reply(h.token, ClientReply::NotYet { value_ts });
+                }
+                self.rearm_held();
+            }
+            // Disarmed by the expiry: new updates are taken again.
+            Timer::CatchUp => {}
+            Timer::Retire => {
+                let next = now + self.config.anti_entropy_interval;
+                self.timers.set(Timer::Retire, next);
+                self.retire(now);
             }
         }
-        if self.config.push_interval.is_some() && now >= self.next_push {
-            self.next_push = now + self.config.push_interval.unwrap_or_default();
-            self.push_eagerly();
-        }
-        let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
-            .into_iter()
-            .partition(|h| h.deadline <= now);
-        self.held = kept;
-        for h in expired {
-            self.stats.queries_not_yet += 1;
-            let value_ts = self.value_ts.clone();
-            self.reply(h.token, ClientReply::NotYet { value_ts });
-        }
-        for h in self.held_updates.take_expired(now) {
-            self.stats.updates_not_yet += 1;
-            let value_ts = self.value_ts.clone();
-            self.reply(h.token, ClientReply::NotYet { value_ts });
-        }
-        if self.catching_up_until.is_some_and(|t| now >= t) {
-            self.catching_up_until = None;
-        }
-        self.retire(now);
     }
 
     fn anti_entropy_round(&mut self) {
-        let members: Vec<ReplicaId> = self.ts_table.keys().cloned().collect();
+        let members: Vec<ReplicaId> = self.peers.keys().cloned().collect();
         let n = members.len();
         let fanout = match self.config.anti_entropy_fanout {
             0 => n,
@@ -929,27 +939,14 @@ impl<A: App> Replica<A> {
 
     /// The next time [`handle_timeout`](Self::handle_timeout) has work.
     pub fn poll_timeout(&self) -> Time {
-        let mut t = self.next_anti_entropy;
-        if self.push_dirty && self.config.push_interval.is_some() {
-            t = t.min(self.next_push);
-        }
-        if let Some(h) = self.oldest_held_deadline() {
-            t = t.min(h);
-        }
-        // Retirement of executed entries rides on the anti-entropy tick.
-        if let Some(c) = self.catching_up_until {
-            t = t.min(c);
-        }
-        t
-    }
-
-    /// The next thing to do, if any. Own new records are pushed to every peer
-    /// in one batch per call burst (the fast path).
-    pub fn poll_output(&mut self) -> Option<Output<A>> {
-        if self.outputs.is_empty() && self.config.push_interval.is_none() {
-            self.push_eagerly();
-        }
-        self.outputs.pop_front()
+        // The push timer keeps the pacing grid even with nothing to push;
+        // only then does it wake the shell.
+        let quiet = (!self.push_dirty).then_some(Timer::Push);
+        // The anti-entropy timer is always armed (it re-arms as it fires),
+        // so the fallback is never used.
+        self.timers
+            .next_except(quiet)
+            .unwrap_or(Time::from_micros(u64::MAX))
     }
 
     /// Whether eager pushes send `to` the records of `origin`.
@@ -966,10 +963,10 @@ impl<A: App> Replica<A> {
         }
         self.push_dirty = false;
         let targets: Vec<ReplicaId> = match &self.push_targets {
-            None => self.ts_table.keys().cloned().collect(),
+            None => self.peers.keys().cloned().collect(),
             Some(t) => t
                 .iter()
-                .filter(|p| self.ts_table.contains_key(*p))
+                .filter(|p| self.peers.contains_key(*p))
                 .cloned()
                 .collect(),
         };
@@ -979,10 +976,11 @@ impl<A: App> Replica<A> {
             vec![self.id.clone()]
         };
         for peer in targets {
-            let mut estimate = self.pushed.get(&peer).cloned().unwrap_or_default();
-            if let Some(reported) = self.ts_table.get(&peer) {
-                estimate.merge(reported);
-            }
+            let mut estimate = self
+                .peers
+                .get(&peer)
+                .map(Progress::estimate)
+                .unwrap_or_default();
             let mut missing = Vec::new();
             for origin in &origins {
                 let have = self.rep_ts.get(origin);
@@ -1006,7 +1004,9 @@ impl<A: App> Replica<A> {
                 bytes += n;
                 batch.push(rec);
             }
-            self.pushed.insert(peer.clone(), estimate);
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.pushed = estimate;
+            }
             if !batch.is_empty() {
                 self.send_gossip(peer, batch, bytes, true);
             }
@@ -1015,8 +1015,14 @@ impl<A: App> Replica<A> {
 
     // ----- the algorithm's core ---------------------------------------------
 
+    /// Queues `msg` to `to`; `cost` is counted when it leaves.
+    fn queue_send(&mut self, to: ReplicaId, msg: PeerMessage<A>, cost: SendCost) {
+        self.outputs.push_back((Output::Send { to, msg }, cost));
+    }
+
     fn reply(&mut self, token: RequestToken, reply: ClientReply<A>) {
-        self.outputs.push_back(Output::Reply { token, reply });
+        self.outputs
+            .push_back((Output::Reply { token, reply }, SendCost::None));
     }
 
     fn answer(&mut self, token: RequestToken, query: &A::Query) {
@@ -1078,11 +1084,12 @@ impl<A: App> Replica<A> {
             self.executed.note_applied(rec.id, &rec.dot, now);
             self.stats.updates_applied += 1;
             if self.config.emit_applied {
-                self.outputs.push_back(Output::Applied {
+                let applied = Output::Applied {
                     id: rec.id,
                     dot: rec.dot.clone(),
                     prev: rec.prev.clone(),
-                });
+                };
+                self.outputs.push_back((applied, SendCost::None));
             }
         }
         self.value_ts.set(rec.dot.origin.clone(), rec.dot.seq);
@@ -1096,30 +1103,31 @@ impl<A: App> Replica<A> {
         for h in ready {
             self.answer(h.token, &h.query);
         }
+        self.rearm_held();
     }
 
     /// Drops applied records that every member has.
     fn discard(&mut self) {
         let value_ts = &self.value_ts;
-        let ts_table = &self.ts_table;
+        let peers = &self.peers;
         self.log.discard_while(|r| {
-            value_ts.covers(&r.dot) && ts_table.values().all(|t| t.covers(&r.dot))
+            value_ts.covers(&r.dot) && peers.values().all(|p| p.reported.covers(&r.dot))
         });
     }
 
     fn retire(&mut self, now: Time) {
-        let ts_table = &self.ts_table;
+        let peers = &self.peers;
         // The value timestamp, not rep_ts: a duplicate copy received but not
         // yet applied must still find its id here when it applies.
         self.executed.retire(
             now,
             self.config.dedup_retention,
             &self.value_ts,
-            |dot| ts_table.values().all(|t| t.covers(dot)),
+            |dot| peers.values().all(|p| p.reported.covers(dot)),
             || {
-                ts_table
+                peers
                     .values()
-                    .fold(VectorTimestamp::new(), |acc, t| acc.merged(t))
+                    .fold(VectorTimestamp::new(), |acc, p| acc.merged(&p.reported))
             },
         );
     }
@@ -1255,11 +1263,11 @@ mod tests {
         };
         r1.handle_request(Time::ZERO, RequestToken(1), put(1));
         r1.handle_request(Time::ZERO, RequestToken(2), put(2));
-        while r1.poll_output().is_some() {} // the pushes to r2 are lost
-
         // A durable shell writes the records and a snapshot, then deletes the
         // records at or below the log horizon: none, as r2 lacks both.
-        let records = r1.take_journal().records;
+        let ready = r1.ready();
+        let records = ready.journal().records.clone();
+        let _lost = r1.advance(ready); // the pushes to r2 are lost
         let snapshot = r1.snapshot();
         assert_eq!(snapshot.value_ts, ts(&[("r1", 2)]));
         assert_eq!(r1.log_horizon(), VectorTimestamp::new());
@@ -1271,7 +1279,12 @@ mod tests {
         let Some(Output::Send {
             msg: PeerMessage::Gossip(g),
             ..
-        }) = back.poll_output()
+        }) = ({
+            let ready = back.ready();
+            back.advance(ready)
+        })
+        .into_iter()
+        .next()
         else {
             panic!("expected gossip from the log, not a snapshot");
         };

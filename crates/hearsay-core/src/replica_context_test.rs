@@ -71,7 +71,10 @@ fn replica(name: &str, peers: &[&str]) -> Replica<KvApp> {
 }
 
 fn drain(rep: &mut Replica<KvApp>) -> Vec<Output<KvApp>> {
-    std::iter::from_fn(|| rep.poll_output()).collect()
+    {
+        let ready = rep.ready();
+        rep.advance(ready)
+    }
 }
 
 /// The replies among the outputs, leaving out gossip and digests.

@@ -37,6 +37,12 @@ fn gossip(rep_ts: &[(&str, u64)], records: Vec<UpdateRecord<KvUpdate>>) -> PeerM
     })
 }
 
+/// Everything the replica has to release (no journal to write here).
+fn drain(s: &mut Replica<KvApp>) -> Vec<Output<KvApp>> {
+    let ready = s.ready();
+    s.advance(ready)
+}
+
 fn replica(config: ReplicaConfig) -> Replica<KvApp> {
     let mut rep = Replica::new(r("r2"), config, KvApp::default(), Time::ZERO);
     rep.add_member(r("r1"));
@@ -167,7 +173,7 @@ fn byte_counters_match_the_encoded_messages() {
     // takes some bytes); they must be here for it to be accepted.
     let from_r1 = (1..=300).map(|seq| rec("r1", seq, &[])).collect();
     s.handle_peer(Time::ZERO, &r("r1"), gossip(&[("r1", 300)], from_r1));
-    while s.poll_output().is_some() {}
+    drain(&mut s);
     s.handle_request(
         Time::ZERO,
         RequestToken(1),
@@ -184,7 +190,7 @@ fn byte_counters_match_the_encoded_messages() {
         },
     );
     let mut pushed = 0;
-    while let Some(out) = s.poll_output() {
+    for out in drain(&mut s) {
         if let Output::Send { msg, .. } = out {
             pushed += postcard::to_allocvec(&msg).unwrap().len() as u64;
         }
@@ -194,7 +200,7 @@ fn byte_counters_match_the_encoded_messages() {
     // An anti-entropy round: a digest to each peer.
     s.handle_timeout(Time::ZERO + ReplicaConfig::default().anti_entropy_interval);
     let mut digests = 0;
-    while let Some(out) = s.poll_output() {
+    for out in drain(&mut s) {
         if let Output::Send { msg, .. } = out {
             digests += postcard::to_allocvec(&msg).unwrap().len() as u64;
         }
@@ -214,7 +220,7 @@ fn byte_counters_match_the_encoded_messages() {
         );
     }
     let mut repaired = 0;
-    while let Some(out) = s.poll_output() {
+    for out in drain(&mut s) {
         if let Output::Send { msg, .. } = out {
             repaired += postcard::to_allocvec(&msg).unwrap().len() as u64;
         }
@@ -232,7 +238,7 @@ fn a_push_carries_only_the_timestamp_entries_of_its_own_records() {
         &r("r3"),
         gossip(&[("r3", 1)], vec![rec("r3", 1, &[])]),
     );
-    while s.poll_output().is_some() {}
+    drain(&mut s);
     let put = |seq| ClientRequest::Update {
         id: UpdateId {
             client: ClientId(5),
@@ -245,7 +251,8 @@ fn a_push_carries_only_the_timestamp_entries_of_its_own_records() {
         },
     };
     let pushed_ts = |s: &mut Replica<KvApp>| -> Vec<VectorTimestamp> {
-        std::iter::from_fn(|| s.poll_output())
+        drain(s)
+            .into_iter()
             .filter_map(|o| match o {
                 Output::Send {
                     to,
@@ -262,7 +269,7 @@ fn a_push_carries_only_the_timestamp_entries_of_its_own_records() {
     assert_eq!(pushed_ts(&mut s), vec![ts(&[("r2", 2)])]);
     // A digest tells everything again.
     s.handle_timeout(Time::ZERO + ReplicaConfig::default().anti_entropy_interval);
-    let digests: Vec<_> = std::iter::from_fn(|| s.poll_output()).collect();
+    let digests = drain(&mut s);
     assert!(digests.contains(&Output::Send {
         to: r("r1"),
         msg: PeerMessage::Digest {
@@ -284,7 +291,7 @@ fn another_origins_record_is_repaired_only_if_still_missing_at_the_next_digest()
                 reply: false,
             },
         );
-        std::iter::from_fn(|| s.poll_output()).collect()
+        drain(s)
     };
     assert!(digest_from_r1(&mut s).is_empty(), "nothing to repair yet");
     // r3:1 arrives here; r3 pushed it to r1 as well, so it may be on its way.

@@ -77,7 +77,10 @@ fn replica(name: &str, peers: &[&str]) -> Replica<KvApp> {
 }
 
 fn drain(rep: &mut Replica<KvApp>) -> Vec<Output<KvApp>> {
-    std::iter::from_fn(|| rep.poll_output()).collect()
+    {
+        let ready = rep.ready();
+        rep.advance(ready)
+    }
 }
 
 fn reply(token: u64, reply: ClientReply<KvApp>) -> Output<KvApp> {
@@ -610,7 +613,10 @@ fn the_executed_table_is_bounded_once_updates_are_known_everywhere() {
             reply: false,
         },
     );
-    r1.handle_timeout(late + Duration::from_millis(1));
+    // Retirement runs on its own timer, the next deadline `poll_timeout` names.
+    let next = r1.poll_timeout();
+    assert_eq!(next, late + r1.config().anti_entropy_interval);
+    r1.handle_timeout(next);
     assert_eq!(r1.executed_len(), 0);
     assert_eq!(r1.log_len(), 0);
 }
@@ -720,12 +726,14 @@ fn the_journal_holds_every_record_that_entered_the_log_and_restore_resumes_from_
             records: vec![waiting],
         }),
     );
-    let journal = r1.take_journal();
-    assert!(!journal.snapshot);
-    assert_eq!(journal.records.len(), 2);
-    assert!(r1.take_journal().is_empty(), "taken once");
+    let ready = r1.ready();
+    assert!(!ready.journal().snapshot);
+    assert_eq!(ready.journal().records.len(), 2);
+    let records = ready.journal().records.clone();
+    assert!(!r1.advance(ready).is_empty());
+    assert!(r1.ready().is_empty(), "taken once");
     // Restart from the empty snapshot and the journal: the same state.
-    let mut restored = Replica::restore(r("r1"), config, &[r("r2")], empty, journal.records, t(10));
+    let mut restored = Replica::restore(r("r1"), config, &[r("r2")], empty, records, t(10));
     assert_eq!(restored.app(), r1.app());
     assert_eq!(restored.value_ts(), r1.value_ts());
     assert_eq!(restored.rep_ts(), r1.rep_ts());
@@ -792,7 +800,7 @@ fn adopting_a_snapshot_is_journaled() {
         PeerMessage::Snapshot(Box::new(donor.snapshot())),
     );
     assert_eq!(r4.app().count("c"), 1);
-    assert!(r4.take_journal().snapshot);
+    assert!(r4.ready().journal().snapshot);
 }
 
 /// Found by the Maelstrom harness: a digest that arrived late, after the log
@@ -841,4 +849,87 @@ fn replicas_start_their_anti_entropy_rounds_at_different_peers() {
     // Each starts with its successor in name order: five replicas, five
     // different first targets, so no peer gets every digest of a round.
     assert_eq!(first_targets.len(), names.len(), "{first_targets:?}");
+}
+
+#[test]
+fn traffic_is_counted_as_it_leaves_not_as_it_is_queued() {
+    let mut r1 = replica("r1", &["r2", "r3"]);
+    r1.handle_request(
+        t(1),
+        RequestToken(1),
+        update(id(1, 1), VectorTimestamp::new(), put("x", 1)),
+    );
+    r1.handle_timeout(t(100)); // anti-entropy: digests queued
+    assert_eq!(
+        (r1.stats().gossip_sent, r1.stats().digests_sent),
+        (0, 0),
+        "nothing has left yet"
+    );
+    let out = drain(&mut r1);
+    let sends = |gossip: bool| {
+        out.iter()
+            .filter(|o| match o {
+                Output::Send { msg, .. } => matches!(msg, PeerMessage::Gossip(_)) == gossip,
+                _ => false,
+            })
+            .count() as u64
+    };
+    let s = r1.stats();
+    assert_eq!((s.gossip_sent, s.push_sent, s.push_records), (2, 2, 2));
+    assert_eq!((s.digests_sent, s.repair_sent), (sends(false), 0));
+    assert_eq!(s.gossip_sent, sends(true));
+}
+
+#[test]
+fn outputs_leave_only_through_advance_and_inputs_after_ready_wait_for_the_next() {
+    let config = ReplicaConfig {
+        journal: true,
+        ..ReplicaConfig::default()
+    };
+    let mut r1 = Replica::new(r("r1"), config, KvApp::default(), t(0));
+    r1.add_member(r("r2"));
+    let accept = |r1: &mut Replica<KvApp>, n: u64| {
+        r1.handle_request(
+            t(n),
+            RequestToken(n),
+            update(id(1, n), VectorTimestamp::new(), put("x", n as i64)),
+        );
+    };
+    let push = |n: u64| Output::Send {
+        to: r("r2"),
+        msg: PeerMessage::Gossip(Gossip {
+            rep_ts: ts(&[("r1", n)]),
+            records: vec![record(
+                "r1",
+                n,
+                id(1, n),
+                VectorTimestamp::new(),
+                put("x", n as i64),
+            )],
+        }),
+    };
+    let accepted = |n: u64| {
+        reply(
+            n,
+            ClientReply::Accepted {
+                ts: ts(&[("r1", n)]),
+            },
+        )
+    };
+
+    accept(&mut r1, 1);
+    let first = r1.ready();
+    assert_eq!(first.journal().records.len(), 1);
+    assert_eq!(first.pending_outputs(), 2, "the reply and the push");
+    assert_eq!(r1.stats().gossip_sent, 0, "nothing has left");
+    // An input handled while the journal is being written: its record and
+    // outputs belong to the next Ready, not to this one.
+    accept(&mut r1, 2);
+    assert_eq!(r1.advance(first), vec![accepted(1), push(1)]);
+    assert_eq!(r1.stats().gossip_sent, 1);
+
+    let second = r1.ready();
+    assert_eq!(second.journal().records[0].dot.seq, 2);
+    assert_eq!(r1.advance(second), vec![accepted(2), push(2)]);
+    assert!(r1.ready().is_empty());
 }

@@ -67,3 +67,105 @@ pub struct ReplicaStats {
     /// exist (of this replica, beyond what it has, or of a non-member).
     pub updates_bad_context: u64,
 }
+
+/// What an output costs in the traffic counters, counted when it leaves the
+/// replica (as quinn-proto counts frames where they are written), not when
+/// it is queued: a counter never includes a message that was not handed out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SendCost {
+    /// Not traffic: a reply or an applied notice.
+    None,
+    /// Gossip: an eager push (`push`) or an answer to a digest.
+    Gossip {
+        /// Whether it is an eager push rather than repair.
+        push: bool,
+        /// Records it carries.
+        records: u64,
+        /// Its encoded size.
+        bytes: u64,
+    },
+    /// A digest of `bytes` encoded bytes.
+    Digest {
+        /// Its encoded size.
+        bytes: u64,
+    },
+    /// A snapshot of `bytes` encoded bytes.
+    Snapshot {
+        /// Its encoded size.
+        bytes: u64,
+    },
+}
+
+impl ReplicaStats {
+    /// Counts an output that leaves the replica.
+    pub(crate) fn count_sent(&mut self, cost: SendCost) {
+        match cost {
+            SendCost::None => {}
+            SendCost::Gossip {
+                push,
+                records,
+                bytes,
+            } => {
+                self.gossip_sent += 1;
+                self.records_sent += records;
+                if push {
+                    self.push_sent += 1;
+                    self.push_records += records;
+                    self.push_bytes += bytes;
+                } else {
+                    self.repair_sent += 1;
+                    self.repair_records += records;
+                    self.repair_bytes += bytes;
+                }
+            }
+            SendCost::Digest { bytes } => {
+                self.digests_sent += 1;
+                self.digest_bytes += bytes;
+            }
+            SendCost::Snapshot { bytes } => {
+                self.snapshots_sent += 1;
+                self.snapshot_bytes += bytes;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cost_lands_in_its_counters_only() {
+        let mut s = ReplicaStats::default();
+        s.count_sent(SendCost::None);
+        assert_eq!(s, ReplicaStats::default());
+        s.count_sent(SendCost::Gossip {
+            push: true,
+            records: 3,
+            bytes: 40,
+        });
+        s.count_sent(SendCost::Gossip {
+            push: false,
+            records: 1,
+            bytes: 9,
+        });
+        s.count_sent(SendCost::Digest { bytes: 7 });
+        s.count_sent(SendCost::Snapshot { bytes: 100 });
+        let want = ReplicaStats {
+            gossip_sent: 2,
+            records_sent: 4,
+            push_sent: 1,
+            push_records: 3,
+            push_bytes: 40,
+            repair_sent: 1,
+            repair_records: 1,
+            repair_bytes: 9,
+            digests_sent: 1,
+            digest_bytes: 7,
+            snapshots_sent: 1,
+            snapshot_bytes: 100,
+            ..ReplicaStats::default()
+        };
+        assert_eq!(s, want);
+    }
+}

@@ -178,20 +178,32 @@ impl<A: MaelstromApp> Server<A> {
 
     /// Turns everything the replica wants done into [`Out`]s. Answers may
     /// start further requests (a transaction's write after its read); their
-    /// outputs join the same queue, so one loop drains all.
+    /// outputs come in the next `Ready`, so the loop runs until one is empty.
+    /// Nothing is durable here: each journal is empty, and released at once.
     fn drain(&mut self, now: Time, out: &mut Vec<Out>) {
-        while let Some(output) = self.replica.poll_output() {
-            match output {
-                Output::Send { to, msg } => match serde_json::to_value(&msg) {
-                    Ok(msg) => out.push(Out::Peer {
-                        to: to.to_string(),
-                        msg,
-                    }),
-                    Err(e) => out.push(Out::Log(format!("cannot encode a message to {to}: {e}"))),
-                },
-                Output::Reply { token, reply } => self.on_reply(now, token, reply, out),
-                Output::Applied { dot, .. } => out.push(Out::Applied(dot)),
+        loop {
+            let ready = self.replica.ready();
+            if ready.is_empty() {
+                return;
             }
+            for output in self.replica.advance(ready) {
+                self.route(now, output, out);
+            }
+        }
+    }
+
+    /// Turns one output into [`Out`]s.
+    fn route(&mut self, now: Time, output: Output<A>, out: &mut Vec<Out>) {
+        match output {
+            Output::Send { to, msg } => match serde_json::to_value(&msg) {
+                Ok(msg) => out.push(Out::Peer {
+                    to: to.to_string(),
+                    msg,
+                }),
+                Err(e) => out.push(Out::Log(format!("cannot encode a message to {to}: {e}"))),
+            },
+            Output::Reply { token, reply } => self.on_reply(now, token, reply, out),
+            Output::Applied { dot, .. } => out.push(Out::Applied(dot)),
         }
     }
 

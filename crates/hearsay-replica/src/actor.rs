@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use hearsay_activity::{Activity, ActivityConfig, Counter};
 use hearsay_core::{
-    App, ClientReply, Output, PeerMessage, Replica, ReplicaConfig, ReplicaId, RequestToken, Time,
-    UpdateId, VectorTimestamp,
+    App, ClientReply, Journal, Output, PeerMessage, Replica, ReplicaConfig, ReplicaId,
+    RequestToken, Time, UpdateId, VectorTimestamp,
 };
 use hearsay_wire::node::NodeActivityKind;
 use tokio::sync::{mpsc, oneshot};
@@ -233,12 +233,16 @@ where
                     .count(Counter::UpdatesApplied, applied - self.applied_seen);
                 self.applied_seen = applied;
             }
-            if let Err(e) = self.persist() {
+            // The outputs leave only through `advance`, after the journal is
+            // written: a failed write drops them with the `Ready`.
+            let ready = self.replica.ready();
+            if let Err(e) = self.persist(ready.journal()) {
                 // Nothing more may be acknowledged: stop rather than lie.
                 error!(replica = %self.replica.id(), error = %e, "cannot write durable state; stopping the replica");
                 break;
             }
-            self.flush();
+            let outputs = self.replica.advance(ready);
+            self.flush(outputs);
         }
         debug!(replica = %self.replica.id(), "replica actor stopped");
     }
@@ -280,12 +284,11 @@ where
     }
 
     /// Commits what changed, before any output leaves.
-    fn persist(&mut self) -> Result<(), StoreError> {
+    fn persist(&mut self, journal: &Journal<A>) -> Result<(), StoreError> {
         let Some(store) = &mut self.store else {
             return Ok(());
         };
-        let journal = self.replica.take_journal();
-        let due = store.snapshot_due(&journal);
+        let due = store.snapshot_due(journal);
         if journal.is_empty() && !due {
             return Ok(());
         }
@@ -300,7 +303,7 @@ where
                 .collect();
             (snap, prune)
         });
-        let mut write = || store.write(&journal, snapshot.as_ref().map(|(s, p)| (s, p)));
+        let mut write = || store.write(journal, snapshot.as_ref().map(|(s, p)| (s, p)));
         // A commit waits for the disk. On a multi-threaded runtime, hand this
         // worker's other tasks (other replicas, the front end, the network)
         // to another thread meanwhile; inputs that arrive during the wait
@@ -311,8 +314,8 @@ where
         }
     }
 
-    fn flush(&mut self) {
-        while let Some(out) = self.replica.poll_output() {
+    fn flush(&mut self, outputs: Vec<Output<A>>) {
+        for out in outputs {
             match out {
                 Output::Send { to, msg } => {
                     if self.outbound.try_send(Outbound { to, msg }).is_err() {

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use hearsay_core::{App, Dot, Replica, ReplicaId, Snapshot, Status, UpdateId, UpdateRecord};
+use hearsay_core::{
+    App, Dot, Journal, Replica, ReplicaId, Snapshot, Status, UpdateId, UpdateRecord,
+};
 
 use super::Sim;
 use crate::invariants::durability::{self, BeforeCrash};
@@ -37,16 +39,20 @@ impl<A: App> Durable<A> {
         }
     }
 
-    /// Commits what the replica journaled since the last call, and returns
-    /// the dots and update ids of the records it wrote, in journal order.
-    pub(super) fn persist(&mut self, replica: &mut Replica<A>) -> Vec<(Dot, UpdateId)> {
-        let journal = replica.take_journal();
+    /// Commits `journal`, what `replica` journaled since its last `Ready`,
+    /// and returns the dots and update ids of the records it wrote, in
+    /// journal order.
+    pub(super) fn persist(
+        &mut self,
+        replica: &Replica<A>,
+        journal: &Journal<A>,
+    ) -> Vec<(Dot, UpdateId)> {
         let n = journal.records.len() as u64;
         let due = journal.snapshot || (n > 0 && self.since_snapshot + n >= self.every);
         let mut written = Vec::with_capacity(journal.records.len());
-        for rec in journal.records {
+        for rec in &journal.records {
             written.push((rec.dot.clone(), rec.id));
-            self.records.insert(rec.dot.clone(), rec);
+            self.records.insert(rec.dot.clone(), rec.clone());
         }
         if due {
             // Only records the log no longer holds may go: peers may still
@@ -147,6 +153,13 @@ mod tests {
         r.handle_request(Time::ZERO, RequestToken(seq), request);
     }
 
+    /// What the simulator does after each input: persist, then release.
+    fn persist(d: &mut Durable<KvApp>, r: &mut Replica<KvApp>) {
+        let ready = r.ready();
+        d.persist(r, ready.journal());
+        let _sent = r.advance(ready);
+    }
+
     #[test]
     fn records_accumulate_until_a_snapshot_prunes_them() {
         let config = ReplicaConfig {
@@ -158,10 +171,10 @@ mod tests {
         let mut d = Durable::new(&r, 3);
         put(&mut r, 1);
         put(&mut r, 2);
-        d.persist(&mut r);
+        persist(&mut d, &mut r);
         assert_eq!((d.records.len(), d.since_snapshot), (2, 2));
         put(&mut r, 3);
-        d.persist(&mut r);
+        persist(&mut d, &mut r);
         assert_eq!(d.snapshot.value_ts, r.value_ts().clone());
         assert!(
             d.records.is_empty(),

@@ -98,14 +98,16 @@ impl<W: Workload> Sim<W> {
     /// causal past arrived): the checkers learn which update each carries.
     pub(super) fn drain_replica(&mut self, i: usize) {
         let node = &mut self.replicas[i];
-        let written = node.durable.persist(&mut node.replica);
+        let ready = node.replica.ready();
+        let written = node.durable.persist(&node.replica, ready.journal());
+        let outputs = node.replica.advance(ready);
         let name = &self.names[i];
         for (dot, id) in written {
             if &dot.origin == name {
                 self.checks.new_record(self.now, name, dot.seq, id);
             }
         }
-        while let Some(out) = self.replicas[i].replica.poll_output() {
+        for out in outputs {
             match out {
                 Output::Send { to, msg } => {
                     let Some(&j) = self.index.get(&to) else {
