@@ -21,12 +21,15 @@
 //!   anti-entropy, log discarding and state transfer.
 //! - [`FrontEnd`] and [`Session`]: routing, retries with the same update id,
 //!   "busy", and the client's causal context.
+//! - [`forced`]: the total order for forced updates (Viewstamped Replication
+//!   Revisited), sans-IO; not yet wired into [`Replica`].
 //! - [`testing::KvApp`]: a small key-value app for tests and the simulator.
 
 mod app;
 mod config;
 pub mod conformance;
 mod executed;
+pub mod forced;
 mod frontend;
 mod held;
 mod ids;
@@ -43,7 +46,7 @@ pub mod testing;
 mod time;
 mod timestamp;
 
-pub use app::{App, ApplyContext, Arbitration};
+pub use app::{App, ApplyContext, Arbitration, UpdateClass};
 pub use config::{InjectedBugs, ReplicaConfig};
 pub use frontend::{
     AttemptId, BUSY_MESSAGE, FrontEnd, FrontEndConfig, FrontEndOutput, Outcome, ReplicaView,
