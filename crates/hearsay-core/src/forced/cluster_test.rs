@@ -88,6 +88,8 @@ pub(super) struct Cluster<M: Machine> {
     ordered: BTreeSet<RequestId>,
     executed_len: BTreeMap<NodeId, usize>,
     pub(super) violations: Vec<String>,
+    /// How many crashes and restarts the run had: shows the faults happened.
+    pub(super) crashes: usize,
     invariant: fn(&M) -> Result<(), String>,
     generate: fn(&mut SplitMix64) -> M::Op,
 }
@@ -124,6 +126,7 @@ impl<M: Machine> Cluster<M> {
             ordered: BTreeSet::new(),
             executed_len: BTreeMap::new(),
             violations: Vec::new(),
+            crashes: 0,
             invariant,
             generate,
         }
@@ -165,6 +168,7 @@ impl<M: Machine> Cluster<M> {
     pub(super) fn crash(&mut self, n: NodeId) {
         self.nodes.insert(n, None);
         self.executed_len.remove(&n);
+        self.crashes += 1;
     }
 
     pub(super) fn restart(&mut self, n: NodeId, voters: Vec<NodeId>) {
@@ -337,15 +341,16 @@ impl<M: Machine> Cluster<M> {
                 c.pending = None;
                 c.next_issue = now + self.rng.below(5 * MS);
             }
-            Err(ForcedError::NotPrimary { primary }) => {
+            Err(e) => {
+                // Redirected (or refused by a retired voter): go on at once.
                 let i = ids.iter().position(|x| *x == c.target).unwrap_or(0);
-                c.target = primary.unwrap_or(ids[(i + 1) % ids.len()]);
-                p.resend_at = now + 20 * MS;
-            }
-            Err(_) => {
-                let i = ids.iter().position(|x| *x == c.target).unwrap_or(0);
-                c.target = ids[(i + 1) % ids.len()];
-                p.resend_at = now + 20 * MS;
+                let next = ids[(i + 1) % ids.len()];
+                c.target = match e {
+                    ForcedError::NotPrimary { primary } => primary.unwrap_or(next),
+                    _ => next,
+                };
+                p.resend_at = now + self.client_resend;
+                self.send_request(ci);
             }
         }
     }
@@ -603,21 +608,30 @@ fn linearizable(c: &Cluster<RegisterMachine>) -> Verdict {
 
 // ---- tests ----
 
+/// Seeds per sweep: a few hundred runs of each workload, each 14 s of virtual time.
+const SEEDS: u64 = 250;
+
 #[test]
 fn same_order_everywhere_and_linearizable_under_faults() {
-    for seed in 0..120 {
+    let (mut crashes, mut view_changes) = (0, 0);
+    for seed in 0..SEEDS {
         let c = register_run(seed, Default::default());
+        crashes += c.crashes;
+        view_changes += c.active().iter().map(|v| v.view()).max().unwrap_or(0);
         assert!(c.violations.is_empty(), "seed {seed}: {:?}", c.violations);
         assert_eq!(linearizable(&c), Verdict::Linearizable, "seed {seed}");
         healed(&c).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         let answered = c.history.iter().filter(|r| matches!(r.ret, Some((_, Ok(_))))).count();
         assert!(answered > 0, "seed {seed}: nothing was acknowledged");
     }
+    // The sweep must have exercised crashes (and so recoveries) and failovers.
+    assert!(crashes > SEEDS as usize, "only {crashes} crashes");
+    assert!(view_changes > SEEDS, "only {view_changes} view changes");
 }
 
 #[test]
 fn ledger_never_goes_below_zero_under_faults() {
-    for seed in 0..120 {
+    for seed in 0..SEEDS {
         let c = ledger_run(seed, Default::default());
         assert!(c.violations.is_empty(), "seed {seed}: {:?}", c.violations);
         healed(&c).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
@@ -633,20 +647,29 @@ fn ledger_never_goes_below_zero_under_faults() {
 #[test]
 fn planted_ack_before_quorum_is_caught() {
     let bugs = super::ForcedBugs { ack_before_quorum: true, ..Default::default() };
-    let caught = (0..60)
-        .filter(|seed| {
-            let c = register_run(*seed, bugs);
-            !c.violations.is_empty() || linearizable(&c) != Verdict::Linearizable
-        })
-        .count();
-    assert!(caught > 0, "no seed caught acknowledging before a quorum");
+    let (mut by_order, mut by_linearizability) = (0, 0);
+    for seed in 0..60 {
+        let c = register_run(seed, bugs);
+        by_order += usize::from(!c.violations.is_empty());
+        by_linearizability += usize::from(linearizable(&c) == Verdict::NotLinearizable);
+    }
+    eprintln!("ack-before-quorum caught: order/ack checks {by_order}, linearizability {by_linearizability} of 60");
+    assert!(by_order > 0, "the acknowledged-but-lost check missed acknowledging before a quorum");
+    assert!(by_linearizability > 0, "the linearizability check missed acknowledging before a quorum");
 }
 
 #[test]
 fn planted_forgetful_view_change_is_caught() {
     let bugs = super::ForcedBugs { forget_on_view_change: true, ..Default::default() };
-    let caught = (0..60).filter(|seed| !ledger_run(*seed, bugs).violations.is_empty()).count();
-    assert!(caught > 0, "no seed caught a view change that forgets committed entries");
+    let (mut by_order, mut by_ledger) = (0, 0);
+    for seed in 0..60 {
+        let c = ledger_run(seed, bugs);
+        by_order += usize::from(c.violations.iter().any(|v| v.contains("order differs") || v.contains("un-committed")));
+        by_ledger += usize::from(c.violations.iter().any(|v| v.contains("below zero")));
+    }
+    eprintln!("forget-committed caught: order {by_order}, ledger {by_ledger} of 60");
+    assert!(by_order > 0, "the order check missed a view change that forgets committed entries");
+    assert!(by_ledger > 0, "the ledger check missed a view change that forgets committed entries");
 }
 
 #[test]
