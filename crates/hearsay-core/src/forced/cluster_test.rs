@@ -29,15 +29,34 @@ pub(super) struct Faults {
 
 impl Faults {
     fn lossy() -> Self {
-        Self { loss: 30, dup: 20, min_delay: 200, max_delay: 8 * MS }
+        Self {
+            loss: 30,
+            dup: 20,
+            min_delay: 200,
+            max_delay: 8 * MS,
+        }
     }
 }
 
 enum Packet<M: Machine> {
-    Peer { from: NodeId, to: NodeId, msg: VrMessage<M> },
-    Request { to: NodeId, id: RequestId, cmd: Command<M::Op> },
-    Reply { id: RequestId, result: Result<Answer<M::Outcome>, ForcedError> },
+    Peer {
+        from: NodeId,
+        to: NodeId,
+        msg: VrMessage<M>,
+    },
+    Request {
+        to: NodeId,
+        id: RequestId,
+        cmd: Command<M::Op>,
+    },
+    Reply {
+        id: RequestId,
+        result: Result<Answer<M::Outcome>, ForcedError>,
+    },
 }
+
+/// What a client is told.
+type ClientResult<M> = Result<Answer<<M as Machine>::Outcome>, ForcedError>;
 
 /// One client operation as the client saw it.
 #[derive(Clone, Debug)]
@@ -47,7 +66,7 @@ pub(super) struct Record<M: Machine> {
     pub(super) call: u64,
     /// The node it was first sent to.
     pub(super) first_target: NodeId,
-    pub(super) ret: Option<(u64, Result<Answer<M::Outcome>, ForcedError>)>,
+    pub(super) ret: Option<(u64, ClientResult<M>)>,
 }
 
 struct Pending<O> {
@@ -106,8 +125,16 @@ impl<M: Machine> Cluster<M> {
         let voters: Vec<NodeId> = (1..=n).map(NodeId).collect();
         let mut nodes = BTreeMap::new();
         for v in &voters {
-            let cfg = VrConfig { me: *v, voters: voters.clone(), seed, ..config.clone() };
-            nodes.insert(*v, Some(Voter::new(cfg, init.clone(), Time::ZERO).expect("valid config")));
+            let cfg = VrConfig {
+                me: *v,
+                voters: voters.clone(),
+                seed,
+                ..config.clone()
+            };
+            nodes.insert(
+                *v,
+                Some(Voter::new(cfg, init.clone(), Time::ZERO).expect("valid config")),
+            );
         }
         Self {
             now: 0,
@@ -132,7 +159,12 @@ impl<M: Machine> Cluster<M> {
         }
     }
 
-    pub(super) fn add_client(&mut self, target: NodeId, script: Vec<Command<M::Op>>, random: usize) -> usize {
+    pub(super) fn add_client(
+        &mut self,
+        target: NodeId,
+        script: Vec<Command<M::Op>>,
+        random: usize,
+    ) -> usize {
         let id = self.clients.len() as u64 + 1;
         self.clients.push(Client {
             id,
@@ -172,15 +204,26 @@ impl<M: Machine> Cluster<M> {
     }
 
     pub(super) fn restart(&mut self, n: NodeId, voters: Vec<NodeId>) {
-        let cfg = VrConfig { me: n, voters, seed: self.rng.next_u64(), ..self.config.clone() };
-        let v = Voter::restart(cfg, self.init.clone(), Time::from_micros(self.now)).expect("valid config");
+        let cfg = VrConfig {
+            me: n,
+            voters,
+            seed: self.rng.next_u64(),
+            ..self.config.clone()
+        };
+        let v = Voter::restart(cfg, self.init.clone(), Time::from_micros(self.now))
+            .expect("valid config");
         self.nodes.insert(n, Some(v));
         self.drain(n);
     }
 
     pub(super) fn add_joiner(&mut self, n: NodeId, voters: Vec<NodeId>) {
-        let cfg = VrConfig { me: n, voters, ..self.config.clone() };
-        let v = Voter::joiner(cfg, self.init.clone(), Time::from_micros(self.now)).expect("valid config");
+        let cfg = VrConfig {
+            me: n,
+            voters,
+            ..self.config.clone()
+        };
+        let v = Voter::joiner(cfg, self.init.clone(), Time::from_micros(self.now))
+            .expect("valid config");
         self.nodes.insert(n, Some(v));
     }
 
@@ -190,7 +233,10 @@ impl<M: Machine> Cluster<M> {
     }
 
     fn delay(&mut self) -> u64 {
-        self.faults.min_delay + self.rng.below(self.faults.max_delay - self.faults.min_delay + 1)
+        self.faults.min_delay
+            + self
+                .rng
+                .below(self.faults.max_delay - self.faults.min_delay + 1)
     }
 
     fn separated(&self, a: NodeId, b: NodeId) -> bool {
@@ -213,7 +259,9 @@ impl<M: Machine> Cluster<M> {
 
     fn drain(&mut self, n: NodeId) {
         loop {
-            let Some(Some(v)) = self.nodes.get_mut(&n) else { return };
+            let Some(Some(v)) = self.nodes.get_mut(&n) else {
+                return;
+            };
             let Some(out) = v.poll_output() else { break };
             match out {
                 Output::Send { to, msg } => {
@@ -221,7 +269,9 @@ impl<M: Machine> Cluster<M> {
                         self.transmit(Packet::Peer { from: n, to, msg }, clone_packet);
                     }
                 }
-                Output::Reply { id, result } => self.transmit(Packet::Reply { id, result }, clone_packet),
+                Output::Reply { id, result } => {
+                    self.transmit(Packet::Reply { id, result }, clone_packet)
+                }
             }
         }
         self.check(n);
@@ -230,11 +280,16 @@ impl<M: Machine> Cluster<M> {
     /// Checks voter `n` after a step: its newly committed entries against the
     /// order, each request once, and the state invariant.
     fn check(&mut self, n: NodeId) {
-        let Some(Some(v)) = self.nodes.get(&n) else { return };
+        let Some(Some(v)) = self.nodes.get(&n) else {
+            return;
+        };
         let committed: Vec<RequestId> = v.committed().iter().map(|e| e.id).collect();
         let old = self.executed_len.get(&n).copied().unwrap_or(0);
         if committed.len() < old {
-            self.violations.push(format!("{n:?} un-committed entries ({old} -> {})", committed.len()));
+            self.violations.push(format!(
+                "{n:?} un-committed entries ({old} -> {})",
+                committed.len()
+            ));
         }
         for (i, id) in committed.iter().enumerate().skip(old) {
             match self.order.get(i) {
@@ -277,7 +332,11 @@ impl<M: Machine> Cluster<M> {
     fn send_request(&mut self, ci: usize) {
         let c = &self.clients[ci];
         let Some(p) = &c.pending else { return };
-        let packet = Packet::Request { to: c.target, id: p.id, cmd: p.cmd.clone() };
+        let packet = Packet::Request {
+            to: c.target,
+            id: p.id,
+            cmd: p.cmd.clone(),
+        };
         self.transmit(packet, clone_packet);
     }
 
@@ -308,8 +367,17 @@ impl<M: Machine> Cluster<M> {
         };
         let c = &mut self.clients[ci];
         c.seq += 1;
-        let id = RequestId { client: c.id, seq: c.seq };
-        self.history.push(Record { id, cmd: cmd.clone(), call: now, first_target: c.target, ret: None });
+        let id = RequestId {
+            client: c.id,
+            seq: c.seq,
+        };
+        self.history.push(Record {
+            id,
+            cmd: cmd.clone(),
+            call: now,
+            first_target: c.target,
+            ret: None,
+        });
         let record = self.history.len() - 1;
         c.pending = Some(Pending {
             id,
@@ -323,7 +391,9 @@ impl<M: Machine> Cluster<M> {
 
     fn client_reply(&mut self, id: RequestId, result: Result<Answer<M::Outcome>, ForcedError>) {
         let now = self.now;
-        let Some(ci) = self.clients.iter().position(|c| c.id == id.client) else { return };
+        let Some(ci) = self.clients.iter().position(|c| c.id == id.client) else {
+            return;
+        };
         let ids = self.node_ids();
         let c = &mut self.clients[ci];
         let Some(p) = &mut c.pending else { return };
@@ -385,7 +455,9 @@ impl<M: Machine> Cluster<M> {
             let now = Time::from_micros(self.now);
             match kind {
                 0 => {
-                    let Some((_, p)) = self.queue.pop_first() else { continue };
+                    let Some((_, p)) = self.queue.pop_first() else {
+                        continue;
+                    };
                     match p {
                         Packet::Peer { from, to, msg } => {
                             if self.separated(from, to) {
@@ -428,7 +500,9 @@ impl<M: Machine> Cluster<M> {
         }
         let mut bad = Vec::new();
         for r in &self.history {
-            let Some((_, Ok(answer))) = &r.ret else { continue };
+            let Some((_, Ok(answer))) = &r.ret else {
+                continue;
+            };
             match (committed.get(&r.id), answer) {
                 (None, _) => bad.push(format!("{:?} acknowledged but not committed", r.id)),
                 (Some(EntryBody::Op { outcome, .. }), Answer::Outcome(told)) if outcome != told => {
@@ -452,9 +526,20 @@ impl<M: Machine> Cluster<M> {
 
 fn clone_packet<M: Machine>(p: &Packet<M>) -> Packet<M> {
     match p {
-        Packet::Peer { from, to, msg } => Packet::Peer { from: *from, to: *to, msg: msg.clone() },
-        Packet::Request { to, id, cmd } => Packet::Request { to: *to, id: *id, cmd: cmd.clone() },
-        Packet::Reply { id, result } => Packet::Reply { id: *id, result: result.clone() },
+        Packet::Peer { from, to, msg } => Packet::Peer {
+            from: *from,
+            to: *to,
+            msg: msg.clone(),
+        },
+        Packet::Request { to, id, cmd } => Packet::Request {
+            to: *to,
+            id: *id,
+            cmd: cmd.clone(),
+        },
+        Packet::Reply { id, result } => Packet::Reply {
+            id: *id,
+            result: result.clone(),
+        },
     }
 }
 
@@ -468,12 +553,19 @@ fn register_op(rng: &mut SplitMix64) -> RegisterOp {
     match rng.below(3) {
         0 => RegisterOp::Read,
         1 => RegisterOp::Write(rng.below(4)),
-        _ => RegisterOp::Cas { from: rng.below(4), to: rng.below(4) },
+        _ => RegisterOp::Cas {
+            from: rng.below(4),
+            to: rng.below(4),
+        },
     }
 }
 
 fn ledger_ok(l: &Ledger) -> Result<(), String> {
-    if l.balance < 0 { Err(format!("balance {} below zero", l.balance)) } else { Ok(()) }
+    if l.balance < 0 {
+        Err(format!("balance {} below zero", l.balance))
+    } else {
+        Ok(())
+    }
 }
 
 fn ledger_op(rng: &mut SplitMix64) -> LedgerOp {
@@ -484,7 +576,9 @@ fn ledger_op(rng: &mut SplitMix64) -> LedgerOp {
     }
 }
 
-fn register_history(history: &[Record<RegisterMachine>]) -> Vec<Operation<RegisterOp, RegisterRet>> {
+fn register_history(
+    history: &[Record<RegisterMachine>],
+) -> Vec<Operation<RegisterOp, RegisterRet>> {
     history
         .iter()
         .filter_map(|r| {
@@ -493,7 +587,11 @@ fn register_history(history: &[Record<RegisterMachine>]) -> Vec<Operation<Regist
                 Some((t, Ok(Answer::Outcome(o)))) => Some((*t, *o)),
                 _ => None,
             };
-            Some(Operation { call: r.call, ret, op: *op })
+            Some(Operation {
+                call: r.call,
+                ret,
+                op: *op,
+            })
         })
         .collect()
 }
@@ -516,7 +614,10 @@ fn chaos<M: Machine>(c: &mut Cluster<M>, seed: u64, chaos: u64, quiet: u64) {
         let down: Vec<NodeId> = c
             .nodes
             .iter()
-            .filter(|(_, v)| v.as_ref().is_none_or(|v| v.status() == VoterStatus::Recovering))
+            .filter(|(_, v)| {
+                v.as_ref()
+                    .is_none_or(|v| v.status() == VoterStatus::Recovering)
+            })
             .map(|(n, _)| *n)
             .collect();
         match rng.below(6) {
@@ -551,7 +652,12 @@ fn chaos<M: Machine>(c: &mut Cluster<M>, seed: u64, chaos: u64, quiet: u64) {
     for cl in &mut c.clients {
         cl.random_left = 0; // quiet: only what is in flight must finish
     }
-    let crashed: Vec<NodeId> = c.nodes.iter().filter(|(_, v)| v.is_none()).map(|(n, _)| *n).collect();
+    let crashed: Vec<NodeId> = c
+        .nodes
+        .iter()
+        .filter(|(_, v)| v.is_none())
+        .map(|(n, _)| *n)
+        .collect();
     for n in crashed {
         c.restart(n, ids.clone());
     }
@@ -570,7 +676,15 @@ fn healed<M: Machine>(c: &Cluster<M>) -> Result<(), String> {
     if commits.len() != 1 || active.iter().any(|v| v.status() != VoterStatus::Normal) {
         let states: Vec<_> = active
             .iter()
-            .map(|v| (v.config.me, v.status(), v.view(), v.committed().len(), v.log_len()))
+            .map(|v| {
+                (
+                    v.config.me,
+                    v.status(),
+                    v.view(),
+                    v.committed().len(),
+                    v.log_len(),
+                )
+            })
             .collect();
         return Err(format!("not converged after healing: {states:?}"));
     }
@@ -583,7 +697,14 @@ fn healed<M: Machine>(c: &Cluster<M>) -> Result<(), String> {
 fn register_run(seed: u64, bugs: super::ForcedBugs) -> Cluster<RegisterMachine> {
     let mut cfg = config();
     cfg.bugs = bugs;
-    let mut c = Cluster::new(seed, 3 + 2 * (seed % 2), cfg, RegisterMachine::default(), register_ok, register_op);
+    let mut c = Cluster::new(
+        seed,
+        3 + 2 * (seed % 2),
+        cfg,
+        RegisterMachine::default(),
+        register_ok,
+        register_op,
+    );
     for i in 0..3 {
         c.add_client(NodeId(1 + i), Vec::new(), 20);
     }
@@ -594,7 +715,14 @@ fn register_run(seed: u64, bugs: super::ForcedBugs) -> Cluster<RegisterMachine> 
 fn ledger_run(seed: u64, bugs: super::ForcedBugs) -> Cluster<Ledger> {
     let mut cfg = config();
     cfg.bugs = bugs;
-    let mut c = Cluster::new(seed, 3 + 2 * (seed % 2), cfg, Ledger::default(), ledger_ok, ledger_op);
+    let mut c = Cluster::new(
+        seed,
+        3 + 2 * (seed % 2),
+        cfg,
+        Ledger::default(),
+        ledger_ok,
+        ledger_op,
+    );
     for i in 0..3 {
         c.add_client(NodeId(1 + i), Vec::new(), 25);
     }
@@ -603,7 +731,11 @@ fn ledger_run(seed: u64, bugs: super::ForcedBugs) -> Cluster<Ledger> {
 }
 
 fn linearizable(c: &Cluster<RegisterMachine>) -> Verdict {
-    linearizable::check(&Register::default(), &register_history(&c.history), 2_000_000)
+    linearizable::check(
+        &Register::default(),
+        &register_history(&c.history),
+        2_000_000,
+    )
 }
 
 // ---- tests ----
@@ -621,7 +753,11 @@ fn same_order_everywhere_and_linearizable_under_faults() {
         assert!(c.violations.is_empty(), "seed {seed}: {:?}", c.violations);
         assert_eq!(linearizable(&c), Verdict::Linearizable, "seed {seed}");
         healed(&c).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-        let answered = c.history.iter().filter(|r| matches!(r.ret, Some((_, Ok(_))))).count();
+        let answered = c
+            .history
+            .iter()
+            .filter(|r| matches!(r.ret, Some((_, Ok(_)))))
+            .count();
         assert!(answered > 0, "seed {seed}: nothing was acknowledged");
     }
     // The sweep must have exercised crashes (and so recoveries) and failovers.
@@ -635,41 +771,69 @@ fn ledger_never_goes_below_zero_under_faults() {
         let c = ledger_run(seed, Default::default());
         assert!(c.violations.is_empty(), "seed {seed}: {:?}", c.violations);
         healed(&c).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-        let refused = c
-            .active()
-            .iter()
-            .flat_map(|v| v.committed())
-            .any(|e| matches!(e.body, EntryBody::Op { outcome: LedgerOutcome::Refused, .. }));
+        let refused = c.active().iter().flat_map(|v| v.committed()).any(|e| {
+            matches!(
+                e.body,
+                EntryBody::Op {
+                    outcome: LedgerOutcome::Refused,
+                    ..
+                }
+            )
+        });
         assert!(refused, "seed {seed}: the workload never tried to overdraw");
     }
 }
 
 #[test]
 fn planted_ack_before_quorum_is_caught() {
-    let bugs = super::ForcedBugs { ack_before_quorum: true, ..Default::default() };
+    let bugs = super::ForcedBugs {
+        ack_before_quorum: true,
+        ..Default::default()
+    };
     let (mut by_order, mut by_linearizability) = (0, 0);
     for seed in 0..60 {
         let c = register_run(seed, bugs);
         by_order += usize::from(!c.violations.is_empty());
         by_linearizability += usize::from(linearizable(&c) == Verdict::NotLinearizable);
     }
-    eprintln!("ack-before-quorum caught: order/ack checks {by_order}, linearizability {by_linearizability} of 60");
-    assert!(by_order > 0, "the acknowledged-but-lost check missed acknowledging before a quorum");
-    assert!(by_linearizability > 0, "the linearizability check missed acknowledging before a quorum");
+    eprintln!(
+        "ack-before-quorum caught: order/ack checks {by_order}, linearizability {by_linearizability} of 60"
+    );
+    assert!(
+        by_order > 0,
+        "the acknowledged-but-lost check missed acknowledging before a quorum"
+    );
+    assert!(
+        by_linearizability > 0,
+        "the linearizability check missed acknowledging before a quorum"
+    );
 }
 
 #[test]
 fn planted_forgetful_view_change_is_caught() {
-    let bugs = super::ForcedBugs { forget_on_view_change: true, ..Default::default() };
+    let bugs = super::ForcedBugs {
+        forget_on_view_change: true,
+        ..Default::default()
+    };
     let (mut by_order, mut by_ledger) = (0, 0);
     for seed in 0..60 {
         let c = ledger_run(seed, bugs);
-        by_order += usize::from(c.violations.iter().any(|v| v.contains("order differs") || v.contains("un-committed")));
+        by_order += usize::from(
+            c.violations
+                .iter()
+                .any(|v| v.contains("order differs") || v.contains("un-committed")),
+        );
         by_ledger += usize::from(c.violations.iter().any(|v| v.contains("below zero")));
     }
     eprintln!("forget-committed caught: order {by_order}, ledger {by_ledger} of 60");
-    assert!(by_order > 0, "the order check missed a view change that forgets committed entries");
-    assert!(by_ledger > 0, "the ledger check missed a view change that forgets committed entries");
+    assert!(
+        by_order > 0,
+        "the order check missed a view change that forgets committed entries"
+    );
+    assert!(
+        by_ledger > 0,
+        "the ledger check missed a view change that forgets committed entries"
+    );
 }
 
 #[test]
@@ -683,7 +847,12 @@ fn same_seed_same_run() {
 #[test]
 fn failover_after_the_primary_crashes_takes_about_a_second() {
     let mut c = Cluster::new(1, 3, config(), Ledger::default(), ledger_ok, ledger_op);
-    c.faults = Faults { loss: 0, dup: 0, min_delay: 100, max_delay: 500 };
+    c.faults = Faults {
+        loss: 0,
+        dup: 0,
+        min_delay: 100,
+        max_delay: 500,
+    };
     c.client_resend = 100 * MS;
     let client = c.add_client(NodeId(1), Vec::new(), 0);
     for _ in 0..5 {
@@ -709,7 +878,10 @@ fn failover_after_the_primary_crashes_takes_about_a_second() {
     let new = c.primary().expect("a new primary");
     assert_ne!(new, old);
     let took = Duration::from_micros(first_ack - crashed_at);
-    assert!(took <= Duration::from_millis(1_200), "failover took {took:?} of virtual time");
+    assert!(
+        took <= Duration::from_millis(1_200),
+        "failover took {took:?} of virtual time"
+    );
     assert!(c.violations.is_empty(), "{:?}", c.violations);
     assert_eq!(c.voter(new).map(|v| v.state().balance), Some(10));
 }
@@ -717,49 +889,89 @@ fn failover_after_the_primary_crashes_takes_about_a_second() {
 #[test]
 fn a_minority_answers_no_quorum_and_never_orders() {
     let mut c = Cluster::new(2, 5, config(), Ledger::default(), ledger_ok, ledger_op);
-    c.faults = Faults { loss: 0, dup: 0, min_delay: 100, max_delay: 500 };
+    c.faults = Faults {
+        loss: 0,
+        dup: 0,
+        min_delay: 100,
+        max_delay: 500,
+    };
     c.client_resend = 10_000 * MS; // wait for the answer of the node asked
     c.run_until(500 * MS);
     let old = c.primary().expect("a primary");
-    let other = if old == NodeId(1) { NodeId(2) } else { NodeId(1) };
+    let other = if old == NodeId(1) {
+        NodeId(2)
+    } else {
+        NodeId(1)
+    };
     c.cut = [old, other].into_iter().collect();
     let minority_commit = c.voter(old).map(|v| v.committed().len());
     let start = c.now;
     c.add_client(old, vec![Command::Op(LedgerOp::Credit(7))], 0);
     // Let the majority elect a primary, then ask it.
     c.run_until(start + 1_500 * MS);
-    let majority_node = c.primary().filter(|p| !c.cut.contains(p)).expect("a majority primary");
+    let majority_node = c
+        .primary()
+        .filter(|p| !c.cut.contains(p))
+        .expect("a majority primary");
     c.add_client(majority_node, vec![Command::Op(LedgerOp::Credit(3))], 0);
     c.run_until(start + 4_000 * MS);
     let budget = c.config.request_budget.as_micros() as u64;
-    let minority_answer = c.history.iter().find(|r| r.first_target == old).and_then(|r| r.ret.clone());
+    let minority_answer = c
+        .history
+        .iter()
+        .find(|r| r.first_target == old)
+        .and_then(|r| r.ret.clone());
     match minority_answer {
         Some((t, Err(ForcedError::NoQuorum))) => assert!(t - start <= budget + 10 * MS),
         other => panic!("the minority answered {other:?}"),
     }
     assert_eq!(ForcedError::NoQuorum.to_string(), "unavailable: no quorum");
-    assert_eq!(c.voter(old).map(|v| v.committed().len()), minority_commit, "minority committed");
-    let majority_answer = c.history.iter().find(|r| r.first_target == majority_node).and_then(|r| r.ret.clone());
-    assert!(matches!(majority_answer, Some((_, Ok(_)))), "majority answered {majority_answer:?}");
+    assert_eq!(
+        c.voter(old).map(|v| v.committed().len()),
+        minority_commit,
+        "minority committed"
+    );
+    let majority_answer = c
+        .history
+        .iter()
+        .find(|r| r.first_target == majority_node)
+        .and_then(|r| r.ret.clone());
+    assert!(
+        matches!(majority_answer, Some((_, Ok(_)))),
+        "majority answered {majority_answer:?}"
+    );
     // Heal: the old primary takes the majority's order, one order in all.
     c.cut.clear();
     c.run_until(c.now + 3_000 * MS);
     assert!(c.violations.is_empty(), "{:?}", c.violations);
     healed(&c).unwrap();
     let balance: BTreeSet<i64> = c.active().iter().map(|v| v.state().balance).collect();
-    assert!(balance == [3].into() || balance == [10].into(), "balances {balance:?}");
+    assert!(
+        balance == [3].into() || balance == [10].into(),
+        "balances {balance:?}"
+    );
 }
 
 #[test]
 fn reconfiguration_adds_and_removes_a_voter() {
     let mut c = Cluster::new(3, 3, config(), Ledger::default(), ledger_ok, ledger_op);
-    c.faults = Faults { loss: 20, dup: 20, min_delay: 100, max_delay: 2 * MS };
+    c.faults = Faults {
+        loss: 20,
+        dup: 20,
+        min_delay: 100,
+        max_delay: 2 * MS,
+    };
     let old: Vec<NodeId> = (1..=3).map(NodeId).collect();
     c.add_joiner(NodeId(4), old.clone());
     let client = c.add_client(NodeId(1), vec![Command::Op(LedgerOp::Credit(5))], 0);
     c.run_until(500 * MS);
     let four: Vec<NodeId> = (1..=4).map(NodeId).collect();
-    c.push_script(client, Command::Reconfigure { voters: four.clone() });
+    c.push_script(
+        client,
+        Command::Reconfigure {
+            voters: four.clone(),
+        },
+    );
     c.push_script(client, Command::Op(LedgerOp::Debit(2)));
     c.run_until(2_000 * MS);
     for n in &four {
@@ -768,16 +980,28 @@ fn reconfiguration_adds_and_removes_a_voter() {
         assert_eq!(v.state().balance, 3, "{n:?}");
     }
     let three: Vec<NodeId> = (2..=4).map(NodeId).collect();
-    c.push_script(client, Command::Reconfigure { voters: three.clone() });
+    c.push_script(
+        client,
+        Command::Reconfigure {
+            voters: three.clone(),
+        },
+    );
     c.push_script(client, Command::Op(LedgerOp::Debit(1)));
     c.run_until(4_000 * MS);
-    assert_eq!(c.voter(NodeId(1)).map(|v| v.status()), Some(VoterStatus::Retired));
+    assert_eq!(
+        c.voter(NodeId(1)).map(|v| v.status()),
+        Some(VoterStatus::Retired)
+    );
     for n in &three {
         let v = c.voter(*n).expect("running");
         assert_eq!((v.epoch(), v.voters()), (2, &three[..]), "{n:?}");
         assert_eq!(v.state().balance, 2, "{n:?}");
     }
-    let answers: Vec<_> = c.history.iter().map(|r| r.ret.as_ref().map(|(_, a)| a.clone())).collect();
+    let answers: Vec<_> = c
+        .history
+        .iter()
+        .map(|r| r.ret.as_ref().map(|(_, a)| a.clone()))
+        .collect();
     assert_eq!(answers[1], Some(Ok(Answer::Reconfigured { epoch: 1 })));
     assert_eq!(answers[3], Some(Ok(Answer::Reconfigured { epoch: 2 })));
     // The new group survives losing its primary.
@@ -785,6 +1009,9 @@ fn reconfiguration_adds_and_removes_a_voter() {
     c.crash(p);
     c.push_script(client, Command::Op(LedgerOp::Credit(1)));
     c.run_until(7_000 * MS);
-    assert!(matches!(c.history.last().and_then(|r| r.ret.clone()), Some((_, Ok(_)))));
+    assert!(matches!(
+        c.history.last().and_then(|r| r.ret.clone()),
+        Some((_, Ok(_)))
+    ));
     assert!(c.violations.is_empty(), "{:?}", c.violations);
 }

@@ -142,7 +142,11 @@ impl Model for Register {
 mod tests {
     use super::*;
 
-    fn op(call: u64, ret: Option<(u64, RegisterRet)>, op: RegisterOp) -> Operation<RegisterOp, RegisterRet> {
+    fn op(
+        call: u64,
+        ret: Option<(u64, RegisterRet)>,
+        op: RegisterOp,
+    ) -> Operation<RegisterOp, RegisterRet> {
         Operation { call, ret, op }
     }
 
@@ -152,17 +156,23 @@ mod tests {
         use RegisterRet::*;
         let ok = vec![
             op(0, Some((10, Done)), Write(1)),
-            op(5, Some((20, Value(Some(2))))  , Read),
+            op(5, Some((20, Value(Some(2)))), Read),
             op(6, Some((15, Done)), Write(2)),
         ];
-        assert_eq!(check(&Register::default(), &ok, 10_000), Verdict::Linearizable);
+        assert_eq!(
+            check(&Register::default(), &ok, 10_000),
+            Verdict::Linearizable
+        );
         // A read that starts after write(2) returned cannot see 1.
         let stale = vec![
             op(0, Some((1, Done)), Write(1)),
             op(2, Some((3, Done)), Write(2)),
             op(4, Some((5, Value(Some(1)))), Read),
         ];
-        assert_eq!(check(&Register::default(), &stale, 10_000), Verdict::NotLinearizable);
+        assert_eq!(
+            check(&Register::default(), &stale, 10_000),
+            Verdict::NotLinearizable
+        );
     }
 
     #[test]
@@ -174,11 +184,17 @@ mod tests {
             op(1, Some((2, Value(None))), Read),
             op(3, Some((4, Value(Some(7)))), Read),
         ];
-        assert_eq!(check(&Register::default(), &h, 10_000), Verdict::Linearizable);
+        assert_eq!(
+            check(&Register::default(), &h, 10_000),
+            Verdict::Linearizable
+        );
         let cas = vec![
             op(0, Some((1, Done)), Write(1)),
             op(2, Some((3, Mismatch)), Cas { from: 1, to: 2 }),
         ];
-        assert_eq!(check(&Register::default(), &cas, 10_000), Verdict::NotLinearizable);
+        assert_eq!(
+            check(&Register::default(), &cas, 10_000),
+            Verdict::NotLinearizable
+        );
     }
 }

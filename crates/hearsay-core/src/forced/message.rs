@@ -9,17 +9,13 @@
 use serde::{Deserialize, Serialize};
 
 /// A voter's identity in the forced order.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 pub struct NodeId(pub u64);
 
 /// One client request: the client and its request number. A client has at most
 /// one request outstanding and numbers them upwards; retries reuse the number, which
 /// is what makes each operation take effect exactly once.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 pub struct RequestId {
     /// The client.
     pub client: u64,

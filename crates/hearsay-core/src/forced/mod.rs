@@ -63,3 +63,5 @@ pub use voter::{Voter, VoterStatus, VrLogState, VrMessage, VrOutput};
 mod cluster_test;
 #[cfg(test)]
 mod models_test;
+#[cfg(test)]
+mod voter_test;

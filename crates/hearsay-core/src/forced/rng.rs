@@ -22,6 +22,10 @@ impl SplitMix64 {
     /// A number in `0..bound` (`0` when `bound` is zero).
     #[cfg(test)]
     pub(crate) fn below(&mut self, bound: u64) -> u64 {
-        if bound == 0 { 0 } else { self.next_u64() % bound }
+        if bound == 0 {
+            0
+        } else {
+            self.next_u64() % bound
+        }
     }
 }

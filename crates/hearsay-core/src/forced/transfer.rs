@@ -69,14 +69,20 @@ impl<M: Machine> Voter<M> {
         self.view = 0;
         self.last_normal_view = 0;
         self.epoch_start = self.commit;
-        self.log.truncate(usize::try_from(self.commit).unwrap_or(usize::MAX));
+        self.log
+            .truncate(usize::try_from(self.commit).unwrap_or(usize::MAX));
         if was_primary {
             // Newcomers have nothing: hand them the epoch's start.
             let start = self.log_state();
             let me = self.config.me;
             for to in self.voters.clone() {
                 if to != me {
-                    self.send(to, Message::EpochStarted { state: start.clone() });
+                    self.send(
+                        to,
+                        Message::EpochStarted {
+                            state: start.clone(),
+                        },
+                    );
                 }
             }
         }
@@ -91,7 +97,9 @@ impl<M: Machine> Voter<M> {
         if self.epoch == 0 || self.status != VoterStatus::Normal {
             return;
         }
-        let n = usize::try_from(self.epoch_start).unwrap_or(usize::MAX).min(self.log.len());
+        let n = usize::try_from(self.epoch_start)
+            .unwrap_or(usize::MAX)
+            .min(self.log.len());
         let state = LogState {
             epoch: self.epoch,
             view: 0,

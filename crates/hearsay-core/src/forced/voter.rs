@@ -128,7 +128,12 @@ pub(super) fn primary_of(voters: &[NodeId], view: u64) -> Option<NodeId> {
 }
 
 impl<M: Machine> Voter<M> {
-    fn blank(config: VrConfig, machine: M, now: Time, status: VoterStatus) -> Result<Self, ForcedError> {
+    fn blank(
+        config: VrConfig,
+        machine: M,
+        now: Time,
+        status: VoterStatus,
+    ) -> Result<Self, ForcedError> {
         let voters = normalize(&config.voters)
             .ok_or_else(|| ForcedError::Invalid("no voters configured".into()))?;
         if config.max_batch == 0 {
@@ -228,7 +233,9 @@ impl<M: Machine> Voter<M> {
 
     /// The committed entries, in order: the same at every voter.
     pub fn committed(&self) -> &[Entry<M::Op, M::Outcome>] {
-        let n = usize::try_from(self.commit).unwrap_or(usize::MAX).min(self.log.len());
+        let n = usize::try_from(self.commit)
+            .unwrap_or(usize::MAX)
+            .min(self.log.len());
         &self.log[..n]
     }
 
@@ -461,7 +468,10 @@ impl<M: Machine> Voter<M> {
     pub(super) fn execute_upto(&mut self, now: Time, upto: u64) {
         let target = upto.min(self.log_len());
         while self.commit < target {
-            let Some(entry) = usize::try_from(self.commit).ok().and_then(|i| self.log.get(i)) else {
+            let Some(entry) = usize::try_from(self.commit)
+                .ok()
+                .and_then(|i| self.log.get(i))
+            else {
                 break;
             };
             let entry = entry.clone();
@@ -478,7 +488,8 @@ impl<M: Machine> Voter<M> {
                     Some(voters),
                 ),
             };
-            self.answers.insert(entry.id.client, (entry.id.seq, answer.clone()));
+            self.answers
+                .insert(entry.id.client, (entry.id.seq, answer.clone()));
             if self.waiting.remove(&entry.id).is_some() {
                 self.reply(entry.id, Ok(answer));
             }
@@ -500,7 +511,12 @@ impl<M: Machine> Voter<M> {
         self.sent_dvc = false;
         if self.is_primary() {
             let me = self.config.me;
-            self.acked = self.voters.iter().filter(|v| **v != me).map(|v| (*v, 0)).collect();
+            self.acked = self
+                .voters
+                .iter()
+                .filter(|v| **v != me)
+                .map(|v| (*v, 0))
+                .collect();
             self.sent = self.log_len();
             self.tip = self.state.clone();
             let from = usize::try_from(self.commit).unwrap_or(usize::MAX);
@@ -549,10 +565,14 @@ impl<M: Machine> Voter<M> {
                 entries,
                 commit,
             } => self.on_prepare(now, from, epoch, view, first, entries, commit),
-            Message::PrepareOk { epoch, view, op } => self.on_prepare_ok(now, from, epoch, view, op),
-            Message::Commit { epoch, view, commit } => {
-                self.on_prepare(now, from, epoch, view, 1, Vec::new(), commit)
+            Message::PrepareOk { epoch, view, op } => {
+                self.on_prepare_ok(now, from, epoch, view, op)
             }
+            Message::Commit {
+                epoch,
+                view,
+                commit,
+            } => self.on_prepare(now, from, epoch, view, 1, Vec::new(), commit),
             Message::StartViewChange { epoch, view } => {
                 self.on_start_view_change(now, from, epoch, view)
             }
@@ -583,7 +603,10 @@ impl<M: Machine> Voter<M> {
             return false;
         }
         if (epoch, view) > (self.epoch, self.view) {
-            if matches!(self.status, VoterStatus::Normal | VoterStatus::ViewChange | VoterStatus::Joining) {
+            if matches!(
+                self.status,
+                VoterStatus::Normal | VoterStatus::ViewChange | VoterStatus::Joining
+            ) {
                 self.send(from, Message::GetState { epoch, view });
             }
             return false;
