@@ -15,7 +15,14 @@
 //!   a committed prefix, it is the same everywhere, and any voter can hand it to one
 //!   left behind (`EpochStarted`), which checks it itself. Removed voters retire;
 //!   added ones (started as joiners) learn the order from the old primary's
-//!   `StartView` or by state transfer when the new primary's heartbeats reach them.
+//!   `EpochStarted` or by state transfer when the group's messages reach them.
+//!
+//! Limits of the simplification: a joiner must be a fresh node (it has never voted),
+//! and a voter that restarts while a reconfiguration is under way must be given
+//! the newest voters it knows; recovery across an epoch change is not handled as
+//! in VRR §7.3 (a recovering voter only counts answers from the voters of the
+//! newest state it is offered). The tests crash voters during normal operation
+//! and view changes, and reconfigure under loss and partitions without crashes.
 
 use super::machine::Machine;
 use super::message::{EntryBody, LogState, Message, NodeId};
@@ -34,6 +41,10 @@ impl<M: Machine> Voter<M> {
         self.log = state.entries;
         if !self.voters.contains(&self.config.me) {
             self.execute_upto(now, state.commit);
+            if self.status == VoterStatus::Joining {
+                // Not a voter yet: a later reconfiguration may add it.
+                return;
+            }
             return self.retire();
         }
         self.enter_normal(now);
@@ -64,7 +75,7 @@ impl<M: Machine> Voter<M> {
     /// A committed `Reconfigure` ends the epoch here (see the module docs).
     pub(super) fn start_epoch(&mut self, now: Time, voters: Vec<NodeId>) {
         let was_primary = self.is_primary();
-        self.epoch += 1;
+        self.epoch = self.epoch.saturating_add(1);
         self.voters = voters;
         self.view = 0;
         self.last_normal_view = 0;
@@ -185,7 +196,11 @@ impl<M: Machine> Voter<M> {
         view: u64,
         state: Option<VrLogState<M>>,
     ) {
-        if self.status != VoterStatus::Recovering || nonce != self.nonce {
+        // Only voters this one knows of count (and fill the table: it stays bounded).
+        if self.status != VoterStatus::Recovering
+            || nonce != self.nonce
+            || !self.voters.contains(&from)
+        {
             return;
         }
         if let Some(s) = &state {

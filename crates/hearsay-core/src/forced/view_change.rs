@@ -35,7 +35,12 @@ impl<M: Machine> Voter<M> {
     }
 
     pub(super) fn on_start_view_change(&mut self, now: Time, from: NodeId, epoch: u64, view: u64) {
-        if matches!(self.status, VoterStatus::Recovering | VoterStatus::Joining) {
+        if self.status == VoterStatus::Joining {
+            // A group of a newer epoch that lost its primary: catch up first.
+            let _ = self.current(from, epoch, view);
+            return;
+        }
+        if self.status == VoterStatus::Recovering {
             return;
         }
         if epoch != self.epoch {
@@ -86,7 +91,11 @@ impl<M: Machine> Voter<M> {
         state: VrLogState<M>,
         last_normal_view: u64,
     ) {
-        if matches!(self.status, VoterStatus::Recovering | VoterStatus::Joining) {
+        if self.status == VoterStatus::Joining {
+            let _ = self.current(from, state.epoch, state.view);
+            return;
+        }
+        if self.status == VoterStatus::Recovering {
             return;
         }
         if state.epoch != self.epoch {

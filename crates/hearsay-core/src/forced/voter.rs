@@ -483,7 +483,7 @@ impl<M: Machine> Voter<M> {
                 }
                 EntryBody::Reconfigure { voters } => (
                     Answer::Reconfigured {
-                        epoch: self.epoch + 1,
+                        epoch: self.epoch.saturating_add(1),
                     },
                     Some(voters),
                 ),
@@ -682,7 +682,7 @@ impl<M: Machine> Voter<M> {
         match self.status {
             VoterStatus::Normal if self.is_primary() => self.heartbeat(now),
             VoterStatus::Normal | VoterStatus::ViewChange => {
-                self.start_view_change(now, self.view + 1)
+                self.start_view_change(now, self.view.saturating_add(1))
             }
             VoterStatus::Recovering => self.send_recovery(now),
             VoterStatus::Joining | VoterStatus::Retired => self.timer = NEVER,

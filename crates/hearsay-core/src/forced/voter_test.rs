@@ -245,3 +245,31 @@ fn configuration_errors_are_refused_up_front() {
     );
     assert_eq!(p.log_len(), 0);
 }
+
+#[test]
+fn extreme_numbers_from_the_network_do_not_panic() {
+    let mut b = voter(2);
+    let now = Time::from_micros(10);
+    b.handle_message(
+        now,
+        NodeId(3),
+        Message::StartViewChange {
+            epoch: 0,
+            view: u64::MAX,
+        },
+    );
+    assert_eq!((b.status(), b.view()), (VoterStatus::ViewChange, u64::MAX));
+    let later = Time::from_micros(u64::MAX - 1);
+    b.handle_timeout(later); // the next view would overflow: it stays at the last one
+    assert_eq!(b.view(), u64::MAX);
+    let huge = Message::Prepare {
+        epoch: 0,
+        view: u64::MAX,
+        first: u64::MAX,
+        entries: vec![entry(id(1, 1), LedgerOp::Credit(1), LedgerOutcome::Granted)],
+        commit: u64::MAX,
+    };
+    b.handle_message(later, NodeId(1), huge);
+    let _ = drain(&mut b);
+    assert_eq!(b.log_len(), 0);
+}
