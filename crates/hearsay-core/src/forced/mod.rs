@@ -47,6 +47,7 @@ mod config;
 pub mod linearizable;
 mod machine;
 mod message;
+mod normal;
 mod rng;
 mod transfer;
 mod view_change;
@@ -61,6 +62,8 @@ pub use voter::{Voter, VoterStatus, VrLogState, VrMessage, VrOutput};
 
 #[cfg(test)]
 mod cluster_test;
+#[cfg(test)]
+mod harness_test;
 #[cfg(test)]
 mod models_test;
 #[cfg(test)]
