@@ -273,3 +273,47 @@ fn extreme_numbers_from_the_network_do_not_panic() {
     let _ = drain(&mut b);
     assert_eq!(b.log_len(), 0);
 }
+
+#[test]
+fn waiting_requests_are_bounded_and_expire_as_no_quorum() {
+    let mut cfg = VrConfig::new(NodeId(1), voters());
+    cfg.max_waiting = 1;
+    let mut p = Voter::new(cfg, Ledger::default(), Time::ZERO).unwrap();
+    p.handle_request(Time::ZERO, id(1, 1), Command::Op(LedgerOp::Credit(1)));
+    p.handle_request(Time::ZERO, id(2, 1), Command::Op(LedgerOp::Credit(2)));
+    let batch = vec![entry(id(1, 1), LedgerOp::Credit(1), LedgerOutcome::Granted)];
+    assert_eq!(
+        drain(&mut p),
+        vec![
+            // The second request finds the table full.
+            Output::Reply {
+                id: id(2, 1),
+                result: Err(ForcedError::NoQuorum)
+            },
+            Output::Send {
+                to: NodeId(2),
+                msg: prepare(batch.clone())
+            },
+            Output::Send {
+                to: NodeId(3),
+                msg: prepare(batch)
+            },
+        ]
+    );
+    assert_eq!(p.log_len(), 1, "a refused request is not ordered");
+    // No backup answers: the first request expires at its budget.
+    let deadline = Time::ZERO + p.config.request_budget;
+    assert_eq!(p.poll_timeout(), Some(Time::ZERO));
+    p.handle_timeout(deadline);
+    let replies: Vec<_> = drain(&mut p)
+        .into_iter()
+        .filter(|o| matches!(o, Output::Reply { .. }))
+        .collect();
+    assert_eq!(
+        replies,
+        vec![Output::Reply {
+            id: id(1, 1),
+            result: Err(ForcedError::NoQuorum)
+        }]
+    );
+}
