@@ -49,6 +49,20 @@ pub struct ApplyContext<'a> {
     pub order: Arbitration,
 }
 
+/// Which order an update needs (Ladin et al.'s update classes).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, serde::Deserialize)]
+pub enum UpdateClass {
+    /// Ordered only after its causal past; must commute with concurrent updates.
+    /// Every update is causal unless the app says otherwise.
+    #[default]
+    Causal,
+    /// Totally ordered with every other forced update, at every replica, and
+    /// decided once against the state at its place in that order (see
+    /// [`App::decide_forced`]). Use it for what does not commute: a debit that
+    /// must not overdraw, a compare-and-set.
+    Forced,
+}
+
 /// A replicated state machine.
 ///
 /// # Correctness requirements
@@ -90,6 +104,43 @@ pub trait App: Clone + PartialEq + Debug + Serialize + DeserializeOwned {
     /// Checks an update before a replica accepts it: `Err` carries a reason for the
     /// client. Must not depend on the state (requirement 3).
     fn validate(_update: &Self::Update) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Says which order `update` needs. The default makes every update causal, so
+    /// an app that knows nothing of forced updates is unchanged.
+    ///
+    /// Must depend on the update only (like `validate`): every replica must
+    /// classify an update alike.
+    fn class(_update: &Self::Update) -> UpdateClass {
+        UpdateClass::Causal
+    }
+
+    /// Decides a forced update: `Ok` to apply it, `Err` (a reason for the client) to
+    /// refuse it, in which case no replica applies it.
+    ///
+    /// # Contract: decisions that read state
+    ///
+    /// Unlike `validate`, this may read the state: it is called **once**, by the
+    /// primary of the forced order, when it gives the update its place in that
+    /// order, and sees the state after every forced update before it (and the
+    /// causal updates in the update's causal past). The decision is stored with the
+    /// update's record and travels with it; other replicas never call `decide_forced`
+    /// for it, they apply (or skip) it as decided. That is why it is safe although
+    /// replicas interleave *causal* updates differently: no replica re-evaluates the
+    /// condition against its own interleaving. What the app must ensure:
+    ///
+    /// 1. `decide_forced` is deterministic in `&self` and the update.
+    /// 2. A granted forced update's `apply` does not depend on concurrent causal
+    ///    updates in a way that could break the decided condition: for a ledger,
+    ///    credits may be causal (they only raise a balance) but debits must be
+    ///    forced, so "never below zero" holds at every replica at every moment.
+    ///
+    /// The default grants everything. The forced order is built in
+    /// `crate::forced` (its `Machine` trait has the same contract and
+    /// `forced::check_decisions` tests it); it is not wired into [`crate::Replica`]
+    /// yet, so today this method is not called.
+    fn decide_forced(&self, _update: &Self::Update) -> Result<(), String> {
         Ok(())
     }
 }

@@ -22,6 +22,8 @@
 //!   anti-entropy, log discarding and state transfer.
 //! - [`FrontEnd`] and [`Session`]: routing, retries with the same update id,
 //!   "busy", and the client's causal context.
+//! - [`forced`]: the total order for forced updates (Viewstamped Replication
+//!   Revisited), sans-IO; not yet wired into [`Replica`].
 //! - [`testing::KvApp`]: a small key-value app for tests and the simulator.
 //!
 //! # A tiny app
@@ -65,6 +67,7 @@ mod app;
 mod config;
 pub mod conformance;
 mod executed;
+pub mod forced;
 mod frontend;
 mod held;
 mod ids;
@@ -84,7 +87,7 @@ mod time;
 mod timers;
 mod timestamp;
 
-pub use app::{App, ApplyContext, Arbitration};
+pub use app::{App, ApplyContext, Arbitration, UpdateClass};
 pub use config::{InjectedBugs, ReplicaConfig};
 pub use frontend::{
     AttemptId, BUSY_MESSAGE, FrontEnd, FrontEndConfig, FrontEndOutput, Outcome, ReplicaView,
