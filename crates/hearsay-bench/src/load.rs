@@ -235,12 +235,14 @@ pub(crate) async fn closed_loop<W: Workload>(
 /// a free session (a session has one request out at a time), for `warmup`
 /// then `window`. Latency counts from when a request was *due*, so a
 /// dispatcher running late shows in it (no coordinated omission).
+/// `track`: follow the convergence of the updates measured.
 pub(crate) async fn open_loop<W: Workload>(
     load: &Load<W>,
     rate: f64,
     warmup: Duration,
     window: Duration,
     max_outstanding: usize,
+    track: bool,
 ) -> Measured {
     let origin = Instant::now();
     let start = origin + warmup;
@@ -280,7 +282,7 @@ pub(crate) async fn open_loop<W: Workload>(
                 let mut rng = StdRng::seed_from_u64(i);
                 let measured = due >= start;
                 let done = if i % 2 == 0 {
-                    if load.update(&mut session, &mut rng, measured).await {
+                    if load.update(&mut session, &mut rng, track && measured).await {
                         Done::Update(due.elapsed())
                     } else {
                         Done::Failed
@@ -319,6 +321,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn micros(d: Duration) -> u64 {
+pub(crate) fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
 }
