@@ -20,8 +20,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use hearsay_core::{ClientId, ClientRequest, ReplicaId, UpdateId, VectorTimestamp};
 use hearsay_transport::{
-    Connector, ConnectorConfig, EndpointConfig, NodeCredentials, RequestContext, ServeConfig,
-    serve,
+    Connector, ConnectorConfig, EndpointConfig, NodeCredentials, RequestContext, ServeConfig, serve,
 };
 use hearsay_wire::{FrontendRequest, SessionRequest};
 use tokio::sync::{Semaphore, watch};
@@ -115,8 +114,9 @@ impl BareQuic {
             .map_err(|e| failed(RELAY, &e))?;
         let echo = echo_ep.local_addr().map_err(|e| failed(ECHO, &e))?;
         let relay = relay_ep.local_addr().map_err(|e| failed(RELAY, &e))?;
-        let client_ep = hearsay_transport::bind_client(loopback(), &creds(certs, "client")?, &config)
-            .map_err(|e| failed("client", &e))?;
+        let client_ep =
+            hearsay_transport::bind_client(loopback(), &creds(certs, "client")?, &config)
+                .map_err(|e| failed("client", &e))?;
 
         let (stop, stopped) = watch::channel(false);
         let until = |mut rx: watch::Receiver<bool>| async move {
@@ -268,7 +268,10 @@ mod tests {
         // One byte of length either way: the payload alone makes the difference.
         assert_eq!(big - small, 100);
         assert!(big > 100 && big < 400, "{big}");
-        assert!(request_bytes(100, 30) > big, "the context grows with replicas");
+        assert!(
+            request_bytes(100, 30) > big,
+            "the context grows with replicas"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -284,7 +287,12 @@ mod tests {
         assert_eq!(bare.request_len(), 150);
         assert!(bare.once().await, "a request comes back whole");
         let m = bare
-            .open_loop(200.0, Duration::from_millis(100), Duration::from_millis(300), 64)
+            .open_loop(
+                200.0,
+                Duration::from_millis(100),
+                Duration::from_millis(300),
+                64,
+            )
             .await;
         assert_eq!((m.errors, m.shed), (0, 0));
         assert!(m.hist.len() >= 40, "{} measured", m.hist.len());

@@ -247,10 +247,7 @@ async fn measure<T: Target, W: Workload>(
         },
         latency_us_at_peak: Percentiles::of(&peak.updates),
         light_load_rate: LIGHT_RATE,
-        latency_ratio_to_bare_quic: light
-            .bare
-            .as_ref()
-            .and_then(|b| Ratio::of(&light.mix, b)),
+        latency_ratio_to_bare_quic: light.bare.as_ref().and_then(|b| Ratio::of(&light.mix, b)),
         latency_us_light_load: light.latency,
         bare_quic_latency_us: light.bare,
         bare_quic_request_bytes: light.request_bytes,
@@ -333,7 +330,15 @@ async fn light_load<W: Workload>(
         };
         // Light-load updates are not followed: convergence is the other
         // phases' figure.
-        let m = open_loop(load, LIGHT_RATE, warmup, half, config.max_outstanding, false).await;
+        let m = open_loop(
+            load,
+            LIGHT_RATE,
+            warmup,
+            half,
+            config.max_outstanding,
+            false,
+        )
+        .await;
         let _ = updates.add(&m.updates);
         let _ = queries.add(&m.queries);
         errors += m.errors + m.shed;
