@@ -28,7 +28,7 @@ use tokio::task::JoinSet;
 
 use crate::app::{PayloadApp, Put};
 use crate::error::BenchError;
-use crate::load::{micros, new_hist};
+use crate::load::{Timed, micros, new_hist};
 
 /// Longest wait for one bare request (both hops): far above any healthy
 /// figure, so only a stuck path hits it.
@@ -175,14 +175,15 @@ impl BareQuic {
     }
 
     /// Requests at `rate` per second for `warmup` then `window`, paced as
-    /// the bench's open loop paces hearsay's (each timed from when it was
-    /// due, at most `max_outstanding` at once).
+    /// the bench's open loop paces hearsay's (timed as `timed` says, at most
+    /// `max_outstanding` at once).
     pub(crate) async fn open_loop(
         self: &Arc<Self>,
         rate: f64,
         warmup: Duration,
         window: Duration,
         max_outstanding: usize,
+        timed: Timed,
     ) -> BareMeasured {
         let origin = Instant::now();
         let start = origin + warmup;
@@ -218,8 +219,9 @@ impl BareQuic {
                 };
                 let (this, results) = (self.clone(), results.clone());
                 tasks.spawn(async move {
+                    let from = timed.origin(due);
                     let ok = this.once().await;
-                    let took = due.elapsed();
+                    let took = from.elapsed();
                     drop(permit);
                     if due >= start {
                         let mut r = lock(&results);
@@ -292,6 +294,7 @@ mod tests {
                 Duration::from_millis(100),
                 Duration::from_millis(300),
                 64,
+                Timed::FromSend,
             )
             .await;
         assert_eq!((m.errors, m.shed), (0, 0));
