@@ -25,7 +25,7 @@ pub(crate) struct LocalCluster {
     baseline: u64,
     /// Holds the run's certificates (and data, when durable); deleted when
     /// the cluster is dropped.
-    _certs: tempfile::TempDir,
+    certs: tempfile::TempDir,
 }
 
 fn name(i: usize) -> ReplicaId {
@@ -106,8 +106,13 @@ impl LocalCluster {
             frontend,
             client,
             baseline,
-            _certs: dir,
+            certs: dir,
         })
+    }
+
+    /// The run's certificates (the bare QUIC floor presents them too).
+    pub(crate) fn certs_dir(&self) -> &std::path::Path {
+        self.certs.path()
     }
 
     /// The front end's address.

@@ -7,6 +7,14 @@
 //! after), all in this process through the `hearsay-replica`,
 //! `hearsay-frontend` and `hearsay-client` libraries, then:
 //!
+//! 0. **Light load.** [`LIGHT_RATE`] requests per second, alternately
+//!    updates and queries, on the still quiet cluster: the request path's
+//!    own latency. In a local run, the floor runs in the same phase: a bare
+//!    QUIC request/response over the same two hops with no hearsay logic
+//!    (see `floor`), alternating with hearsay in two rounds of half the
+//!    window each, so both see the same machine. The report gives both and
+//!    their ratio. Attached runs measure no floor: the cluster's processes
+//!    are not the bench's, so no relay here would share their runtime.
 //! 1. **Closed loop.** `K` clients each send an update as soon as the last
 //!    is acknowledged: the peak rate of updates accepted, update latency
 //!    and convergence at that load.
@@ -43,6 +51,7 @@ mod app;
 mod cluster;
 mod config;
 mod error;
+mod floor;
 mod load;
 mod probe;
 mod remote;
@@ -56,11 +65,12 @@ pub use app::{Get, KEYS, MAX_PAYLOAD, PayloadApp, Put};
 pub use config::{BenchConfig, MAX_CLIENTS, MAX_REPLICAS};
 pub use error::BenchError;
 pub use remote::Attach;
-pub use report::{BenchReport, Convergence, Latency, Percentiles, Traffic};
+pub use report::{BenchReport, Convergence, Latency, Percentiles, Ratio, Traffic};
 pub use workload::BENCH_USER;
 
 use crate::cluster::LocalCluster;
-use crate::load::{Load, closed_loop, open_loop};
+use crate::floor::BareQuic;
+use crate::load::{Load, Timed, closed_loop, new_hist, open_loop};
 use crate::probe::Probe;
 use crate::remote::RemoteCluster;
 use crate::target::{ReplicaState, Target, stats_since, sum_stats};
@@ -73,6 +83,14 @@ const DRAIN_POLL: Duration = Duration::from_millis(20);
 /// phase's convergence is read (those still on their way count as not
 /// converged).
 const SETTLE: Duration = Duration::from_secs(2);
+
+/// Offered rate of the light-load phase, requests per second: a few
+/// requests in flight at most, so no queue forms anywhere.
+pub const LIGHT_RATE: f64 = 200.0;
+
+/// Why an attached run has no bare QUIC floor.
+const NO_FLOOR_ATTACHED: &str = "attached: the cluster runs in other processes, \
+     so a floor measured in this one would not share their runtime";
 
 /// Waits until every followed update has converged, at most [`SETTLE`].
 async fn settle(probe: &Probe) {
@@ -90,11 +108,19 @@ pub async fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
     let probe = Probe::new(config.replicas);
     let cluster = LocalCluster::start(config.replicas, probe.hook(), config.durable).await?;
     tracing::debug!(frontend = %cluster.frontend(), "bench cluster up");
+    let request_bytes = floor::request_bytes(config.payload_bytes, config.replicas);
+    let bare = match BareQuic::start(cluster.certs_dir(), request_bytes).await {
+        Ok(bare) => bare,
+        Err(e) => {
+            cluster.shutdown().await;
+            return Err(e);
+        }
+    };
     let workload = PayloadWorkload {
         payload_bytes: config.payload_bytes,
     };
     // A new cluster has seen no sessions: number them from 1.
-    let mut report = measure(config, cluster, workload, probe, 1).await?;
+    let mut report = measure(config, cluster, workload, probe, 1, Some(bare)).await?;
     report.payload_bytes = Some(config.payload_bytes);
     report.durable = Some(config.durable);
     Ok(report)
@@ -117,7 +143,16 @@ pub async fn attach(config: &BenchConfig, attach: Attach) -> Result<BenchReport,
         use rand::{Rng as _, SeedableRng as _};
         rand::rngs::StdRng::from_os_rng().random::<u64>() >> 1
     };
-    let mut report = measure(config, cluster, MovieWorkload::new(), probe, first_client).await?;
+    let mut report = measure(
+        config,
+        cluster,
+        MovieWorkload::new(),
+        probe,
+        first_client,
+        None,
+    )
+    .await?;
+    report.bare_quic_skipped = Some(NO_FLOOR_ATTACHED.to_owned());
     report.mode = "attached".into();
     report.convergence_poll_ms = Some(poll.as_secs_f64() * 1000.0);
     // The bench process only sends load: its CPU is not the cluster's.
@@ -126,13 +161,15 @@ pub async fn attach(config: &BenchConfig, attach: Attach) -> Result<BenchReport,
     Ok(report)
 }
 
-/// The three phases against `cluster`, with `workload`'s requests.
+/// The phases against `cluster`, with `workload`'s requests; the light
+/// load alternates with `bare`, if given.
 async fn measure<T: Target, W: Workload>(
     config: &BenchConfig,
     cluster: T,
     workload: W,
     probe: Probe,
     first_client: u64,
+    bare: Option<BareQuic>,
 ) -> Result<BenchReport, BenchError> {
     let replicas = cluster.replicas();
     let load = Load::new(
@@ -143,6 +180,9 @@ async fn measure<T: Target, W: Workload>(
     );
     let stats_before = sum_stats(cluster.states().await?.iter().map(|s| &s.stats));
     let wire_before = cluster.wire().await?;
+
+    // 0. Light load, hearsay and the bare floor alternately.
+    let light = light_load(config, &load, bare).await;
 
     // 1. Closed loop: the peak.
     let peak_phase = closed_loop(&load, config.clients, config.warmup, config.duration);
@@ -170,6 +210,8 @@ async fn measure<T: Target, W: Workload>(
         config.warmup,
         config.duration,
         config.max_outstanding,
+        Timed::FromDue,
+        true,
     )
     .await;
     settle(&probe).await;
@@ -205,6 +247,13 @@ async fn measure<T: Target, W: Workload>(
             update: Percentiles::of(&open.updates),
         },
         latency_us_at_peak: Percentiles::of(&peak.updates),
+        light_load_rate: LIGHT_RATE,
+        latency_ratio_to_bare_quic: light.bare.as_ref().and_then(|b| Ratio::of(&light.mix, b)),
+        latency_us_light_load: light.latency,
+        bare_quic_latency_us: light.bare,
+        bare_quic_request_bytes: light.request_bytes,
+        bare_quic_skipped: None,
+        light_load_errors: light.errors,
         convergence_ms: Convergence::of(&open_convergence.hist),
         convergence_ms_at_peak: Convergence::of(&peak_convergence.hist),
         replication_lag_ms: Convergence::of(&open_convergence.lag),
@@ -245,6 +294,92 @@ async fn measure<T: Target, W: Workload>(
         cpu_us_per_update_at_peak: Some(peak.cpu_s * 1e6 / peak.acked.max(1) as f64),
         cores_used_at_peak: Some(peak.cpu_s / peak.window.as_secs_f64()),
     })
+}
+
+/// What the light-load phase measured.
+struct Light {
+    /// hearsay's latency by kind.
+    latency: Latency,
+    /// hearsay's latency, updates and queries together.
+    mix: Percentiles,
+    /// The floor's latency, if it ran.
+    bare: Option<Percentiles>,
+    /// Bytes of each bare request, if it ran.
+    request_bytes: Option<usize>,
+    /// Requests failed or shed, both paths.
+    errors: u64,
+}
+
+/// [`LIGHT_RATE`] through `load` and, alternately, through `bare`: each
+/// path warms up for `config.warmup`, then both are measured in two rounds
+/// of half of `config.duration` each (hearsay, bare, hearsay, bare), so a
+/// change in the machine's other load weighs on both alike. Both are timed
+/// from when each request was sent: at this rate no backlog forms, and the
+/// dispatcher's timer lateness (up to 1 ms) would otherwise be most of
+/// both figures and pull their ratio towards 1. Stops `bare`.
+async fn light_load<W: Workload>(
+    config: &BenchConfig,
+    load: &Load<W>,
+    bare: Option<BareQuic>,
+) -> Light {
+    let bare = bare.map(std::sync::Arc::new);
+    let half = config.duration / 2;
+    let (mut updates, mut queries, mut floor) = (new_hist(), new_hist(), new_hist());
+    let mut errors = 0;
+    for round in 0..2 {
+        let warmup = if round == 0 {
+            config.warmup
+        } else {
+            Duration::ZERO
+        };
+        // Light-load updates are not followed: convergence is the other
+        // phases' figure.
+        let m = open_loop(
+            load,
+            LIGHT_RATE,
+            warmup,
+            half,
+            config.max_outstanding,
+            Timed::FromSend,
+            false,
+        )
+        .await;
+        let _ = updates.add(&m.updates);
+        let _ = queries.add(&m.queries);
+        errors += m.errors + m.shed;
+        if let Some(bare) = &bare {
+            let m = bare
+                .open_loop(
+                    LIGHT_RATE,
+                    warmup,
+                    half,
+                    config.max_outstanding,
+                    Timed::FromSend,
+                )
+                .await;
+            let _ = floor.add(&m.hist);
+            errors += m.errors + m.shed;
+        }
+    }
+    let mut mix = updates.clone();
+    let _ = mix.add(&queries);
+    let request_bytes = bare.as_ref().map(|b| b.request_len());
+    if let Some(bare) = bare {
+        // Every request task has ended: this is the only handle left.
+        if let Some(bare) = std::sync::Arc::into_inner(bare) {
+            bare.shutdown().await;
+        }
+    }
+    Light {
+        latency: Latency {
+            query: Percentiles::of(&queries),
+            update: Percentiles::of(&updates),
+        },
+        mix: Percentiles::of(&mix),
+        bare: request_bytes.map(|_| Percentiles::of(&floor)),
+        request_bytes,
+        errors,
+    }
 }
 
 /// Waits, at most `timeout`, until every log is empty and every replica has

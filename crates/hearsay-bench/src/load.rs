@@ -69,6 +69,29 @@ pub(crate) struct Load<W> {
     pub(crate) record_bytes: Arc<(AtomicU64, AtomicU64)>,
 }
 
+/// Where an open loop's latency counts from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Timed {
+    /// From when the request was due: a dispatcher running late, or a
+    /// queue of requests waiting for a free slot, shows in it (no
+    /// coordinated omission). For loads that may build a backlog.
+    FromDue,
+    /// From when the request was sent: the request path's own time, without
+    /// the dispatcher's timer lateness (up to a tick, 1 ms). For light
+    /// loads, where no backlog forms and that lateness would swamp it.
+    FromSend,
+}
+
+impl Timed {
+    /// The instant a request due at `due` and being sent now counts from.
+    pub(crate) fn origin(self, due: Instant) -> Instant {
+        match self {
+            Self::FromDue => due,
+            Self::FromSend => Instant::now(),
+        }
+    }
+}
+
 /// How one request ended, for the caller's histograms.
 enum Done {
     Update(Duration),
@@ -233,14 +256,16 @@ pub(crate) async fn closed_loop<W: Workload>(
 
 /// Requests at `rate` per second, alternately updates and queries, each from
 /// a free session (a session has one request out at a time), for `warmup`
-/// then `window`. Latency counts from when a request was *due*, so a
-/// dispatcher running late shows in it (no coordinated omission).
+/// then `window`. Latency counts from when a request was due or sent, as
+/// `timed` says. `track`: follow the convergence of the updates measured.
 pub(crate) async fn open_loop<W: Workload>(
     load: &Load<W>,
     rate: f64,
     warmup: Duration,
     window: Duration,
     max_outstanding: usize,
+    timed: Timed,
+    track: bool,
 ) -> Measured {
     let origin = Instant::now();
     let start = origin + warmup;
@@ -279,14 +304,15 @@ pub(crate) async fn open_loop<W: Workload>(
                 let mut session = session;
                 let mut rng = StdRng::seed_from_u64(i);
                 let measured = due >= start;
+                let from = timed.origin(due);
                 let done = if i % 2 == 0 {
-                    if load.update(&mut session, &mut rng, measured).await {
-                        Done::Update(due.elapsed())
+                    if load.update(&mut session, &mut rng, track && measured).await {
+                        Done::Update(from.elapsed())
                     } else {
                         Done::Failed
                     }
                 } else if load.query(&mut session, &mut rng).await {
-                    Done::Query(due.elapsed())
+                    Done::Query(from.elapsed())
                 } else {
                     Done::Failed
                 };
@@ -319,6 +345,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn micros(d: Duration) -> u64 {
+pub(crate) fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
 }

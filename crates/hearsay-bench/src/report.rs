@@ -37,6 +37,32 @@ pub struct BenchReport {
     pub latency_us: Latency,
     /// Front-end latency of updates in the closed loop (at peak), microseconds.
     pub latency_us_at_peak: Percentiles,
+    /// Offered rate of the light-load phase, requests per second (half
+    /// updates, half queries): low enough that no queue forms, so latency
+    /// is the request path's own cost. The phase runs first, on a quiet
+    /// cluster, for `warmup_s` then `duration_s`.
+    pub light_load_rate: f64,
+    /// Front-end latency at light load, microseconds.
+    pub latency_us_light_load: Latency,
+    /// The floor: a bare QUIC request/response over the same two hops
+    /// (client, a relay standing in for the front end, an echo server
+    /// standing in for the replica), with the run's certificates, on the
+    /// same runtime, at the same rate and request size, measured in the same
+    /// phase as `latency_us_light_load` (alternating with it), microseconds.
+    /// `null` when not measured (see `bare_quic_skipped`).
+    pub bare_quic_latency_us: Option<Percentiles>,
+    /// Bytes of each bare request: the encoded size of a client update of
+    /// the run (the echo answers with as many).
+    pub bare_quic_request_bytes: Option<usize>,
+    /// Why the floor was not measured (`null` when it was).
+    pub bare_quic_skipped: Option<String>,
+    /// hearsay's light-load latency, updates and queries together, over the
+    /// floor's, percentile by percentile (`null` without a floor). 1.5 means
+    /// hearsay adds half of the transport's own cost.
+    pub latency_ratio_to_bare_quic: Option<Ratio>,
+    /// Light-load requests (hearsay and bare) that failed, answered busy,
+    /// or were shed.
+    pub light_load_errors: u64,
     /// From acknowledgement to application at every replica in the open
     /// loop, milliseconds.
     pub convergence_ms: Convergence,
@@ -159,6 +185,28 @@ impl Percentiles {
     }
 }
 
+/// One latency over another, at two percentiles.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Ratio {
+    /// Of the medians.
+    pub p50: f64,
+    /// Of the 99th percentiles.
+    pub p99: f64,
+}
+
+impl Ratio {
+    /// `of` over `base`; `None` when `base` measured nothing.
+    pub(crate) fn of(of: &Percentiles, base: &Percentiles) -> Option<Self> {
+        if base.count == 0 || base.p50 == 0 || base.p99 == 0 || of.count == 0 {
+            return None;
+        }
+        Some(Self {
+            p50: of.p50 as f64 / base.p50 as f64,
+            p99: of.p99 as f64 / base.p99 as f64,
+        })
+    }
+}
+
 /// Convergence percentiles, milliseconds.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Convergence {
@@ -235,10 +283,17 @@ impl BenchReport {
             "latency (us)             {:>8} {:>8} {:>8} {:>8} {:>8}",
             "p50", "p90", "p99", "p99.9", "max"
         );
+        let none = Percentiles::default();
         for (name, p) in [
             ("query (open loop)", &self.latency_us.query),
             ("update (open loop)", &self.latency_us.update),
             ("update (at peak)", &self.latency_us_at_peak),
+            ("query (light load)", &self.latency_us_light_load.query),
+            ("update (light load)", &self.latency_us_light_load.update),
+            (
+                "bare QUIC (light load)",
+                self.bare_quic_latency_us.as_ref().unwrap_or(&none),
+            ),
         ] {
             let _ = writeln!(
                 s,
@@ -246,6 +301,15 @@ impl BenchReport {
                 p.p50, p.p90, p.p99, p.p999, p.max
             );
         }
+        let _ = match (&self.latency_ratio_to_bare_quic, &self.bare_quic_skipped) {
+            (Some(r), _) => writeln!(
+                s,
+                "  ratio to bare QUIC at light load ({:.0}/s, updates and queries): p50 {:.2}, p99 {:.2}",
+                self.light_load_rate, r.p50, r.p99
+            ),
+            (None, Some(why)) => writeln!(s, "  no bare QUIC floor: {why}"),
+            (None, None) => writeln!(s, "  no bare QUIC floor: nothing measured"),
+        };
         let poll = self
             .convergence_poll_ms
             .map(|ms| format!("  (seen by polling every {ms:.0} ms)"))
@@ -323,5 +387,27 @@ impl BenchReport {
             mib(self.rss_end_bytes)
         );
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(count: u64, p50: u64, p99: u64) -> Percentiles {
+        Percentiles {
+            count,
+            p50,
+            p99,
+            ..Percentiles::default()
+        }
+    }
+
+    #[test]
+    fn a_ratio_needs_a_measured_floor() {
+        let r = Ratio::of(&p(10, 300, 900), &p(10, 200, 300)).unwrap();
+        assert_eq!((r.p50, r.p99), (1.5, 3.0));
+        assert_eq!(Ratio::of(&p(10, 300, 900), &p(0, 0, 0)), None);
+        assert_eq!(Ratio::of(&p(0, 0, 0), &p(10, 200, 300)), None);
     }
 }

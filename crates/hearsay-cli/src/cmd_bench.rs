@@ -44,7 +44,9 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = BenchConfig::default().clients,
           value_parser = clap::value_parser!(u16).range(1..=MAX_CLIENTS as i64).map(usize::from))]
     clients: usize,
-    /// How long each measured phase lasts (closed loop, then open loop):
+    /// How long each measured phase lasts (light load, closed loop, open
+    /// loop; locally the light load measures hearsay and the bare QUIC
+    /// floor this long each, alternating):
     /// `10s`, `500ms`, `1m`, or a plain number of seconds; at most 1h.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = DURATION.parser())]
     duration: Duration,
@@ -99,8 +101,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..BenchConfig::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let about = 2.0 * (config.warmup + config.duration).as_secs_f64() + 1.0;
-    let report = if args.frontend.is_some() || args.tracker.is_some() {
+    let attached = args.frontend.is_some() || args.tracker.is_some();
+    // Light load (locally twice: hearsay and the bare QUIC floor), closed
+    // loop, open loop; each warmed up.
+    let phases = if attached { 3.0 } else { 4.0 };
+    let about = phases * (config.warmup + config.duration).as_secs_f64() + 1.0;
+    let report = if attached {
         let tracker = args.tracker.as_deref().unwrap_or(DEFAULT_TRACKER);
         runtime.block_on(async {
             let attach = find_cluster(tracker, args.frontend.as_deref(), &args.certs).await?;

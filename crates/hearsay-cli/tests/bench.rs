@@ -100,6 +100,28 @@ fn a_short_run_prints_every_figure_as_one_json_object() {
     assert_eq!(num(&v, &["log_len_end"]), 0.0, "the log drains: {v}");
     assert_eq!(num(&v, &["not_converged"]), 0.0, "{v}");
     assert_eq!(num(&v, &["errors"]), 0.0, "{v}");
+
+    eprintln!("phase: the light load, and the bare QUIC floor beside it");
+    assert_eq!(num(&v, &["light_load_rate"]), 200.0, "{v}");
+    for kind in ["query", "update"] {
+        let p = |q: &str| num(&v, &["latency_us_light_load", kind, q]);
+        assert!(p("count") > 0.0, "no {kind} at light load: {v}");
+        assert!(p("p50") >= 1.0 && p("p50") <= p("p99"), "{v}");
+    }
+    let bare = |q: &str| num(&v, &["bare_quic_latency_us", q]);
+    // 200/s for 0.5 s, less what falls at the window's edges.
+    assert!(bare("count") >= 50.0, "{v}");
+    assert!(bare("p50") > 0.0 && bare("p50") <= bare("p99"), "{v}");
+    assert!(bare("p99") <= bare("max"), "{v}");
+    // The same size as an encoded 64-byte update.
+    let request = num(&v, &["bare_quic_request_bytes"]);
+    assert!((64.0..1024.0).contains(&request), "{v}");
+    assert!(v["bare_quic_skipped"].is_null(), "{v}");
+    for q in ["p50", "p99"] {
+        let ratio = num(&v, &["latency_ratio_to_bare_quic", q]);
+        assert!(ratio.is_finite() && ratio > 0.0, "{q}: {v}");
+    }
+    assert_eq!(num(&v, &["light_load_errors"]), 0.0, "{v}");
     if cfg!(target_os = "linux") {
         let per_replica = num(&v, &["peak_rss_bytes_per_replica"]);
         assert!(per_replica > 0.0 && per_replica < num(&v, &["peak_rss_bytes"]));
@@ -149,6 +171,11 @@ fn durable_replicas_write_to_disk_and_still_converge_and_drain() {
     );
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("durable replicas"), "{table}");
+    assert!(
+        table.contains("bare QUIC (light load)")
+            && table.contains("ratio to bare QUIC at light load (200/s"),
+        "{table}"
+    );
     assert!(
         table.contains("errors 0  shed 0  not converged 0"),
         "{table}"
@@ -235,6 +262,21 @@ fn attached_to_a_running_cluster_it_measures_that_cluster() {
         "the replicas the tracker lists"
     );
     assert!(v["payload_bytes"].is_null(), "ratings, not payloads: {v}");
+    assert!(
+        num(&v, &["latency_us_light_load", "update", "count"]) > 0.0,
+        "{v}"
+    );
+    assert!(
+        v["bare_quic_latency_us"].is_null(),
+        "no floor attached: {v}"
+    );
+    assert!(v["latency_ratio_to_bare_quic"].is_null(), "{v}");
+    assert!(
+        v["bare_quic_skipped"]
+            .as_str()
+            .is_some_and(|why| why.starts_with("attached")),
+        "{v}"
+    );
     assert!(num(&v, &["updates_per_s"]) > 0.0, "{v}");
     assert!(num(&v, &["latency_us", "query", "count"]) > 0.0, "{v}");
     let c = |q: &str| num(&v, &["convergence_ms", q]);
@@ -320,6 +362,7 @@ fn attached_to_a_running_cluster_it_measures_that_cluster() {
         table.contains("(attached): 3 replicas") && table.contains("polling every 5 ms"),
         "{table}"
     );
+    assert!(table.contains("no bare QUIC floor: attached"), "{table}");
     for (args, says) in [
         (
             &["--tracker", &url, "--frontend", "r1"][..],
