@@ -13,7 +13,7 @@ use hearsay_discovery::{TrackerClient, TrackerUrl};
 use hearsay_wire::tracker::{Peer, PeerQuery, PeerRole};
 
 use crate::duration_flag::DurationFlag;
-use crate::node;
+use hearsay_demo::node;
 
 /// The tracker attached runs ask when only `--frontend` is given.
 const DEFAULT_TRACKER: &str = "http://127.0.0.1:7400";

@@ -9,8 +9,8 @@ use hearsay_core::ReplicaId;
 use hearsay_discovery::{TrackerUrl, fixed_status};
 use hearsay_wire::tracker::{PeerRole, RegisterPeer};
 
-use crate::discover;
-use crate::node::{self, Shutdown};
+use hearsay_demo::discover;
+use hearsay_demo::node::{self, Shutdown};
 
 /// Flags of `hearsay frontend`.
 #[derive(clap::Args, Debug)]

@@ -9,8 +9,8 @@ use hearsay_core::ReplicaId;
 use hearsay_discovery::TrackerUrl;
 use hearsay_wire::tracker::{PeerRole, RegisterPeer};
 
-use crate::discover;
-use crate::node::{self, ReplicaSpec, Shutdown};
+use hearsay_demo::discover;
+use hearsay_demo::node::{self, ReplicaSpec, Shutdown};
 
 /// Flags of `hearsay replica`.
 #[derive(clap::Args, Debug)]

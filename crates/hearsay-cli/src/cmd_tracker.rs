@@ -10,9 +10,9 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::duration_flag::DurationFlag;
-use crate::node;
-use crate::payload_sink::QuicPayloadSink;
-use crate::replica_admin::QuicReplicaAdmin;
+use hearsay_demo::node;
+use hearsay_demo::payload_sink::QuicPayloadSink;
+use hearsay_demo::replica_admin::QuicReplicaAdmin;
 
 /// Flags of `hearsay tracker`.
 #[derive(clap::Args, Debug)]

@@ -11,10 +11,11 @@ use hearsay_core::ReplicaId;
 use hearsay_discovery::{TrackerUrl, fixed_status};
 use hearsay_wire::tracker::{PeerRole, RegisterPeer};
 
-use crate::cmd_client::{ReplArgs, repl};
+use crate::cmd_client::ReplArgs;
 use crate::cmd_replica::probability;
-use crate::node::{self, ReplicaSpec, Shutdown};
-use crate::{cmd_tracker, discover};
+use crate::cmd_tracker;
+use hearsay_demo::discover;
+use hearsay_demo::node::{self, ReplicaSpec, Shutdown};
 
 /// The tracker's port unless `--port 0` or `--tracker-listen` say otherwise.
 const TRACKER_PORT: u16 = 7400;
@@ -160,7 +161,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         } else {
             let client = node::connect_client(&args.certs, fe.addr, "fe")?;
             tokio::select! {
-                code = repl(client, args.repl, Some(tracker_url.clone())) => code?,
+                code = hearsay_demo::repl::run_session(client, args.repl.into(), Some(tracker_url.clone())) => code?,
                 () = node::stop_signal() => ExitCode::SUCCESS,
             }
         };
