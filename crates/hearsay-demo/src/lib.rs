@@ -14,9 +14,12 @@
 //!
 //! The binary (`hearsay-cli`) only parses arguments and calls in here.
 
+pub mod certs;
 pub mod discover;
 pub mod node;
 pub mod payload_sink;
 pub mod repl;
 pub mod replica_admin;
 pub mod simulate;
+pub mod tracker;
+pub mod up;
