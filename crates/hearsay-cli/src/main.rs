@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod bench_attach;
 mod claim_args;
 mod cmd_bench;
 mod cmd_certs;
@@ -22,6 +23,7 @@ mod cmd_simulate;
 mod cmd_tracker;
 mod cmd_up;
 mod duration_flag;
+mod sim_output;
 
 /// hearsay: highly available replicated services on the gossip architecture.
 #[derive(Parser, Debug)]

@@ -197,3 +197,154 @@ fn describe(path: &Path) -> String {
     };
     format!("{}  {what}", path.display())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh directory under the system temp dir, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(tag: &str) -> Self {
+            let dir = std::env::temp_dir()
+                .join(format!("hearsay-demo-certs-{tag}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            Self(dir)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// `certs init --dir DIR --nodes NODES [--force]`.
+    fn init_in(dir: &Path, nodes: &str, force: bool) -> anyhow::Result<ExitCode> {
+        init(InitOptions {
+            dir: dir.to_owned(),
+            nodes: nodes.split(',').map(str::to_owned).collect(),
+            force,
+        })
+    }
+
+    /// `certs issue NAME --dir DIR [--role ROLE] [--force]`.
+    fn issue_in(
+        dir: &Path,
+        name: &str,
+        role: Option<Role>,
+        force: bool,
+    ) -> anyhow::Result<ExitCode> {
+        issue(IssueOptions {
+            name: name.to_owned(),
+            role,
+            dir: dir.to_owned(),
+            force,
+        })
+    }
+
+    #[test]
+    fn init_refuses_to_overwrite_without_force() {
+        let tmp = TempDir::new("force");
+        let init = |force| init_in(&tmp.0, "r1,fe", force).expect("runs");
+        assert_eq!(init(false), ExitCode::SUCCESS);
+        let ca = std::fs::read(tmp.0.join("ca.pem")).expect("ca written");
+        assert!(tmp.0.join("fe.key").exists());
+
+        assert_eq!(init(false), ExitCode::FAILURE);
+        assert_eq!(
+            std::fs::read(tmp.0.join("ca.pem")).expect("ca"),
+            ca,
+            "untouched"
+        );
+
+        assert_eq!(init(true), ExitCode::SUCCESS);
+        assert_ne!(
+            std::fs::read(tmp.0.join("ca.pem")).expect("ca"),
+            ca,
+            "replaced"
+        );
+    }
+
+    #[test]
+    fn a_bad_node_name_is_an_error_naming_it() {
+        let tmp = TempDir::new("badname");
+        let err = init_in(&tmp.0, "r1,bad name", false).expect_err("bad name");
+        assert!(format!("{err:#}").contains("\"bad name\""), "{err:#}");
+    }
+
+    #[test]
+    fn issue_makes_one_node_with_the_ca_and_says_what_is_wrong_otherwise() {
+        let tmp = TempDir::new("issue");
+        let dir = tmp.0.as_path();
+        // No CA yet: an error saying how to make one.
+        let err = issue_in(dir, "r4", None, false).expect_err("no CA");
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("no cluster CA") && text.contains("hearsay certs init"),
+            "{text}"
+        );
+        assert_eq!(init_in(dir, "r1", false).expect("init"), ExitCode::SUCCESS);
+        assert_eq!(
+            issue_in(dir, "r4", None, false).expect("issue"),
+            ExitCode::SUCCESS
+        );
+        let r4 = certs::NodeCredentials::load(dir, "r4").expect("r4 loads");
+        assert_eq!(r4.role, Role::Replica, "the default for r4");
+        assert_eq!(
+            issue_in(dir, "alice", Some(Role::Client), false).expect("issue"),
+            ExitCode::SUCCESS
+        );
+        let alice = certs::NodeCredentials::load(dir, "alice").expect("alice loads");
+        assert_eq!(alice.role, Role::Client);
+
+        // Again: refused without force, replaced with it.
+        let pem = std::fs::read(dir.join("r4.pem")).expect("pem");
+        assert_eq!(
+            issue_in(dir, "r4", None, false).expect("runs"),
+            ExitCode::FAILURE
+        );
+        assert_eq!(std::fs::read(dir.join("r4.pem")).expect("pem"), pem);
+        assert_eq!(
+            issue_in(dir, "r4", None, true).expect("runs"),
+            ExitCode::SUCCESS
+        );
+        assert_ne!(std::fs::read(dir.join("r4.pem")).expect("pem"), pem);
+
+        // A bad name, and a directory without the CA key.
+        let err = issue_in(dir, "ca", None, false).expect_err("reserved");
+        assert!(
+            format!("{err:#}").contains("\"ca\" cannot be a node name"),
+            "{err:#}"
+        );
+        std::fs::remove_file(dir.join("ca.key")).expect("rm");
+        let err = issue_in(dir, "r5", None, false).expect_err("no key");
+        assert!(
+            format!("{err:#}").contains("not its private key"),
+            "{err:#}"
+        );
+        assert!(!dir.join("r5.pem").exists());
+    }
+
+    #[test]
+    fn init_takes_a_role_after_a_name() {
+        let tmp = TempDir::new("roles");
+        let init = |nodes: &str| init_in(&tmp.0, nodes, true);
+        assert_eq!(
+            init("r1,edge:frontend,ops:tracker").expect("init"),
+            ExitCode::SUCCESS
+        );
+        let edge = certs::NodeCredentials::load(&tmp.0, "edge").expect("edge");
+        assert_eq!(edge.role, Role::Frontend);
+        let ops = certs::NodeCredentials::load(&tmp.0, "ops").expect("ops");
+        assert_eq!(ops.role, Role::Tracker);
+        let err = init("r1:boss").expect_err("bad role");
+        assert!(
+            format!("{err:#}").contains("\"boss\" is not a role"),
+            "{err:#}"
+        );
+        let err = init("r1,r1:client").expect_err("two roles");
+        assert!(format!("{err:#}").contains("two roles"), "{err:#}");
+    }
+}
