@@ -2,11 +2,10 @@
 //! token; `hearsay certs issue NAME`: make one more node's certificate with
 //! that CA. These are the only commands that read the CA's private key.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use hearsay_transport::certs::{self, CertsError, Existing, Role};
+use hearsay_transport::certs::Role;
 
 /// Flags of `hearsay certs`.
 #[derive(clap::Args, Debug)]
@@ -80,174 +79,22 @@ struct IssueArgs {
 /// Runs `hearsay certs`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        CertsCommand::Init(init) => run_init(init),
-        CertsCommand::Issue(issue) => run_issue(issue),
+        CertsCommand::Init(a) => hearsay_demo::certs::init(hearsay_demo::certs::InitOptions {
+            dir: a.dir,
+            nodes: a.nodes,
+            force: a.force,
+        }),
+        CertsCommand::Issue(a) => hearsay_demo::certs::issue(hearsay_demo::certs::IssueOptions {
+            name: a.name,
+            role: a.role,
+            dir: a.dir,
+            force: a.force,
+        }),
     }
-}
-
-/// `NAME` or `NAME:ROLE` from `--nodes`.
-fn parse_node(entry: &str) -> anyhow::Result<(String, Role)> {
-    match entry.split_once(':') {
-        None => Ok((entry.to_owned(), Role::default_for(entry))),
-        Some((name, role)) => {
-            let role = role
-                .trim()
-                .parse::<Role>()
-                .with_context(|| format!("--nodes {entry:?}"))?;
-            Ok((name.trim().to_owned(), role))
-        }
-    }
-}
-
-fn run_init(args: InitArgs) -> anyhow::Result<ExitCode> {
-    let mut nodes: Vec<(String, Role)> = Vec::new();
-    for entry in args
-        .nodes
-        .iter()
-        .map(|n| n.trim())
-        .filter(|n| !n.is_empty())
-    {
-        let (name, role) = parse_node(entry)?;
-        if let Some((_, other)) = nodes.iter().find(|(n, _)| *n == name) {
-            if *other != role {
-                anyhow::bail!("--nodes gives {name} two roles, {other} and {role}: give one");
-            }
-            continue;
-        }
-        nodes.push((name, role));
-    }
-    if nodes.is_empty() {
-        anyhow::bail!("--nodes names no node: give at least one name, such as --nodes r1,r2,r3,fe");
-    }
-    let existing = if args.force {
-        Existing::Overwrite
-    } else {
-        Existing::Refuse
-    };
-    let written = match certs::init_nodes(&args.dir, &nodes, existing) {
-        Ok(written) => written,
-        Err(CertsError::AlreadyExists { paths }) => {
-            eprintln!(
-                "hearsay: {} already holds certificates ({}); nothing was written.\n\
-                 Replacing them means every node needs the new ones: run again with --force to do so.",
-                args.dir.display(),
-                names(&paths)
-            );
-            return Ok(ExitCode::FAILURE);
-        }
-        Err(e) => {
-            return Err(e)
-                .with_context(|| format!("making certificates in {}", args.dir.display()));
-        }
-    };
-    let listed: Vec<String> = nodes.iter().map(|(n, r)| format!("{n} ({r})")).collect();
-    println!(
-        "Made a cluster CA and certificates for {} in {}:",
-        listed.join(", "),
-        args.dir.display()
-    );
-    for path in &written {
-        println!("  {}", describe(path));
-    }
-    println!(
-        "The .key files and admin.token are secrets (readable by you only): never commit them."
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-fn run_issue(args: IssueArgs) -> anyhow::Result<ExitCode> {
-    let role = args.role.unwrap_or_else(|| Role::default_for(&args.name));
-    let existing = if args.force {
-        Existing::Overwrite
-    } else {
-        Existing::Refuse
-    };
-    let written = match certs::issue(&args.dir, &args.name, role, existing) {
-        Ok(written) => written,
-        Err(CertsError::AlreadyExists { paths }) => {
-            eprintln!(
-                "hearsay: {} already has a certificate for {} ({}); nothing was written.\n\
-                 Run again with --force to replace it (the node must then use the new one).",
-                args.dir.display(),
-                args.name,
-                names(&paths)
-            );
-            return Ok(ExitCode::FAILURE);
-        }
-        Err(CertsError::Missing { path }) => anyhow::bail!(
-            "no cluster CA in {}: {} is missing. Make one with `hearsay certs init --dir {}`, \
-             or pass the --dir that holds ca.pem and ca.key",
-            args.dir.display(),
-            path.display(),
-            args.dir.display()
-        ),
-        Err(CertsError::NoCaKey { ca_key, .. }) => anyhow::bail!(
-            "{} holds the CA certificate but not its private key ({} is missing), so it \
-             cannot sign: run `hearsay certs issue` with --dir set to the directory that \
-             holds ca.key",
-            args.dir.display(),
-            ca_key.display()
-        ),
-        Err(e) => {
-            return Err(e).with_context(|| {
-                format!(
-                    "making a certificate for {} in {}",
-                    args.name,
-                    args.dir.display()
-                )
-            });
-        }
-    };
-    println!(
-        "Made a {role} certificate for {} in {}:",
-        args.name,
-        args.dir.display()
-    );
-    for path in &written {
-        println!("  {}", describe(path));
-    }
-    println!(
-        "Give the node {}, {} and {} (never ca.key); {} is a secret: never commit it.",
-        certs::CA_CERT_FILE,
-        file_name(&certs::cert_path(&args.dir, &args.name)),
-        file_name(&certs::key_path(&args.dir, &args.name)),
-        file_name(&certs::key_path(&args.dir, &args.name)),
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The file names in `paths`, comma-separated.
-fn names(paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| file_name(p))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
-}
-
-/// One line about a file just written.
-fn describe(path: &Path) -> String {
-    let name = file_name(path);
-    let what = match name.as_str() {
-        certs::CA_CERT_FILE => "the cluster CA certificate (give it to every node)".to_owned(),
-        certs::CA_KEY_FILE => "the cluster CA key (signs new nodes; keep it safe)".to_owned(),
-        certs::ADMIN_TOKEN_FILE => "the admin token".to_owned(),
-        other => match other.rsplit_once('.') {
-            Some((node, "pem")) => format!("{node}'s certificate"),
-            Some((node, "key")) => format!("{node}'s private key"),
-            _ => String::new(),
-        },
-    };
-    format!("{}  {what}", path.display())
 }
 
 #[cfg(test)]
+/// The parser only: what `init` and `issue` do is tested in `hearsay_demo::certs`.
 mod tests {
     use clap::Parser;
 
@@ -265,24 +112,6 @@ mod tests {
         Cli::try_parse_from(argv).expect("parses").args
     }
 
-    /// A fresh directory under the system temp dir, removed on drop.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(tag: &str) -> Self {
-            let dir = std::env::temp_dir()
-                .join(format!("hearsay-cmd-certs-{tag}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            Self(dir)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
     #[test]
     fn defaults_cover_a_local_cluster() {
         let CertsCommand::Init(init) = parse(&["init"]).command else {
@@ -294,102 +123,6 @@ mod tests {
     }
 
     #[test]
-    fn init_refuses_to_overwrite_without_force() {
-        let tmp = TempDir::new("force");
-        let dir = tmp.0.to_string_lossy().into_owned();
-        let init = |extra: &[&str]| {
-            let mut line = vec!["init", "--dir", &dir, "--nodes", "r1,fe"];
-            line.extend_from_slice(extra);
-            run(parse(&line)).expect("runs")
-        };
-        assert_eq!(init(&[]), ExitCode::SUCCESS);
-        let ca = std::fs::read(tmp.0.join("ca.pem")).expect("ca written");
-        assert!(tmp.0.join("fe.key").exists());
-
-        assert_eq!(init(&[]), ExitCode::FAILURE);
-        assert_eq!(
-            std::fs::read(tmp.0.join("ca.pem")).expect("ca"),
-            ca,
-            "untouched"
-        );
-
-        assert_eq!(init(&["--force"]), ExitCode::SUCCESS);
-        assert_ne!(
-            std::fs::read(tmp.0.join("ca.pem")).expect("ca"),
-            ca,
-            "replaced"
-        );
-    }
-
-    #[test]
-    fn a_bad_node_name_is_an_error_naming_it() {
-        let tmp = TempDir::new("badname");
-        let dir = tmp.0.to_string_lossy().into_owned();
-        let err =
-            run(parse(&["init", "--dir", &dir, "--nodes", "r1,bad name"])).expect_err("bad name");
-        assert!(format!("{err:#}").contains("\"bad name\""), "{err:#}");
-    }
-
-    #[test]
-    fn issue_makes_one_node_with_the_ca_and_says_what_is_wrong_otherwise() {
-        let tmp = TempDir::new("issue");
-        let dir = tmp.0.to_string_lossy().into_owned();
-        // No CA yet: an error saying how to make one.
-        let err = run(parse(&["issue", "r4", "--dir", &dir])).expect_err("no CA");
-        let text = format!("{err:#}");
-        assert!(
-            text.contains("no cluster CA") && text.contains("hearsay certs init"),
-            "{text}"
-        );
-        assert_eq!(
-            run(parse(&["init", "--dir", &dir, "--nodes", "r1"])).expect("init"),
-            ExitCode::SUCCESS
-        );
-        assert_eq!(
-            run(parse(&["issue", "r4", "--dir", &dir])).expect("issue"),
-            ExitCode::SUCCESS
-        );
-        let r4 = certs::NodeCredentials::load(&tmp.0, "r4").expect("r4 loads");
-        assert_eq!(r4.role, Role::Replica, "the default for r4");
-        assert_eq!(
-            run(parse(&[
-                "issue", "alice", "--role", "client", "--dir", &dir
-            ]))
-            .expect("issue"),
-            ExitCode::SUCCESS
-        );
-        let alice = certs::NodeCredentials::load(&tmp.0, "alice").expect("alice loads");
-        assert_eq!(alice.role, Role::Client);
-
-        // Again: refused without --force, replaced with it.
-        let pem = std::fs::read(tmp.0.join("r4.pem")).expect("pem");
-        assert_eq!(
-            run(parse(&["issue", "r4", "--dir", &dir])).expect("runs"),
-            ExitCode::FAILURE
-        );
-        assert_eq!(std::fs::read(tmp.0.join("r4.pem")).expect("pem"), pem);
-        assert_eq!(
-            run(parse(&["issue", "r4", "--dir", &dir, "--force"])).expect("runs"),
-            ExitCode::SUCCESS
-        );
-        assert_ne!(std::fs::read(tmp.0.join("r4.pem")).expect("pem"), pem);
-
-        // A bad name, and a directory without the CA key.
-        let err = run(parse(&["issue", "ca", "--dir", &dir])).expect_err("reserved");
-        assert!(
-            format!("{err:#}").contains("\"ca\" cannot be a node name"),
-            "{err:#}"
-        );
-        std::fs::remove_file(tmp.0.join("ca.key")).expect("rm");
-        let err = run(parse(&["issue", "r5", "--dir", &dir])).expect_err("no key");
-        assert!(
-            format!("{err:#}").contains("not its private key"),
-            "{err:#}"
-        );
-        assert!(!tmp.0.join("r5.pem").exists());
-    }
-
-    #[test]
     fn a_bad_role_is_refused_by_the_parser_naming_the_roles() {
         let mut argv = vec!["certs", "issue", "r1", "--role", "admin"];
         let err = Cli::try_parse_from(argv.drain(..)).expect_err("bad role");
@@ -398,27 +131,5 @@ mod tests {
                 .contains("replica, frontend, client or tracker"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn init_takes_a_role_after_a_name() {
-        let tmp = TempDir::new("roles");
-        let dir = tmp.0.to_string_lossy().into_owned();
-        let init = |nodes: &str| run(parse(&["init", "--dir", &dir, "--nodes", nodes, "--force"]));
-        assert_eq!(
-            init("r1,edge:frontend,ops:tracker").expect("init"),
-            ExitCode::SUCCESS
-        );
-        let edge = certs::NodeCredentials::load(&tmp.0, "edge").expect("edge");
-        assert_eq!(edge.role, Role::Frontend);
-        let ops = certs::NodeCredentials::load(&tmp.0, "ops").expect("ops");
-        assert_eq!(ops.role, Role::Tracker);
-        let err = init("r1:boss").expect_err("bad role");
-        assert!(
-            format!("{err:#}").contains("\"boss\" is not a role"),
-            "{err:#}"
-        );
-        let err = init("r1,r1:client").expect_err("two roles");
-        assert!(format!("{err:#}").contains("two roles"), "{err:#}");
     }
 }

@@ -1,16 +1,11 @@
 //! `hearsay client`: the movie-ratings REPL against a running front end.
 
-use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hearsay_apps::movies::UserId;
-use hearsay_client::SessionClient;
-use hearsay_core::{ClientId, ReplicaId};
-
-use crate::node;
-use crate::repl::{LineSource, Repl, run_lines};
+use hearsay_core::ReplicaId;
+use hearsay_demo::node;
 
 /// Flags of the REPL, shared by `hearsay client` and `hearsay up`.
 #[derive(clap::Args, Debug, Clone)]
@@ -42,62 +37,21 @@ pub(crate) struct Args {
     #[arg(long, default_value = "certs")]
     certs: PathBuf,
     /// The tracker whose view `status` shows too, such as http://127.0.0.1:7400.
-    #[arg(long, value_parser = crate::discover::parse_tracker_url)]
+    #[arg(long, value_parser = hearsay_demo::discover::parse_tracker_url)]
     tracker: Option<hearsay_discovery::TrackerUrl>,
     #[command(flatten)]
     repl: ReplArgs,
 }
 
-/// Asks for the user id on a terminal.
-fn ask_user() -> anyhow::Result<u32> {
-    if !std::io::stdin().is_terminal() {
-        anyhow::bail!(
-            "give the user with --user ID (stdin is not a terminal, so it cannot be asked)"
-        );
-    }
-    let mut editor = rustyline::DefaultEditor::new()?;
-    loop {
-        let line = editor.readline("user id: ")?;
-        match line.trim().parse::<u32>() {
-            Ok(id) => return Ok(id),
-            Err(_) => println!(
-                "{:?} is not a user id: use a whole number such as 1",
-                line.trim()
-            ),
+impl From<ReplArgs> for hearsay_demo::repl::Options {
+    fn from(args: ReplArgs) -> Self {
+        Self {
+            user: args.user,
+            exec: args.exec,
+            json: args.json,
+            prefer: args.prefer,
         }
     }
-}
-
-/// Runs the REPL over `client` with `args` (and the tracker's view in
-/// `status` when `tracker` is given); the exit code says whether every
-/// command succeeded.
-pub(crate) async fn repl(
-    client: hearsay_client::Client,
-    args: ReplArgs,
-    tracker: Option<hearsay_discovery::TrackerUrl>,
-) -> anyhow::Result<ExitCode> {
-    let user = match args.user {
-        Some(u) => u,
-        None => ask_user()?,
-    };
-    let id = ClientId(rand::Rng::random(
-        &mut <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng(),
-    ));
-    let mut session = SessionClient::new(client, id);
-    session.set_prefer(args.prefer);
-    let mut repl = Repl::new(session, UserId(user))
-        .with_tracker(tracker.map(|url| hearsay_discovery::TrackerClient::new(url, None)));
-    let source = if args.exec.is_empty() {
-        LineSource::Stdin
-    } else {
-        LineSource::Args(args.exec)
-    };
-    let ok = run_lines(&mut repl, source, args.json).await?;
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
 }
 
 /// Runs `hearsay client`.
@@ -106,6 +60,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     rt.block_on(async move {
         node::ensure_certs(&args.certs, &[("client", hearsay_transport::Role::Client)])?;
         let client = node::connect_client(&args.certs, args.frontend, &args.frontend_name)?;
-        repl(client, args.repl, args.tracker).await
+        hearsay_demo::repl::run_session(client, args.repl.into(), args.tracker).await
     })
 }

@@ -1,16 +1,12 @@
-//! `hearsay frontend`: routes clients to available replicas.
+//! `hearsay frontend`: its flags; the front end itself is `hearsay_demo::frontend`.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use hearsay_core::ReplicaId;
-use hearsay_discovery::{TrackerUrl, fixed_status};
-use hearsay_wire::tracker::{PeerRole, RegisterPeer};
-
-use crate::discover;
-use crate::node::{self, Shutdown};
+use hearsay_demo::{discover, node};
+use hearsay_discovery::TrackerUrl;
 
 /// Flags of `hearsay frontend`.
 #[derive(clap::Args, Debug)]
@@ -43,65 +39,13 @@ pub(crate) struct Args {
 
 /// Runs `hearsay frontend` until ctrl-c.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let rt = tokio::runtime::Runtime::new()?;
-    rt.block_on(async move {
-        node::ensure_certs(
-            &args.certs,
-            &[(args.name.as_str(), hearsay_transport::Role::Frontend)],
-        )?;
-        let shutdown = Shutdown::new();
-        let replicas: BTreeMap<ReplicaId, SocketAddr> = args.replicas.into_iter().collect();
-        let fixed = replicas.keys().cloned().collect();
-        let running = node::start_frontend(
-            &args.name,
-            args.listen,
-            replicas,
-            (Some(args.http), args.data_dir.as_deref()),
-            &args.certs,
-            &shutdown,
-        )
-        .await?;
-        let discovery = match &args.tracker {
-            None => None,
-            Some(url) => {
-                let me = RegisterPeer {
-                    name: args.name.clone(),
-                    role: PeerRole::Frontend,
-                    addr: discover::advertised(running.addr, "--listen")?,
-                    http_addr: running.http_addr.map(|h| h.to_string()),
-                };
-                let d = discover::join(
-                    url,
-                    &args.certs,
-                    me,
-                    fixed_status(None),
-                    running.activity.clone(),
-                )
-                .await?;
-                discover::route_from(&d, running.handle.clone(), running.addresses.clone(), fixed);
-                Some(d)
-            }
-        };
-        println!(
-            "front end {} listening on {} (QUIC)",
-            args.name, running.addr
-        );
-        if let Some(h) = running.http_addr {
-            println!("front end {} status on http://{h}/v1/status", args.name);
-        }
-        if let Some(url) = &args.tracker {
-            println!(
-                "front end {} registered with the tracker at {url}",
-                args.name
-            );
-        }
-        node::stop_signal().await;
-        eprintln!("front end {}: stopping", args.name);
-        if let Some(d) = discovery {
-            d.stop().await; // deregisters while the tracker can still be told
-        }
-        shutdown.trigger();
-        node::flush_activity(&running.activity).await;
-        Ok(ExitCode::SUCCESS)
+    hearsay_demo::frontend::run(hearsay_demo::frontend::Options {
+        name: args.name,
+        listen: args.listen,
+        replicas: args.replicas,
+        tracker: args.tracker,
+        certs: args.certs,
+        http: args.http,
+        data_dir: args.data_dir,
     })
 }

@@ -1,16 +1,12 @@
-//! `hearsay replica`: one replica manager of the movies service.
+//! `hearsay replica`: its flags; the replica itself is `hearsay_demo::replica`.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use hearsay_core::ReplicaId;
+use hearsay_demo::{discover, node};
 use hearsay_discovery::TrackerUrl;
-use hearsay_wire::tracker::{PeerRole, RegisterPeer};
-
-use crate::discover;
-use crate::node::{self, ReplicaSpec, Shutdown};
 
 /// Flags of `hearsay replica`.
 #[derive(clap::Args, Debug)]
@@ -60,29 +56,6 @@ pub(crate) struct Args {
     claims: crate::claim_args::ClaimArgs,
 }
 
-/// The data directory of replica `name` when none is given.
-pub(crate) fn default_data_dir(name: &ReplicaId) -> PathBuf {
-    PathBuf::from(".hearsay").join("data").join(name.as_str())
-}
-
-fn inspect(name: &ReplicaId, dir: &std::path::Path) -> anyhow::Result<ExitCode> {
-    if !dir.join(hearsay_replica::store::DB_FILE).exists() {
-        anyhow::bail!("{} holds no replica state", dir.display());
-    }
-    let store = hearsay_replica::store::Store::open(dir, name)?;
-    let i = store.inspect::<hearsay_apps::cluster::ClusterApp>()?;
-    println!("data directory   {}", dir.display());
-    println!("replica          {}", i.replica);
-    println!("format           {}", hearsay_replica::store::FORMAT);
-    println!(
-        "snapshot covers  {} ({} update ids remembered)",
-        i.snapshot_ts, i.snapshot_executed
-    );
-    println!("records since    {}", i.records);
-    println!("stored in all    {}", i.stored_ts);
-    Ok(ExitCode::SUCCESS)
-}
-
 /// Checks a probability flag.
 pub(crate) fn probability(s: &str) -> Result<f64, String> {
     let p: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
@@ -97,101 +70,19 @@ pub(crate) fn probability(s: &str) -> Result<f64, String> {
 
 /// Runs `hearsay replica` until ctrl-c.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let data_dir = args
-        .data_dir
-        .clone()
-        .unwrap_or_else(|| default_data_dir(&args.name));
-    if args.inspect {
-        return inspect(&args.name, &data_dir);
-    }
-    let rt = tokio::runtime::Runtime::new()?;
-    rt.block_on(async move {
-        node::ensure_certs(
-            &args.certs,
-            &[(args.name.as_str(), hearsay_transport::Role::Replica)],
-        )?;
-        let app = node::load_app(args.data.as_ref())?;
-        let shutdown = Shutdown::new();
-        let peers: BTreeMap<ReplicaId, SocketAddr> = args
-            .peers
-            .into_iter()
-            .filter(|(n, _)| *n != args.name)
-            .collect();
-        let spec = ReplicaSpec {
-            name: args.name.clone(),
-            listen: args.listen,
-            members: peers.keys().cloned().collect(),
-            peers,
-            data_dir: Some(data_dir.clone()),
-            http: args.http,
-            isolation: match args.isolate_file {
-                Some(f) => hearsay_replica::Isolation::following_file(f),
-                None => hearsay_replica::Isolation::default(),
-            },
-            overload_probability: args.overload_probability,
-            max_in_flight: args.max_in_flight,
-            claims: args.claims.config(),
-        };
-        let fixed = spec.peers.keys().cloned().collect();
-        let running = node::start_replica(spec, app, &args.certs, &shutdown).await?;
-        // Registered before saying "listening": whoever waits for that line
-        // finds the replica in the tracker's list.
-        let discovery = match &args.tracker {
-            None => None,
-            Some(url) => {
-                let me = RegisterPeer {
-                    name: args.name.to_string(),
-                    role: PeerRole::Replica,
-                    addr: discover::advertised(running.addr, "--listen")?,
-                    http_addr: match running.http_addr {
-                        Some(h) => Some(discover::advertised(h, "--http")?),
-                        None => None,
-                    },
-                };
-                let status = discover::replica_status(running.handle.clone());
-                let d = discover::join(
-                    url,
-                    &args.certs,
-                    me,
-                    status,
-                    running.handle.activity().clone(),
-                )
-                .await?;
-                discover::gossip_from(
-                    &d,
-                    args.name.clone(),
-                    running.handle.clone(),
-                    running.book.clone(),
-                    fixed,
-                );
-                Some(d)
-            }
-        };
-        println!(
-            "replica {} listening on {} (QUIC), state in {}",
-            args.name,
-            running.addr,
-            data_dir.display()
-        );
-        if let Some(h) = running.http_addr {
-            println!("replica {} metrics on http://{h}/metrics", args.name);
-        }
-        if let (Some(url), Some(d)) = (&args.tracker, &discovery) {
-            let id = d.registration().map_or(0, |p| p.id);
-            println!(
-                "replica {} registered with the tracker at {url} (peer id {id})",
-                args.name
-            );
-        }
-        node::stop_signal().await;
-        eprintln!("replica {}: stopping", args.name);
-        if let Some(d) = discovery {
-            d.stop().await; // deregisters while the tracker can still be told
-        }
-        shutdown.trigger();
-        let activity = running.handle.activity().clone();
-        running.node.shutdown().await;
-        node::flush_activity(&activity).await;
-        Ok(ExitCode::SUCCESS)
+    hearsay_demo::replica::run(hearsay_demo::replica::Options {
+        name: args.name,
+        listen: args.listen,
+        peers: args.peers,
+        overload_probability: args.overload_probability,
+        max_in_flight: args.max_in_flight,
+        data: args.data,
+        certs: args.certs,
+        data_dir: args.data_dir,
+        inspect: args.inspect,
+        http: args.http,
+        tracker: args.tracker,
+        isolate_file: args.isolate_file,
+        claims: args.claims.config(),
     })
 }

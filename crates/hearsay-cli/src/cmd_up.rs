@@ -1,23 +1,11 @@
-//! `hearsay up`: a whole local cluster in one process, then the REPL.
+//! `hearsay up`: its flags; the cluster itself is `hearsay_demo::up`.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use hearsay_core::ReplicaId;
-use hearsay_discovery::{TrackerUrl, fixed_status};
-use hearsay_wire::tracker::{PeerRole, RegisterPeer};
-
-use crate::cmd_client::{ReplArgs, repl};
+use crate::cmd_client::ReplArgs;
 use crate::cmd_replica::probability;
-use crate::node::{self, ReplicaSpec, Shutdown};
-use crate::{cmd_tracker, discover};
-
-/// The tracker's port unless `--port 0` or `--tracker-listen` say otherwise.
-const TRACKER_PORT: u16 = 7400;
 
 /// Flags of `hearsay up`.
 #[derive(clap::Args, Debug)]
@@ -61,123 +49,17 @@ pub(crate) struct Args {
 
 /// Runs `hearsay up`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let started = Instant::now();
-    let rt = tokio::runtime::Runtime::new()?;
-    rt.block_on(async move {
-        let names: Vec<ReplicaId> = (1..=args.replicas)
-            .map(|i| ReplicaId::new(format!("r{i}")))
-            .collect::<Result<_, _>>()
-            .context("replica names")?;
-        let name_strings: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        let mut nodes: Vec<(&str, hearsay_transport::Role)> = name_strings.iter().map(|n| (n.as_str(), hearsay_transport::Role::Replica)).collect();
-        nodes.extend([("fe", hearsay_transport::Role::Frontend), ("client", hearsay_transport::Role::Client), ("tracker", hearsay_transport::Role::Tracker)]);
-        node::ensure_certs(&args.certs, &nodes)?;
-        let app = node::load_app(args.data.as_ref())?;
-        let shutdown = Shutdown::new();
-        let port_of = |i: u16| if args.port == 0 { 0 } else { args.port.saturating_add(i) };
-        let in_use = |what: String| move |e: anyhow::Error| {
-            e.context(format!("{what} (is another cluster running? scripts/stop-cluster.sh stops one; --port picks others)"))
-        };
-        // The tracker first, so that every node can register as it starts.
-        let tracker_at = args.tracker_listen.unwrap_or_else(|| {
-            SocketAddr::new(args.host, if args.port == 0 { 0 } else { TRACKER_PORT })
-        });
-        let tracker = cmd_tracker::open(&args.certs, &args.data_dir.join("tracker"), Duration::from_secs(5))?;
-        let listener = tokio::net::TcpListener::bind(tracker_at)
-            .await
-            .map_err(anyhow::Error::from)
-            .map_err(in_use(format!("starting the tracker on {tracker_at}")))?;
-        let tracker_url = TrackerUrl::from(listener.local_addr().context("reading the tracker's address")?);
-        let tracker_task = tokio::spawn(hearsay_tracker::serve(tracker, listener, shutdown.wait()));
-        let mut replicas = BTreeMap::new();
-        for (i, name) in names.iter().enumerate() {
-            let spec = ReplicaSpec {
-                name: name.clone(),
-                listen: SocketAddr::new(args.host, port_of(i as u16 + 1)),
-                members: names.iter().filter(|n| *n != name).cloned().collect(),
-                peers: BTreeMap::new(),
-                data_dir: Some(args.data_dir.join(name.as_str())),
-                isolation: hearsay_replica::Isolation::default(),
-                http: Some(SocketAddr::new(args.host, if args.port == 0 { 0 } else { 7601 + i as u16 })),
-                overload_probability: args.overload_probability,
-                max_in_flight: 4096,
-                claims: args.claims.config(),
-            };
-            let running = node::start_replica(spec, app.clone(), &args.certs, &shutdown)
-                .await
-                .map_err(in_use(format!("starting replica {name}")))?;
-            replicas.insert(name.clone(), running);
-        }
-        let addrs: BTreeMap<ReplicaId, SocketAddr> = replicas.iter().map(|(n, r)| (n.clone(), r.addr)).collect();
-        for (name, r) in &replicas {
-            if let Ok(mut book) = r.book.write() {
-                book.extend(addrs.iter().filter(|(n, _)| *n != name).map(|(n, a)| (n.clone(), *a)));
-            }
-        }
-        let fe_http = SocketAddr::new(args.host, if args.port == 0 { 0 } else { 7600 });
-        let fe_data = args.data_dir.join("fe");
-        let fe = node::start_frontend("fe", SocketAddr::new(args.host, port_of(0)), addrs.clone(), (Some(fe_http), Some(&fe_data)), &args.certs, &shutdown)
-            .await
-            .map_err(in_use("starting the front end".into()))?;
-        let mut discoveries = Vec::new();
-        let fixed: BTreeSet<ReplicaId> = addrs.keys().cloned().collect();
-        for (name, r) in &replicas {
-            let me = RegisterPeer {
-                name: name.to_string(),
-                role: PeerRole::Replica,
-                addr: discover::advertised(r.addr, "--host")?,
-                http_addr: r.http_addr.map(|h| h.to_string()),
-            };
-            let d = discover::join(&tracker_url, &args.certs, me, discover::replica_status(r.handle.clone()), r.handle.activity().clone()).await?;
-            discover::gossip_from(&d, name.clone(), r.handle.clone(), r.book.clone(), fixed.clone());
-            discoveries.push(d);
-        }
-        let me = RegisterPeer {
-            name: "fe".into(),
-            role: PeerRole::Frontend,
-            addr: discover::advertised(fe.addr, "--host")?,
-            http_addr: fe.http_addr.map(|h| h.to_string()),
-        };
-        let d = discover::join(&tracker_url, &args.certs, me, fixed_status(None), fe.activity.clone()).await?;
-        discover::route_from(&d, fe.handle.clone(), fe.addresses.clone(), fixed.clone());
-        discoveries.push(d);
-        eprintln!("hearsay: cluster up in {} ms", started.elapsed().as_millis());
-        eprintln!("  tracker       {tracker_url}");
-        match fe.http_addr {
-            Some(h) => eprintln!("  front end fe  {} (QUIC), status http://{h}/v1/status", fe.addr),
-            None => eprintln!("  front end fe  {} (QUIC)", fe.addr),
-        }
-        for (n, r) in &replicas {
-            match r.http_addr {
-                Some(h) => eprintln!("  replica {n:<4}  {} (QUIC), metrics http://{h}/metrics", r.addr),
-                None => eprintln!("  replica {n:<4}  {} (QUIC)", r.addr),
-            }
-        }
-        let code = if args.no_repl {
-            eprintln!("hearsay: press ctrl-c to stop");
-            node::stop_signal().await;
-            ExitCode::SUCCESS
-        } else {
-            let client = node::connect_client(&args.certs, fe.addr, "fe")?;
-            tokio::select! {
-                code = repl(client, args.repl, Some(tracker_url.clone())) => code?,
-                () = node::stop_signal() => ExitCode::SUCCESS,
-            }
-        };
-        // Deregister while the tracker still runs, then stop everything.
-        for d in discoveries {
-            d.stop().await;
-        }
-        shutdown.trigger();
-        if let Ok(Err(e)) = tracker_task.await {
-            eprintln!("hearsay: the tracker stopped with an error: {e}");
-        }
-        for (_, r) in replicas {
-            let activity = r.handle.activity().clone();
-            r.node.shutdown().await;
-            node::flush_activity(&activity).await;
-        }
-        node::flush_activity(&fe.activity).await;
-        Ok(code)
+    hearsay_demo::up::run(hearsay_demo::up::Options {
+        replicas: args.replicas,
+        no_repl: args.no_repl,
+        overload_probability: args.overload_probability,
+        host: args.host,
+        port: args.port,
+        data: args.data,
+        certs: args.certs,
+        data_dir: args.data_dir,
+        tracker_listen: args.tracker_listen,
+        claims: args.claims.config(),
+        repl: args.repl.into(),
     })
 }

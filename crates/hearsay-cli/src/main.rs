@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod bench_attach;
 mod claim_args;
 mod cmd_bench;
 mod cmd_certs;
@@ -18,15 +19,11 @@ mod cmd_frontend;
 mod cmd_maelstrom;
 mod cmd_replica;
 mod cmd_sim;
+mod cmd_simulate;
 mod cmd_tracker;
 mod cmd_up;
-mod discover;
 mod duration_flag;
-mod node;
-mod payload_sink;
-mod repl;
-mod replica_admin;
-mod simulate;
+mod sim_output;
 
 /// hearsay: highly available replicated services on the gossip architecture.
 #[derive(Parser, Debug)]
@@ -55,7 +52,7 @@ enum Command {
     /// Run the tracker: the HTTP peer list, payloads and activity log.
     Tracker(cmd_tracker::Args),
     /// Offer claims-network traffic to a running cluster and summarize what every peer did.
-    Simulate(simulate::Args),
+    Simulate(cmd_simulate::Args),
     /// Measure a local cluster, or attach to a running one: throughput, latency, convergence, traffic, memory.
     Bench(cmd_bench::Args),
 }
@@ -95,7 +92,7 @@ fn main() -> ExitCode {
         Command::Sim(args) => cmd_sim::run(args),
         Command::Maelstrom(args) => cmd_maelstrom::run(args),
         Command::Tracker(args) => cmd_tracker::run(args),
-        Command::Simulate(args) => simulate::run(args),
+        Command::Simulate(args) => cmd_simulate::run(args),
         Command::Bench(args) => cmd_bench::run(args),
     };
     match result {

@@ -1,7 +1,7 @@
 //! [`ReplicaAdmin`]: how the tracker asks a replica to change its status.
 //!
 //! The tracker speaks HTTP only; reaching a replica takes its QUIC client, so
-//! the binary plugs an implementation in (`hearsay-cli`'s `replica_admin.rs`).
+//! the binary plugs an implementation in (`hearsay-demo`'s `replica_admin.rs`).
 //! A tracker configured without one has [`Unconnected`], which answers every
 //! call with a clear 503.
 

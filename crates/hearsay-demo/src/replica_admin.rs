@@ -16,14 +16,14 @@ use hearsay_wire::{ReplicaRequest, ReplicaResponse, decode, encode};
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Reaches replicas with the tracker's certificate.
-pub(crate) struct QuicReplicaAdmin {
+pub struct QuicReplicaAdmin {
     connector: Connector,
 }
 
 impl QuicReplicaAdmin {
     /// An admin client reaching replicas through `connector` (the
     /// tracker's QUIC client).
-    pub(crate) fn new(connector: Connector) -> Self {
+    pub fn new(connector: Connector) -> Self {
         Self { connector }
     }
 

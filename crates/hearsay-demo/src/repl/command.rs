@@ -6,7 +6,7 @@ use hearsay_core::Status;
 
 /// One REPL command.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Command {
+pub enum Command {
     /// `find <movie>`: year and genres.
     Find(String),
     /// `view <movie>`: the current user's rating.
@@ -33,7 +33,7 @@ pub(crate) enum Command {
 }
 
 /// Every command with its arguments, as `help` prints them.
-pub(crate) const HELP: &str = "\
+pub const HELP: &str = "\
 commands (titles need no quotes and ignore case):
   find <movie>                           year and genres of a movie
   view <movie>                           your rating of a movie
@@ -54,7 +54,7 @@ const NAMES: [&str; 12] = [
 ];
 
 /// Parses one line. `Ok(None)` for a blank line or a `#` comment.
-pub(crate) fn parse(line: &str) -> Result<Option<Command>, String> {
+pub fn parse(line: &str) -> Result<Option<Command>, String> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return Ok(None);

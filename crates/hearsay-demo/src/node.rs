@@ -29,7 +29,7 @@ const OTHER_NODES: [(&str, Role); 3] = [
 /// and only if the CA's key is there. So separate processes starting together
 /// never write the same file, and a node given just the CA certificate and its
 /// own pair starts without the CA's key.
-pub(crate) fn ensure_certs(dir: &Path, nodes: &[(&str, Role)]) -> anyhow::Result<()> {
+pub fn ensure_certs(dir: &Path, nodes: &[(&str, Role)]) -> anyhow::Result<()> {
     let first_run = !dir.join(hearsay_transport::certs::CA_CERT_FILE).exists();
     let mut wanted: Vec<(String, Role)> = Vec::new();
     let usual = OTHER_NODES
@@ -55,31 +55,38 @@ pub(crate) fn ensure_certs(dir: &Path, nodes: &[(&str, Role)]) -> anyhow::Result
 }
 
 /// Loads node `name`'s credentials from `dir`; its certificate must be for `role`.
-pub(crate) fn credentials(dir: &Path, name: &str, role: Role) -> anyhow::Result<NodeCredentials> {
+pub fn credentials(dir: &Path, name: &str, role: Role) -> anyhow::Result<NodeCredentials> {
     NodeCredentials::load_as(dir, name, role)
         .with_context(|| format!("loading the certificate of {name} from {}", dir.display()))
 }
 
 /// Stops every node started with it.
 #[derive(Clone)]
-pub(crate) struct Shutdown {
+pub struct Shutdown {
     tx: Arc<watch::Sender<bool>>,
 }
 
+impl Default for Shutdown {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Shutdown {
-    pub(crate) fn new() -> Self {
+    /// A switch not yet triggered.
+    pub fn new() -> Self {
         Self {
             tx: Arc::new(watch::channel(false).0),
         }
     }
 
     /// Tells every node to stop.
-    pub(crate) fn trigger(&self) {
+    pub fn trigger(&self) {
         let _ = self.tx.send(true);
     }
 
     /// Completes once [`trigger`](Self::trigger) was called.
-    pub(crate) fn wait(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+    pub fn wait(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let mut rx = self.tx.subscribe();
         async move {
             let _ = rx.wait_for(|stop| *stop).await;
@@ -88,7 +95,7 @@ impl Shutdown {
 }
 
 /// Parses `NAME=HOST:PORT`.
-pub(crate) fn parse_named_addr(s: &str) -> Result<(ReplicaId, SocketAddr), String> {
+pub fn parse_named_addr(s: &str) -> Result<(ReplicaId, SocketAddr), String> {
     let (name, addr) = s
         .split_once('=')
         .ok_or_else(|| format!("{s:?} is not NAME=HOST:PORT (for example r2=127.0.0.1:7502)"))?;
@@ -101,7 +108,7 @@ pub(crate) fn parse_named_addr(s: &str) -> Result<(ReplicaId, SocketAddr), Strin
 
 /// The app a replica starts from: the movies (the sample catalog, or
 /// MovieLens files from `data`) and no payloads yet.
-pub(crate) fn load_app(data: Option<&PathBuf>) -> anyhow::Result<ClusterApp> {
+pub fn load_app(data: Option<&PathBuf>) -> anyhow::Result<ClusterApp> {
     let movies = match data {
         None => Movies::sample(),
         Some(dir) => Movies::from_dir(dir)
@@ -111,39 +118,46 @@ pub(crate) fn load_app(data: Option<&PathBuf>) -> anyhow::Result<ClusterApp> {
 }
 
 /// What a replica needs to start.
-pub(crate) struct ReplicaSpec {
-    pub(crate) name: ReplicaId,
-    pub(crate) listen: SocketAddr,
+pub struct ReplicaSpec {
+    /// Its name (also its certificate's name).
+    pub name: ReplicaId,
+    /// Where it serves QUIC (port 0: one the OS picks).
+    pub listen: SocketAddr,
     /// Peers by name; an address may be filled in later through the book.
-    pub(crate) members: Vec<ReplicaId>,
-    pub(crate) peers: BTreeMap<ReplicaId, SocketAddr>,
+    pub members: Vec<ReplicaId>,
+    /// Peers' addresses known at start.
+    pub peers: BTreeMap<ReplicaId, SocketAddr>,
     /// Where its state is kept (`None`: memory only).
-    pub(crate) data_dir: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
     /// The test-only partition switch.
-    pub(crate) isolation: hearsay_replica::Isolation,
+    pub isolation: hearsay_replica::Isolation,
     /// Where to serve `/metrics` and `/v1/status` (HTTP), if anywhere.
-    pub(crate) http: Option<SocketAddr>,
-    pub(crate) overload_probability: f64,
-    pub(crate) max_in_flight: usize,
+    pub http: Option<SocketAddr>,
+    /// Chance (0 to 1) that it refuses a request as overloaded (the demo's roll).
+    pub overload_probability: f64,
+    /// Requests in flight past which it answers busy.
+    pub max_in_flight: usize,
     /// How it presents claims to its peers.
-    pub(crate) claims: hearsay_claims::ClaimConfig,
+    pub claims: hearsay_claims::ClaimConfig,
 }
 
 /// A replica serving on QUIC.
-pub(crate) struct RunningReplica {
-    pub(crate) handle: ReplicaHandle<ClusterApp>,
-    pub(crate) addr: SocketAddr,
+pub struct RunningReplica {
+    /// Its handle: status, membership, activity.
+    pub handle: ReplicaHandle<ClusterApp>,
+    /// Where it serves QUIC.
+    pub addr: SocketAddr,
     /// Where its metrics are served, if they are.
-    pub(crate) http_addr: Option<SocketAddr>,
+    pub http_addr: Option<SocketAddr>,
     /// Its peers' addresses; may be filled after start (ports chosen by the OS).
-    pub(crate) book: hearsay_replica::AddressBook,
+    pub book: hearsay_replica::AddressBook,
     /// The node itself: [`ReplicaNode::shutdown`] stops it.
-    pub(crate) node: ReplicaNode<ClusterApp>,
+    pub node: ReplicaNode<ClusterApp>,
 }
 
 /// Starts a replica of the cluster app on QUIC, gossiping with `spec.peers`,
 /// presenting claims to them, and stopping its servers on `shutdown`.
-pub(crate) async fn start_replica(
+pub async fn start_replica(
     spec: ReplicaSpec,
     app: ClusterApp,
     certs: &Path,
@@ -195,7 +209,7 @@ pub(crate) async fn start_replica(
 
 /// A node's activity log: in `dir/activity.redb`, or in memory without a
 /// directory.
-pub(crate) fn open_activity(dir: Option<&Path>) -> anyhow::Result<Activity> {
+pub fn open_activity(dir: Option<&Path>) -> anyhow::Result<Activity> {
     match dir {
         Some(d) => Activity::open(d, ActivityConfig::default())
             .with_context(|| format!("opening the activity log in {}", d.display())),
@@ -204,26 +218,28 @@ pub(crate) fn open_activity(dir: Option<&Path>) -> anyhow::Result<Activity> {
 }
 
 /// Commits what `activity` has queued, off the async threads (at shutdown).
-pub(crate) async fn flush_activity(activity: &Activity) {
+pub async fn flush_activity(activity: &Activity) {
     let a = activity.clone();
     let _ = tokio::task::spawn_blocking(move || a.flush()).await;
 }
 
 /// A front end serving on QUIC.
-pub(crate) struct RunningFrontend {
-    pub(crate) addr: SocketAddr,
+pub struct RunningFrontend {
+    /// Where it serves QUIC.
+    pub addr: SocketAddr,
     /// Routing: replicas are added and removed through it.
-    pub(crate) handle: hearsay_frontend::FrontendHandle<ClusterApp>,
+    pub handle: hearsay_frontend::FrontendHandle<ClusterApp>,
     /// Where each replica listens; kept current by discovery.
-    pub(crate) addresses: hearsay_frontend::ReplicaAddresses,
+    pub addresses: hearsay_frontend::ReplicaAddresses,
     /// Where its status, metrics and activity are served, if they are.
-    pub(crate) http_addr: Option<SocketAddr>,
-    pub(crate) activity: Activity,
+    pub http_addr: Option<SocketAddr>,
+    /// Its activity log and counters (flushed at shutdown).
+    pub activity: Activity,
 }
 
 /// Starts a front end named `name` routing to `replicas`, serving HTTP on
 /// `http` and keeping its activity log in `data_dir` (memory without one).
-pub(crate) async fn start_frontend(
+pub async fn start_frontend(
     name: &str,
     listen: SocketAddr,
     replicas: BTreeMap<ReplicaId, SocketAddr>,
@@ -258,7 +274,7 @@ pub(crate) async fn start_frontend(
 }
 
 /// A client of the front end at `frontend`, as node `client`.
-pub(crate) fn connect_client(
+pub fn connect_client(
     certs: &Path,
     frontend: SocketAddr,
     frontend_name: &str,
@@ -271,7 +287,7 @@ pub(crate) fn connect_client(
 /// A QUIC client endpoint with node `name`'s certificate (which must be for
 /// `role`), bound to a port the system picks (IPv6 if `ipv6`), for reaching
 /// other nodes. Needs a tokio runtime.
-pub(crate) fn client_connector(
+pub fn client_connector(
     certs: &Path,
     (name, role): (&str, Role),
     ipv6: bool,
@@ -287,7 +303,7 @@ pub(crate) fn client_connector(
 
 /// Completes on ctrl-c (SIGINT) or, on Unix, SIGTERM: how every long-running
 /// command is asked to stop.
-pub(crate) async fn stop_signal() {
+pub async fn stop_signal() {
     #[cfg(unix)]
     {
         let mut term =

@@ -12,18 +12,18 @@ use super::render;
 
 /// What one line produced.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Shown {
+pub struct Shown {
     /// Whether the command did what was asked.
-    pub(crate) ok: bool,
+    pub ok: bool,
     /// The text for people.
-    pub(crate) text: String,
+    pub text: String,
     /// The same as one JSON object (for `--json`).
-    pub(crate) json: Value,
+    pub json: Value,
     /// The user asked to leave.
-    pub(crate) quit: bool,
+    pub quit: bool,
     /// Print the text as it is even though `ok` is false (the busy line is an
     /// answer, printed exactly, not an input error).
-    pub(crate) bare: bool,
+    pub bare: bool,
 }
 
 impl Shown {
@@ -65,7 +65,7 @@ impl From<SessionError> for Failure {
 }
 
 /// A client session with the REPL's settings.
-pub(crate) struct Repl {
+pub struct Repl {
     /// The session through the front end; its preferred replica is the
     /// REPL's `--prefer`.
     session: SessionClient<ClusterApp>,
@@ -76,7 +76,7 @@ pub(crate) struct Repl {
 
 impl Repl {
     /// A REPL for `user` over `session`.
-    pub(crate) fn new(session: SessionClient<ClusterApp>, user: UserId) -> Self {
+    pub fn new(session: SessionClient<ClusterApp>, user: UserId) -> Self {
         Self {
             session,
             user,
@@ -85,21 +85,18 @@ impl Repl {
     }
 
     /// The same REPL, showing `tracker`'s view in `status` too.
-    pub(crate) fn with_tracker(
-        mut self,
-        tracker: Option<hearsay_discovery::TrackerClient>,
-    ) -> Self {
+    pub fn with_tracker(mut self, tracker: Option<hearsay_discovery::TrackerClient>) -> Self {
         self.tracker = tracker;
         self
     }
 
     /// The current user.
-    pub(crate) fn user(&self) -> UserId {
+    pub fn user(&self) -> UserId {
         self.user
     }
 
     /// Runs one line; `None` for a blank line or a comment.
-    pub(crate) async fn execute(&mut self, line: &str) -> Option<Shown> {
+    pub async fn execute(&mut self, line: &str) -> Option<Shown> {
         let cmd = match parse(line) {
             Ok(None) => return None,
             Ok(Some(cmd)) => cmd,

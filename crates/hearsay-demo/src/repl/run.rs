@@ -6,7 +6,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use super::exec::Repl;
 
 /// Where lines come from.
-pub(crate) enum LineSource {
+pub enum LineSource {
     /// The `--exec` arguments, in order.
     Args(Vec<String>),
     /// Standard input: edited when it is a terminal, read plainly otherwise.
@@ -14,11 +14,7 @@ pub(crate) enum LineSource {
 }
 
 /// How the loop ended: whether every command succeeded.
-pub(crate) async fn run_lines(
-    repl: &mut Repl,
-    source: LineSource,
-    json: bool,
-) -> anyhow::Result<bool> {
+pub async fn run_lines(repl: &mut Repl, source: LineSource, json: bool) -> anyhow::Result<bool> {
     let mut all_ok = true;
     let mut show = |shown: super::Shown| -> bool {
         all_ok &= shown.ok;

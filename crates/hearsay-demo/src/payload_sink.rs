@@ -13,7 +13,7 @@ use hearsay_transport::Connector;
 use hearsay_wire::tracker::Peer;
 
 /// Writes payloads through front ends with the tracker's certificate.
-pub(crate) struct QuicPayloadSink {
+pub struct QuicPayloadSink {
     connector: Connector,
     /// One causal session for every write, so the tracker's writes are
     /// ordered among themselves like any client's; `None` until the first
@@ -25,7 +25,7 @@ pub(crate) struct QuicPayloadSink {
 
 impl QuicPayloadSink {
     /// A sink writing through `connector` (the tracker's QUIC client).
-    pub(crate) fn new(connector: Connector) -> Self {
+    pub fn new(connector: Connector) -> Self {
         Self {
             connector,
             session: tokio::sync::Mutex::new(None),

@@ -19,64 +19,41 @@ use hearsay_discovery::{TrackerClient, TrackerError, TrackerUrl};
 use hearsay_wire::node::NodeMetrics;
 use hearsay_wire::tracker::{Peer, PeerQuery, PeerRole};
 
-use crate::duration_flag::DurationFlag;
 use crate::node;
 
 use figures::Summary;
 use progress::Progress;
 use traffic::Traffic;
 
-/// `--duration`: from a millisecond to a day.
-const DURATION: DurationFlag =
-    DurationFlag::seconds(Duration::from_millis(1), Duration::from_secs(86_400));
-
-/// Flags of `hearsay simulate`.
-#[derive(clap::Args, Debug)]
-pub(crate) struct Args {
-    /// The cluster's tracker (ignored with `--up`).
-    #[arg(long, default_value = "http://127.0.0.1:7400")]
-    tracker: String,
-    /// Start a cluster for the run (`hearsay up --no-repl` on free ports, in
-    /// a temporary directory) and stop it afterwards.
-    #[arg(long)]
-    up: bool,
-    /// Replicas of the cluster `--up` starts.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(2..=16))]
-    replicas: u16,
-    /// How long to offer traffic: `20s`, `500ms`, `2m`, or a plain number
-    /// of seconds; 1ms to 24h.
-    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = DURATION.parser())]
-    duration: Duration,
+/// What one `hearsay simulate` run does: the binary fills it from its flags.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The cluster's tracker URL (ignored with `up`).
+    pub tracker: String,
+    /// Start a cluster for the run (a child `hearsay up --no-repl` on free
+    /// ports, in a temporary directory) and stop it afterwards. The child is
+    /// the running executable, so only the `hearsay` binary may set this.
+    pub up: bool,
+    /// Replicas of the cluster `up` starts.
+    pub replicas: u16,
+    /// How long to offer traffic.
+    pub duration: Duration,
     /// Operations offered per second (payload writes, peer-list polls,
     /// movie reads and writes), spread evenly.
-    #[arg(long, default_value_t = 50.0, value_parser = rate)]
-    rate: f64,
+    pub rate: f64,
     /// Seed of the traffic's choices.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    pub seed: u64,
     /// Now and then send a replica offline or overloaded for a moment,
     /// through the tracker's admin API.
-    #[arg(long)]
-    chaos: bool,
+    pub chaos: bool,
     /// Print the summary as one JSON object instead of a table.
-    #[arg(long)]
-    json: bool,
+    pub json: bool,
     /// Directory of the cluster's certificates and admin token.
-    #[arg(long, default_value = "certs")]
-    certs: PathBuf,
-}
-
-fn rate(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(r) if (0.1..=100_000.0).contains(&r) => Ok(r),
-        _ => Err(format!(
-            "bad rate {s:?}: give 0.1 to 100000 operations per second"
-        )),
-    }
+    pub certs: PathBuf,
 }
 
 /// Runs `hearsay simulate`.
-pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Options) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         let mut cluster = None;
@@ -109,7 +86,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn simulate(args: &Args, tracker_url: &str) -> anyhow::Result<Summary> {
+async fn simulate(args: &Options, tracker_url: &str) -> anyhow::Result<Summary> {
     let url = TrackerUrl::parse(tracker_url)
         .map_err(|e| anyhow::anyhow!("--tracker {tracker_url}: {e}"))?;
     let token = hearsay_transport::certs::load_admin_token(&args.certs).with_context(|| {

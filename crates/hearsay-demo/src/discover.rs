@@ -23,13 +23,13 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 /// Parses `--tracker`.
-pub(crate) fn parse_tracker_url(s: &str) -> Result<TrackerUrl, String> {
+pub fn parse_tracker_url(s: &str) -> Result<TrackerUrl, String> {
     TrackerUrl::parse(s).map_err(|e| e.to_string())
 }
 
 /// The address a node registers: the one it is bound to, which must be one
 /// others can reach (not `0.0.0.0` or `::`).
-pub(crate) fn advertised(addr: SocketAddr, flag: &str) -> anyhow::Result<String> {
+pub fn advertised(addr: SocketAddr, flag: &str) -> anyhow::Result<String> {
     if addr.ip().is_unspecified() {
         anyhow::bail!(
             "{addr} cannot be registered with the tracker: other nodes cannot reach an unspecified address; give {flag} a specific address such as 127.0.0.1"
@@ -40,7 +40,7 @@ pub(crate) fn advertised(addr: SocketAddr, flag: &str) -> anyhow::Result<String>
 
 /// Registers `me` with the tracker at `url` (the admin token comes from
 /// `certs`) and starts heartbeating and following the peer list.
-pub(crate) async fn join(
+pub async fn join(
     url: &TrackerUrl,
     certs: &Path,
     me: RegisterPeer,
@@ -86,7 +86,7 @@ async fn statuses_to_routing(
 }
 
 /// A replica's status for its heartbeats, asked of its actor.
-pub(crate) fn replica_status(handle: ReplicaHandle<ClusterApp>) -> StatusFn {
+pub fn replica_status(handle: ReplicaHandle<ClusterApp>) -> StatusFn {
     Arc::new(move || {
         let handle = handle.clone();
         Box::pin(async move { handle.inspect(|r, _| r.status().into()).await })
@@ -122,7 +122,7 @@ fn replica_change(change: Change) -> Option<(bool, Member)> {
 /// longer wait for them), except `fixed` ones (from `--peer`), which stay.
 /// And a change of `me`'s status is heartbeated to the tracker at once,
 /// not at the next tick.
-pub(crate) fn gossip_from(
+pub fn gossip_from(
     discovery: &Discovery,
     me: ReplicaId,
     handle: ReplicaHandle<ClusterApp>,
@@ -170,7 +170,7 @@ pub(crate) fn gossip_from(
 /// routed to, except `fixed` ones (from `--replica`). The status each
 /// replica last heartbeated goes to routing as a hint (a replica the list
 /// shows online again is asked at once whether it is back).
-pub(crate) fn route_from(
+pub fn route_from(
     discovery: &Discovery,
     handle: FrontendHandle<ClusterApp>,
     addresses: ReplicaAddresses,
