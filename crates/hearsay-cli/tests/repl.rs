@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Cluster, lines};
+use common::{Cluster, TempDir, hearsay, lines, run_bounded};
 
 #[test]
 fn commands_from_a_pipe_run_in_order_and_bad_lines_change_nothing() {
@@ -85,5 +85,35 @@ fn without_a_user_and_without_a_terminal_the_client_says_what_to_do() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("--user"),
         "{out:?}"
+    );
+}
+
+#[test]
+fn quit_in_up_stops_the_cluster_without_gossip_timeouts() {
+    // Regression: `up` stopped every server before the replicas' gossip
+    // senders drained, so each sender waited out its grace on peers that no
+    // longer answered: about 3 s and a "peer unreachable" warning per peer
+    // at every `quit`.
+    let certs = TempDir::new("quit-certs");
+    let data = TempDir::new("quit-data");
+    let mut cmd = hearsay();
+    cmd.args(["up", "--port", "0", "--user", "1", "--certs"])
+        .arg(certs.path())
+        .arg("--data-dir")
+        .arg(data.path());
+    let out = run_bounded(cmd, Some("rate Heat 3\nview Heat\nquit\n"));
+    assert_eq!(
+        lines(&out),
+        [
+            "user 1 rated Heat (1995) 3",
+            "user 1's rating of Heat (1995): 3",
+            "bye"
+        ]
+    );
+    assert!(out.status.success(), "quit exits 0");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("peer unreachable"),
+        "gossip timed out while the cluster stopped:\n{stderr}"
     );
 }

@@ -158,14 +158,22 @@ pub fn run(args: Options) -> anyhow::Result<ExitCode> {
         for d in discoveries {
             d.stop().await;
         }
+        // Replicas first and all at once: each lets its gossip drain while
+        // the others still serve (stopping every server first left each
+        // sender waiting out its grace period on peers that no longer
+        // answer, about 3 s and a warning per peer at every `quit`).
+        let mut stopping = tokio::task::JoinSet::new();
+        for (_, r) in replicas {
+            stopping.spawn(async move {
+                let activity = r.handle.activity().clone();
+                r.node.shutdown().await;
+                node::flush_activity(&activity).await;
+            });
+        }
+        while stopping.join_next().await.is_some() {}
         shutdown.trigger();
         if let Ok(Err(e)) = tracker_task.await {
             eprintln!("hearsay: the tracker stopped with an error: {e}");
-        }
-        for (_, r) in replicas {
-            let activity = r.handle.activity().clone();
-            r.node.shutdown().await;
-            node::flush_activity(&activity).await;
         }
         node::flush_activity(&fe.activity).await;
         Ok(code)
