@@ -1,5 +1,5 @@
 //! A shopping cart replicated by three replicas and a front end over QUIC,
-//! all in this process: `cargo run --release -p hearsay --example cart`.
+//! all in this process: `cargo run --release --example cart`.
 //!
 //! The cart itself (an `App`) is in `shared/cart.rs`.
 

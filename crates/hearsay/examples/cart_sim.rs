@@ -1,5 +1,5 @@
 //! The deterministic fault simulation run on the shopping cart of
-//! `cart.rs`: `cargo run --release -p hearsay --example cart_sim`.
+//! `cart.rs`: `cargo run --release --example cart_sim`.
 //!
 //! Five replicas, three front ends and eight shoppers on a simulated network
 //! that delays, loses, duplicates and reorders messages, partitions, takes

@@ -14,7 +14,7 @@
 //! - Run the deterministic fault simulation with [`sim`].
 //!
 //! The crate's `examples/` run a shopping cart this way:
-//! `cargo run --release -p hearsay --example cart`.
+//! `cargo run --release --example cart`.
 
 pub use hearsay_client::{Client, ClientError, SessionClient, SessionError};
 pub use hearsay_core::{
