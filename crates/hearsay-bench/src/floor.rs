@@ -29,6 +29,7 @@ use tokio::task::JoinSet;
 use crate::app::{PayloadApp, Put};
 use crate::error::BenchError;
 use crate::load::{Timed, micros, new_hist};
+use crate::pace::{Pacer, lock};
 
 /// Longest wait for one bare request (both hops): far above any healthy
 /// figure, so only a stuck path hits it.
@@ -188,29 +189,16 @@ impl BareQuic {
         let origin = Instant::now();
         let start = origin + warmup;
         let end = start + window;
-        let interval = Duration::from_secs_f64(1.0 / rate);
         let permits = Arc::new(Semaphore::new(max_outstanding));
         let results = Arc::new(Mutex::new(BareMeasured {
             hist: new_hist(),
             errors: 0,
             shed: 0,
         }));
-        let mut tick = tokio::time::interval(Duration::from_millis(1));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let mut next: u64 = 0;
+        let mut pacer = Pacer::new(origin, rate, end);
         let mut tasks = JoinSet::new();
-        loop {
-            tick.tick().await;
-            let now = Instant::now();
-            if now >= end {
-                break;
-            }
-            loop {
-                let due = origin + interval.mul_f64(next as f64);
-                if due > now || due >= end {
-                    break;
-                }
-                next += 1;
+        while let Some(due) = pacer.due().await {
+            for (_, due) in due {
                 let Ok(permit) = permits.clone().try_acquire_owned() else {
                     if due >= start {
                         lock(&results).shed += 1;
@@ -252,11 +240,6 @@ impl BareQuic {
         self.relay_out.close_all().await;
         self.client.endpoint().wait_idle().await;
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Holders only add to counts and histograms: never left half-changed.
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]

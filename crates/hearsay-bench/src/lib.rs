@@ -53,6 +53,7 @@ mod config;
 mod error;
 mod floor;
 mod load;
+mod pace;
 mod probe;
 mod remote;
 mod report;

@@ -13,6 +13,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tokio::sync::Semaphore;
 
+use crate::pace::{Pacer, lock};
 use crate::probe::Probe;
 use crate::workload::Workload;
 
@@ -270,28 +271,14 @@ pub(crate) async fn open_loop<W: Workload>(
     let origin = Instant::now();
     let start = origin + warmup;
     let end = start + window;
-    let interval = Duration::from_secs_f64(1.0 / rate);
     let permits = Arc::new(Semaphore::new(max_outstanding));
     let sessions: Arc<Mutex<Vec<SessionClient<W::App>>>> = Arc::new(Mutex::new(Vec::new()));
     let results: Arc<Mutex<Measured>> = Arc::new(Mutex::new(Measured::empty(window)));
-    let mut tick = tokio::time::interval(Duration::from_millis(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut next: u64 = 0;
+    let mut pacer = Pacer::new(origin, rate, end);
     let mut tasks = tokio::task::JoinSet::new();
-    loop {
-        tick.tick().await;
-        let now = Instant::now();
-        if now >= end {
-            break;
-        }
-        // Every request due by now goes out, each stamped with its due time.
-        loop {
-            let due = origin + interval.mul_f64(next as f64);
-            if due > now || due >= end {
-                break;
-            }
-            let i = next;
-            next += 1;
+    // Every request due by now goes out, each stamped with its due time.
+    while let Some(due) = pacer.due().await {
+        for (i, due) in due {
             let Ok(permit) = permits.clone().try_acquire_owned() else {
                 if due >= start {
                     lock(&results).shed += 1;
@@ -338,11 +325,6 @@ pub(crate) async fn open_loop<W: Workload>(
     while tasks.join_next().await.is_some() {}
     let mut r = lock(&results);
     std::mem::replace(&mut *r, Measured::empty(window))
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Holders only push, pop or add counts: never left half-changed.
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 pub(crate) fn micros(d: Duration) -> u64 {
