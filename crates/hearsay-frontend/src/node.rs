@@ -6,16 +6,15 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use hearsay_activity::Activity;
 use hearsay_core::{App, FrontEndConfig, ReplicaId};
 use hearsay_transport::{
-    Connector, ConnectorConfig, EndpointConfig, NodeCredentials, Role, ServeConfig,
+    Connector, ConnectorConfig, CredentialSource, NodeCredentials, Role, ServeConfig, StopSignal,
+    StopSwitch, bind_node,
 };
-use tokio::sync::watch;
 
 use crate::actor::{FrontendConfig, FrontendHandle};
 use crate::node_error::FrontendNodeError;
@@ -24,17 +23,6 @@ use crate::quic::{QuicLink, ReplicaAddresses};
 /// Bounds each call to a replica; above the routing's attempt timeout so
 /// that the routing, not the link, decides when to try elsewhere.
 const LINK_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// A future that tells a node to stop.
-type StopSignal = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
-
-/// Where the node's certificate comes from.
-enum CredentialSource {
-    /// Loaded from this directory under the node's name, at spawn.
-    Dir(PathBuf),
-    /// Given, already loaded.
-    Loaded(NodeCredentials),
-}
 
 /// A front end serving clients on QUIC and reaching replicas over QUIC.
 ///
@@ -60,7 +48,7 @@ pub struct FrontendNode<A: App> {
     handle: FrontendHandle<A>,
     addresses: ReplicaAddresses,
     /// Stops the QUIC and HTTP servers.
-    stop: watch::Sender<bool>,
+    stop: StopSwitch,
 }
 
 impl<A> FrontendNode<A>
@@ -119,7 +107,7 @@ where
     /// Stops its QUIC and HTTP servers; the routing actor ends when the
     /// last handle to it is dropped.
     pub async fn shutdown(self) {
-        let _ = self.stop.send(true);
+        self.stop.stop();
         tokio::task::yield_now().await;
     }
 }
@@ -211,21 +199,12 @@ where
             })?;
             replicas.insert(id, addr);
         }
-        let creds = match self.credentials.ok_or(FrontendNodeError::NoCredentials)? {
-            CredentialSource::Loaded(c) => c,
-            CredentialSource::Dir(dir) => {
-                NodeCredentials::load_as(&dir, &self.name, Role::Frontend)
-                    .map_err(FrontendNodeError::Credentials)?
-            }
-        };
-        let endpoint = hearsay_transport::bind(self.listen, &creds, &EndpointConfig::default())
-            .map_err(FrontendNodeError::Bind)?;
-        let addr = endpoint.local_addr().map_err(|e| {
-            FrontendNodeError::Bind(hearsay_transport::TransportError::Bind {
-                addr: self.listen,
-                reason: e.to_string(),
-            })
-        })?;
+        let creds = self
+            .credentials
+            .ok_or(FrontendNodeError::NoCredentials)?
+            .load(&self.name, Role::Frontend)
+            .map_err(FrontendNodeError::Credentials)?;
+        let (endpoint, addr) = bind_node(self.listen, &creds).map_err(FrontendNodeError::Bind)?;
         let connector = Connector::new(endpoint.clone(), ConnectorConfig::default());
         let names: Vec<ReplicaId> = replicas.keys().cloned().collect();
         let addresses: ReplicaAddresses = Arc::new(RwLock::new(replicas));
@@ -239,20 +218,13 @@ where
         }
         let handle = crate::spawn::<A>(config, names, link);
 
-        let (stop, _) = watch::channel(false);
-        if let Some(signal) = self.stop_on {
-            let stop = stop.clone();
-            tokio::spawn(async move {
-                signal.await;
-                let _ = stop.send(true);
-            });
-        }
+        let stop = StopSwitch::new(self.stop_on);
         let http_addr = match self.http {
             None => None,
             Some(at) => {
                 let router = crate::http::router(self.name.clone(), handle.clone());
                 Some(
-                    hearsay_activity::serve_http(at, router, stopped(&stop))
+                    hearsay_activity::serve_http(at, router, stop.stopped())
                         .map_err(|source| FrontendNodeError::Http { addr: at, source })?,
                 )
             }
@@ -261,7 +233,7 @@ where
             handle.clone(),
             endpoint,
             ServeConfig::default(),
-            stopped(&stop),
+            stop.stopped(),
         ));
         Ok(FrontendNode {
             name: self.name,
@@ -271,13 +243,5 @@ where
             addresses,
             stop,
         })
-    }
-}
-
-/// Completes once `stop` says so.
-fn stopped(stop: &watch::Sender<bool>) -> impl Future<Output = ()> + Send + 'static {
-    let mut rx = stop.subscribe();
-    async move {
-        let _ = rx.wait_for(|s| *s).await;
     }
 }

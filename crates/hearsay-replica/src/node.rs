@@ -5,16 +5,15 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use hearsay_activity::Activity;
 use hearsay_core::{App, ReplicaId};
 use hearsay_transport::{
-    Connector, ConnectorConfig, EndpointConfig, NodeCredentials, Role, ServeConfig,
+    Connector, ConnectorConfig, CredentialSource, NodeCredentials, Role, ServeConfig, StopSignal,
+    StopSwitch, bind_node,
 };
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::actor::{AppliedHook, ReplicaServerConfig};
@@ -31,17 +30,6 @@ const OUTBOUND_QUEUE: usize = 8192;
 
 /// How long the gossip sender gets at shutdown to deliver what it holds.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
-
-/// A future that tells a node to stop.
-type StopSignal = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
-
-/// Where the node's certificate comes from.
-enum CredentialSource {
-    /// Loaded from this directory under the node's name, at spawn.
-    Dir(PathBuf),
-    /// Given, already loaded.
-    Loaded(NodeCredentials),
-}
 
 /// A replica serving on QUIC: its actor, gossip sender, QUIC server and
 /// (optionally) HTTP server.
@@ -74,7 +62,7 @@ pub struct ReplicaNode<A: App> {
     /// The gossip sender, awaited at shutdown so nothing is cut off mid-send.
     sender: JoinHandle<()>,
     /// Stops the QUIC and HTTP servers.
-    stop: watch::Sender<bool>,
+    stop: StopSwitch,
 }
 
 impl<A> ReplicaNode<A>
@@ -147,7 +135,7 @@ where
     /// [`shutdown`](Self::shutdown) or the builder's `stop_on`): for tasks
     /// the caller runs beside the node.
     pub fn stopped(&self) -> impl Future<Output = ()> + Send + 'static {
-        stopped(&self.stop)
+        self.stop.stopped()
     }
 
     /// Tells each of `nodes` where every other one listens (in its
@@ -169,7 +157,7 @@ where
     pub async fn shutdown(self) {
         self.handle.shutdown().await;
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, self.sender).await;
-        let _ = self.stop.send(true);
+        self.stop.stop();
     }
 }
 
@@ -315,13 +303,11 @@ where
             name: raw,
             reason: e.to_string(),
         })?;
-        let creds = match self.credentials.ok_or(NodeError::NoCredentials)? {
-            CredentialSource::Loaded(c) => c,
-            CredentialSource::Dir(dir) => {
-                NodeCredentials::load_as(&dir, name.as_str(), Role::Replica)
-                    .map_err(NodeError::Credentials)?
-            }
-        };
+        let creds = self
+            .credentials
+            .ok_or(NodeError::NoCredentials)?
+            .load(name.as_str(), Role::Replica)
+            .map_err(NodeError::Credentials)?;
         let mut peers = BTreeMap::new();
         for (peer, addr) in self.peers {
             let id = ReplicaId::new(peer.clone()).map_err(|e| NodeError::Name {
@@ -344,14 +330,7 @@ where
         members.sort();
         members.dedup();
 
-        let endpoint = hearsay_transport::bind(self.listen, &creds, &EndpointConfig::default())
-            .map_err(NodeError::Bind)?;
-        let addr = endpoint.local_addr().map_err(|e| {
-            NodeError::Bind(hearsay_transport::TransportError::Bind {
-                addr: self.listen,
-                reason: e.to_string(),
-            })
-        })?;
+        let (endpoint, addr) = bind_node(self.listen, &creds).map_err(NodeError::Bind)?;
 
         let mut config = ReplicaServerConfig::new(name.clone());
         config.overload_probability = self.overload_probability;
@@ -371,19 +350,12 @@ where
             handle = handle.with_observer(o);
         }
 
-        let (stop, _) = watch::channel(false);
-        if let Some(signal) = self.stop_on {
-            let stop = stop.clone();
-            tokio::spawn(async move {
-                signal.await;
-                let _ = stop.send(true);
-            });
-        }
+        let stop = StopSwitch::new(self.stop_on);
         let http_addr = match self.http {
             None => None,
             Some(at) => {
                 let router = crate::http::router(handle.clone());
-                match hearsay_activity::serve_http(at, router, stopped(&stop)) {
+                match hearsay_activity::serve_http(at, router, stop.stopped()) {
                     Ok(bound) => Some(bound),
                     Err(source) => {
                         handle.shutdown().await;
@@ -409,7 +381,7 @@ where
             endpoint,
             ServeConfig::default(),
             self.isolation,
-            stopped(&stop),
+            stop.stopped(),
         ));
         Ok(ReplicaNode {
             handle,
@@ -421,13 +393,5 @@ where
             sender,
             stop,
         })
-    }
-}
-
-/// Completes once `stop` says so.
-fn stopped(stop: &watch::Sender<bool>) -> impl Future<Output = ()> + Send + 'static {
-    let mut rx = stop.subscribe();
-    async move {
-        let _ = rx.wait_for(|s| *s).await;
     }
 }

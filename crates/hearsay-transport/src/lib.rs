@@ -27,6 +27,7 @@ mod codes;
 mod connector;
 mod endpoint;
 mod error;
+mod node;
 mod server;
 
 pub use access::Access;
@@ -36,4 +37,5 @@ pub use endpoint::{
     EndpointConfig, bind, bind_client, client_config, peer_name, peer_role, server_config,
 };
 pub use error::TransportError;
+pub use node::{CredentialSource, StopSignal, StopSwitch, bind_node};
 pub use server::{Handler, RequestContext, ServeConfig, serve};
