@@ -3,27 +3,9 @@
 //! or orphaned context can never stall the rest of the system (issue #16,
 //! item 1). Each test asserts the exact outputs.
 
+use crate::replica_test::{deliver, digest, drain, id, r, reply, t, ts};
 use crate::testing::{KvApp, KvUpdate};
 use crate::*;
-
-fn r(n: &str) -> ReplicaId {
-    ReplicaId::new(n).unwrap()
-}
-
-fn ts(entries: &[(&str, u64)]) -> VectorTimestamp {
-    entries.iter().map(|(k, v)| (r(k), *v)).collect()
-}
-
-fn t(ms: u64) -> Time {
-    Time::from_micros(ms * 1000)
-}
-
-fn id(client: u64, seq: u64) -> UpdateId {
-    UpdateId {
-        client: ClientId(client),
-        seq,
-    }
-}
 
 fn add(delta: i64) -> KvUpdate {
     KvUpdate::Add {
@@ -70,26 +52,12 @@ fn replica(name: &str, peers: &[&str]) -> Replica<KvApp> {
     replica_with(name, peers, ReplicaConfig::default())
 }
 
-fn drain(rep: &mut Replica<KvApp>) -> Vec<Output<KvApp>> {
-    {
-        let ready = rep.ready();
-        rep.advance(ready)
-    }
-}
-
 /// The replies among the outputs, leaving out gossip and digests.
 fn replies(rep: &mut Replica<KvApp>) -> Vec<Output<KvApp>> {
     drain(rep)
         .into_iter()
         .filter(|o| matches!(o, Output::Reply { .. }))
         .collect()
-}
-
-fn reply(token: u64, reply: ClientReply<KvApp>) -> Output<KvApp> {
-    Output::Reply {
-        token: RequestToken(token),
-        reply,
-    }
 }
 
 fn accepted(token: u64, at: &[(&str, u64)]) -> Output<KvApp> {
@@ -120,27 +88,6 @@ fn gossip_in(rep_ts: VectorTimestamp, records: Vec<UpdateRecord<KvUpdate>>) -> P
     PeerMessage::Gossip(Gossip { rep_ts, records })
 }
 
-fn ask(to: &str, rep_ts: VectorTimestamp) -> Output<KvApp> {
-    Output::Send {
-        to: r(to),
-        msg: PeerMessage::Digest {
-            rep_ts,
-            reply: false,
-        },
-    }
-}
-
-/// Delivers every `Send` in `outputs` addressed to `to.id()`, from `from`.
-fn deliver(now: Time, from: &str, outputs: &[Output<KvApp>], to: &mut Replica<KvApp>) {
-    for o in outputs {
-        if let Output::Send { to: dest, msg } = o {
-            if dest == to.id() {
-                to.handle_peer(now, &r(from), msg.clone());
-            }
-        }
-    }
-}
-
 #[test]
 fn an_update_whose_past_has_not_arrived_is_held_then_accepted_when_it_does() {
     let mut r2 = replica("r2", &["r1", "r3"]);
@@ -152,7 +99,7 @@ fn an_update_whose_past_has_not_arrived_is_held_then_accepted_when_it_does() {
     );
     assert_eq!(
         drain(&mut r2),
-        vec![ask("r1", ts(&[])), ask("r3", ts(&[]))],
+        vec![digest("r1", ts(&[]), false), digest("r3", ts(&[]), false)],
         "no acknowledgement yet: the peers are asked for what is missing"
     );
     assert_eq!(

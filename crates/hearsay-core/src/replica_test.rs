@@ -5,19 +5,19 @@ use std::time::Duration;
 use crate::testing::{KvApp, KvQuery, KvReply, KvUpdate};
 use crate::*;
 
-fn r(n: &str) -> ReplicaId {
+pub(crate) fn r(n: &str) -> ReplicaId {
     ReplicaId::new(n).unwrap()
 }
 
-fn ts(entries: &[(&str, u64)]) -> VectorTimestamp {
+pub(crate) fn ts(entries: &[(&str, u64)]) -> VectorTimestamp {
     entries.iter().map(|(k, v)| (r(k), *v)).collect()
 }
 
-fn t(ms: u64) -> Time {
+pub(crate) fn t(ms: u64) -> Time {
     Time::from_micros(ms * 1000)
 }
 
-fn id(client: u64, seq: u64) -> UpdateId {
+pub(crate) fn id(client: u64, seq: u64) -> UpdateId {
     UpdateId {
         client: ClientId(client),
         seq,
@@ -76,14 +76,14 @@ fn replica(name: &str, peers: &[&str]) -> Replica<KvApp> {
     rep
 }
 
-fn drain(rep: &mut Replica<KvApp>) -> Vec<Output<KvApp>> {
+pub(crate) fn drain(rep: &mut Replica<KvApp>) -> Vec<Output<KvApp>> {
     {
         let ready = rep.ready();
         rep.advance(ready)
     }
 }
 
-fn reply(token: u64, reply: ClientReply<KvApp>) -> Output<KvApp> {
+pub(crate) fn reply(token: u64, reply: ClientReply<KvApp>) -> Output<KvApp> {
     Output::Reply {
         token: RequestToken(token),
         reply,
@@ -101,7 +101,7 @@ fn gossip(
     }
 }
 
-fn digest(to: &str, rep_ts: VectorTimestamp, want_reply: bool) -> Output<KvApp> {
+pub(crate) fn digest(to: &str, rep_ts: VectorTimestamp, want_reply: bool) -> Output<KvApp> {
     Output::Send {
         to: r(to),
         msg: PeerMessage::Digest {
@@ -112,7 +112,7 @@ fn digest(to: &str, rep_ts: VectorTimestamp, want_reply: bool) -> Output<KvApp> 
 }
 
 /// Delivers every `Send` in `outputs` addressed to `to.id()`, from `from`.
-fn deliver(now: Time, from: &str, outputs: &[Output<KvApp>], to: &mut Replica<KvApp>) {
+pub(crate) fn deliver(now: Time, from: &str, outputs: &[Output<KvApp>], to: &mut Replica<KvApp>) {
     for o in outputs {
         if let Output::Send { to: dest, msg } = o {
             if dest == to.id() {
