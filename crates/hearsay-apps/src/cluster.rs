@@ -54,6 +54,19 @@ impl ClusterApp {
     }
 }
 
+impl ClusterApp {
+    /// The state as key → value text, ratings first, then payloads: a
+    /// replica's data view (the tracker's live monitor shows it).
+    pub fn view(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        self.movies.view().chain(self.payloads.view())
+    }
+
+    /// How many entries [`view`](Self::view) yields.
+    pub fn view_len(&self) -> usize {
+        self.movies.view_len() + self.payloads.len()
+    }
+}
+
 impl App for ClusterApp {
     type Update = ClusterUpdate;
     type Query = ClusterQuery;

@@ -11,7 +11,7 @@ use hearsay_apps::cluster::ClusterApp;
 use hearsay_apps::movies::Movies;
 use hearsay_core::ReplicaId;
 use hearsay_frontend::FrontendNode;
-use hearsay_replica::{ReplicaHandle, ReplicaNode};
+use hearsay_replica::{DataEntry, DataPage, ReplicaHandle, ReplicaNode};
 use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig, NodeCredentials, Role};
 use tokio::sync::watch;
 
@@ -173,6 +173,7 @@ pub async fn start_replica(
         .max_in_flight(spec.max_in_flight)
         .activity(activity.clone())
         .observer(Arc::new(hearsay_claims::ClaimObserver::new(activity)))
+        .data_view(cluster_view)
         .stop_on(shutdown.wait());
     for m in spec.members {
         builder = builder.member(m.as_str());
@@ -205,6 +206,20 @@ pub async fn start_replica(
         book: node.book().clone(),
         node,
     })
+}
+
+/// The cluster app's state for `/v1/data` and the tracker's monitor: the
+/// ratings, then the payloads, a page at a time.
+pub fn cluster_view(app: &ClusterApp, offset: usize, limit: usize) -> DataPage {
+    DataPage {
+        total: app.view_len() as u64,
+        entries: app
+            .view()
+            .skip(offset)
+            .take(limit)
+            .map(|(k, v)| DataEntry::new(k, v))
+            .collect(),
+    }
 }
 
 /// A node's activity log: in `dir/activity.redb`, or in memory without a

@@ -133,6 +133,7 @@ pub fn run(args: Options) -> anyhow::Result<ExitCode> {
         discoveries.push(d);
         eprintln!("hearsay: cluster up in {} ms", started.elapsed().as_millis());
         eprintln!("  tracker       {tracker_url}");
+        eprintln!("  monitor: {tracker_url}/monitor");
         match fe.http_addr {
             Some(h) => eprintln!("  front end fe  {} (QUIC), status http://{h}/v1/status", fe.addr),
             None => eprintln!("  front end fe  {} (QUIC)", fe.addr),

@@ -2,7 +2,7 @@
 //! shedding), then one request served by hyper under the request timeout.
 
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::http::{Request, StatusCode};
@@ -15,6 +15,7 @@ use tower::ServiceExt;
 
 use crate::config::ServeConfig;
 use crate::head::{HeadReader, Step};
+use crate::long_lived::LongLived;
 use crate::reply;
 use crate::rewind::Rewind;
 use crate::slots::Slot;
@@ -67,8 +68,13 @@ pub(crate) async fn serve(stream: TcpStream, slot: Slot, app: Router, config: Ar
     }
     slot.serving();
     let request_timeout = config.request_timeout;
+    // Set when the handler marks its response long-lived (one request per
+    // connection, so at most one mark).
+    let long_lived: Arc<Mutex<Option<LongLived>>> = Arc::default();
+    let mark = long_lived.clone();
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let app = app.clone();
+        let mark = mark.clone();
         async move {
             let req = req.map(axum::body::Body::new);
             let response = match tokio::time::timeout(request_timeout, app.oneshot(req)).await {
@@ -76,6 +82,9 @@ pub(crate) async fn serve(stream: TcpStream, slot: Slot, app: Router, config: Ar
                 Ok(Err(never)) => match never {},
                 Err(_) => timed_out(request_timeout),
             };
+            if let Some(l) = response.extensions().get::<LongLived>() {
+                *mark.lock().unwrap_or_else(|e| e.into_inner()) = Some(l.clone());
+            }
             Ok::<_, Infallible>(response)
         }
     });
@@ -86,10 +95,31 @@ pub(crate) async fn serve(stream: TcpStream, slot: Slot, app: Router, config: Ar
         .header_read_timeout(config.header_timeout)
         .serve_connection(io, service);
     let limit = config.request_timeout + config.idle_timeout;
-    match tokio::time::timeout(limit, connection).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::debug!(error = %e, "HTTP connection ended with an error"),
-        Err(_) => tracing::debug!("HTTP connection outlived its request and idle timeouts"),
+    tokio::pin!(connection);
+    let ended = tokio::select! {
+        ended = &mut connection => Some(ended),
+        () = tokio::time::sleep(limit) => None,
+    };
+    let ended = match ended {
+        Some(ended) => ended,
+        None => {
+            // A poisoned lock only means the service panicked mid-assignment.
+            let long = long_lived.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let Some(long) = long else {
+                tracing::debug!("HTTP connection outlived its request and idle timeouts");
+                return;
+            };
+            tokio::select! {
+                ended = &mut connection => ended,
+                () = long.ended() => {
+                    tracing::debug!("a long-lived HTTP stream was ended by its handler");
+                    return;
+                }
+            }
+        }
+    };
+    if let Err(e) = ended {
+        tracing::debug!(error = %e, "HTTP connection ended with an error");
     }
 }
 

@@ -12,7 +12,10 @@
 //! - **A header timeout** [5 s] from accept to the end of the head; **a
 //!   request timeout** [10 s] for the handler (503 past it); **an idle
 //!   timeout** [5 s] for writing the answer. Each connection serves one
-//!   request (`Connection: close`), so none idles between requests.
+//!   request (`Connection: close`), so none idles between requests. A
+//!   response marked [`LongLived`] (server-sent events) is exempt from the
+//!   last two: it lasts until its body ends, the client goes, or its
+//!   handler ends it.
 //! - **Heads checked before hyper**: over-long request lines (414), large or
 //!   many headers (431), bytes that are not HTTP, a bad target, and
 //!   ambiguous body framing (both `Content-Length` and `Transfer-Encoding`,
@@ -24,6 +27,7 @@
 mod config;
 mod conn;
 mod head;
+mod long_lived;
 mod query;
 mod reply;
 mod rewind;
@@ -38,6 +42,7 @@ use axum::http::StatusCode;
 use tokio::net::TcpListener;
 
 pub use config::ServeConfig;
+pub use long_lived::LongLived;
 pub use query::{NOT_UTF8, decodes_to_utf8};
 use slots::{Admission, Slots};
 

@@ -147,3 +147,89 @@ async fn shutdown_closes_waiting_connections_and_returns() {
     let mut b = [0u8; 1];
     assert_eq!(waiting.read(&mut b).await.unwrap_or(0), 0, "closed");
 }
+
+/// A body that sends `tick\n` every 50 ms, forever.
+struct Ticks(tokio::time::Interval);
+
+impl futures_core::Stream for Ticks {
+    type Item = Result<&'static str, std::convert::Infallible>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_tick(cx).map(|_| Some(Ok("tick\n")))
+    }
+}
+
+/// Serves `/stream` (marked long-lived, ended through `end`) and
+/// `/unmarked` (the same body, unmarked) with short time limits.
+async fn start_streams(end: LongLived) -> std::net::SocketAddr {
+    use axum::response::IntoResponse;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let body = || axum::body::Body::from_stream(Ticks(tokio::time::interval(Duration::from_millis(50))));
+    let app = Router::new()
+        .route(
+            "/stream",
+            get(move || {
+                let end = end.clone();
+                async move {
+                    let mut r = body().into_response();
+                    r.extensions_mut().insert(end);
+                    r
+                }
+            }),
+        )
+        .route("/unmarked", get(move || async move { body().into_response() }));
+    let config = ServeConfig {
+        request_timeout: Duration::from_millis(200),
+        idle_timeout: Duration::from_millis(200),
+        ..ServeConfig::default()
+    };
+    tokio::spawn(serve(listener, app, config, std::future::pending()));
+    addr
+}
+
+/// Reads from `s` for `for_how_long`; returns the bytes read and whether
+/// the server closed the connection meanwhile.
+async fn read_for(s: &mut TcpStream, for_how_long: Duration) -> (usize, bool) {
+    let deadline = tokio::time::Instant::now() + for_how_long;
+    let mut total = 0;
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
+            Err(_) => return (total, false),
+            Ok(Ok(0)) | Ok(Err(_)) => return (total, true),
+            Ok(Ok(n)) => total += n,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_long_lived_stream_outlives_the_time_limits_until_its_handler_ends_it() {
+    let end = LongLived::new();
+    let addr = start_streams(end.clone()).await;
+    let request = b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n";
+
+    // Unmarked, the same body is cut at request + idle timeout (400 ms).
+    let mut unmarked = TcpStream::connect(addr).await.unwrap();
+    unmarked
+        .write_all(b"GET /unmarked HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let (_, closed) = read_for(&mut unmarked, Duration::from_secs(10)).await;
+    assert!(closed, "an unmarked stream is cut at its time limit");
+
+    // Marked, it keeps streaming well past that.
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(request).await.unwrap();
+    let (read, closed) = read_for(&mut s, Duration::from_millis(1500)).await;
+    assert!(!closed, "a long-lived stream is not cut at the time limit");
+    assert!(read > 0);
+
+    // Its handler ends it.
+    end.end();
+    let (_, closed) = read_for(&mut s, Duration::from_secs(10)).await;
+    assert!(closed, "an ended stream's connection closes");
+}

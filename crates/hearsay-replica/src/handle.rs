@@ -11,6 +11,8 @@ use hearsay_core::{
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use crate::data_view::{DataPage, DataView, MAX_DATA_LIMIT};
+use crate::gossip_seen::{GossipDirection, GossipSeen};
 use crate::observe::RequestObserver;
 use crate::overload::Overload;
 
@@ -74,6 +76,10 @@ pub struct ReplicaHandle<A: App> {
     activity: Activity,
     /// Sees requests from the network, when an app wants to (claims).
     observer: Option<Arc<dyn RequestObserver<A>>>,
+    /// Shows the app's state as text, when the embedder gave one.
+    data_view: Option<DataView<A>>,
+    /// The latest gossip that carried records, for status pages.
+    gossip_seen: GossipSeen,
 }
 
 impl<A: App> Clone for ReplicaHandle<A> {
@@ -86,6 +92,8 @@ impl<A: App> Clone for ReplicaHandle<A> {
             task: None,
             activity: self.activity.clone(),
             observer: self.observer.clone(),
+            data_view: self.data_view.clone(),
+            gossip_seen: self.gossip_seen.clone(),
         }
     }
 }
@@ -111,6 +119,8 @@ where
             task: Some(task),
             activity,
             observer: None,
+            data_view: None,
+            gossip_seen: GossipSeen::default(),
         }
     }
 
@@ -130,6 +140,37 @@ where
     /// The observer, if any.
     pub fn observer(&self) -> Option<&Arc<dyn RequestObserver<A>>> {
         self.observer.as_ref()
+    }
+
+    /// This handle, and the clones made from it afterwards, showing the
+    /// app's state through `view` ([`data`](Self::data), `GET /v1/data`).
+    pub fn with_data_view(mut self, view: DataView<A>) -> Self {
+        self.data_view = Some(view);
+        self
+    }
+
+    /// Whether the app's state can be shown ([`with_data_view`](Self::with_data_view)).
+    pub fn has_data_view(&self) -> bool {
+        self.data_view.is_some()
+    }
+
+    /// A page of the app's state: at most `limit` entries (capped at
+    /// [`MAX_DATA_LIMIT`]) from `offset`; `None` if there is no data view
+    /// or the replica has stopped.
+    pub async fn data(&self, offset: usize, limit: usize) -> Option<DataPage> {
+        let view = self.data_view.clone()?;
+        let limit = limit.min(MAX_DATA_LIMIT);
+        self.inspect(move |r, _| {
+            let mut page = view(r.app(), offset, limit);
+            page.entries.truncate(limit);
+            page
+        })
+        .await
+    }
+
+    /// The latest gossip that carried records, and with whom.
+    pub fn gossip_seen(&self) -> &GossipSeen {
+        &self.gossip_seen
     }
 
     /// Where the replica's activity is counted and logged.
@@ -163,6 +204,15 @@ where
 
     /// Hands a peer's message to the replica.
     pub async fn peer(&self, from: ReplicaId, msg: PeerMessage<A>) {
+        let carries = match &msg {
+            PeerMessage::Gossip(g) => !g.records.is_empty(),
+            PeerMessage::Snapshot(_) => true,
+            PeerMessage::Digest { .. } => false,
+        };
+        if carries {
+            self.gossip_seen
+                .note(from.as_str(), GossipDirection::Received);
+        }
         let _ = self.tx.send(Input::Peer { from, msg }).await; // stopped: nothing to do
     }
 

@@ -1,5 +1,5 @@
 //! The replica's HTTP side: `/metrics` (Prometheus text), `/v1/status`,
-//! `/v1/metrics` and `/v1/activity` (JSON). Every error is a JSON
+//! `/v1/metrics`, `/v1/activity` and `/v1/data` (JSON). Every error is a JSON
 //! `{"error": ...}`; bad query strings are 400s.
 
 use std::fmt::Write as _;
@@ -15,6 +15,7 @@ use hearsay_activity::http::{HttpError, NoParams, Params, method_not_allowed, no
 use hearsay_core::App;
 use hearsay_wire::node::NodeMetrics;
 use hearsay_wire::tracker::PeerRole;
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::handle::{ReplicaHandle, ReplicaSnapshot};
@@ -38,6 +39,7 @@ where
         .route("/metrics", get(metrics::<A>))
         .route("/v1/status", get(status::<A>))
         .route("/v1/metrics", get(node_metrics::<A>))
+        .route("/v1/data", get(data::<A>))
         .with_state(handle)
         .merge(hearsay_activity::http::router(activity))
         .fallback(not_found)
@@ -104,6 +106,53 @@ where
         "executed_len": s.executed_len,
         "members": s.timestamp_table.keys().map(|r| r.to_string()).collect::<Vec<_>>(),
         "stats": s.stats,
+        "role": "replica",
+        "last_gossip": handle.gossip_seen().last(),
+    }))
+    .into_response()
+}
+
+/// `GET /v1/data` query string.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DataQuery {
+    /// Entries to skip.
+    #[serde(default)]
+    offset: Option<usize>,
+    /// Entries to return (capped at [`crate::MAX_DATA_LIMIT`]).
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+/// `GET /v1/data?offset=&limit=`: a page of the app's state as key → value
+/// text (see [`crate::DataView`]); 404 when the app shows none.
+async fn data<A>(
+    State(handle): State<ReplicaHandle<A>>,
+    Params(q): Params<DataQuery>,
+) -> Response
+where
+    A: App + Send + Sync + 'static,
+    A::Update: Send + Sync,
+    A::Query: Send + Sync,
+    A::Reply: Send + Sync,
+{
+    if !handle.has_data_view() {
+        return HttpError::not_found("this replica's app shows no data view").into_response();
+    }
+    let offset = q.offset.unwrap_or(0);
+    let limit = q
+        .limit
+        .unwrap_or(crate::DEFAULT_DATA_LIMIT)
+        .min(crate::MAX_DATA_LIMIT);
+    let Some(page) = handle.data(offset, limit).await else {
+        return stopped();
+    };
+    Json(json!({
+        "name": handle.name().to_string(),
+        "total": page.total,
+        "offset": offset,
+        "limit": limit,
+        "entries": page.entries,
     }))
     .into_response()
 }

@@ -14,6 +14,8 @@
 pub mod access;
 mod actor;
 mod coalesce;
+mod data_view;
+mod gossip_seen;
 mod handle;
 pub mod http;
 mod isolation;
@@ -27,6 +29,8 @@ pub mod store;
 mod wire_stats;
 
 pub use actor::{AppliedFn, AppliedHook, Outbound, ReplicaServerConfig, spawn};
+pub use data_view::{DEFAULT_DATA_LIMIT, DataEntry, DataPage, DataView, MAX_CELL_CHARS, MAX_DATA_LIMIT};
+pub use gossip_seen::{GossipDirection, GossipEvent, GossipSeen};
 pub use handle::{ReplicaHandle, ReplicaSnapshot};
 pub use isolation::Isolation;
 pub use net::{AddressBook, MAX_IN_FLIGHT, send_gossip, send_gossip_counted, serve_quic};

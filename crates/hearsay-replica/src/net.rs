@@ -235,6 +235,11 @@ impl PeerSender {
             PeerMessage::Snapshot(_) => FrameKind::Snapshot,
         };
         let digest = kind == FrameKind::Digest;
+        let carries = match &msg {
+            PeerMessage::Gossip(g) => !g.records.is_empty(),
+            PeerMessage::Snapshot(_) => true,
+            PeerMessage::Digest { .. } => false,
+        };
         let frame = PeerFrame {
             from: self.from.clone(),
             msg,
@@ -273,6 +278,9 @@ impl PeerSender {
         {
             Ok(delivery) => {
                 self.counters.sent(kind, self.buf.len());
+                if carries {
+                    self.counters.gossiped(self.peer.as_str());
+                }
                 self.tell(self.buf.len(), digest, true);
                 self.in_flight.spawn(delivery.confirmed(SEND_TIMEOUT));
             }

@@ -17,6 +17,7 @@ use hearsay_transport::{
 use tokio::task::JoinHandle;
 
 use crate::actor::{AppliedHook, ReplicaServerConfig};
+use crate::data_view::{DataPage, DataView};
 use crate::handle::ReplicaHandle;
 use crate::isolation::Isolation;
 use crate::net::AddressBook;
@@ -89,6 +90,7 @@ where
             activity: None,
             observer: None,
             on_applied: None,
+            data_view: None,
             counters: WireCounters::default(),
             stop_on: None,
         }
@@ -180,6 +182,9 @@ pub struct ReplicaNodeBuilder<A: App> {
     activity: Option<Activity>,
     observer: Option<Arc<dyn RequestObserver<A>>>,
     on_applied: Option<AppliedHook>,
+    /// Shows the app's state (`/v1/data`, the tracker's monitor); the core's
+    /// `App` has no such method, so the embedder gives one if it wants.
+    data_view: Option<DataView<A>>,
     counters: WireCounters,
     stop_on: Option<StopSignal>,
 }
@@ -281,6 +286,25 @@ where
         self
     }
 
+    /// Shows the app's state as key → value text through `view`: served a
+    /// page at a time at `GET /v1/data` (and so in the tracker's live
+    /// monitor). Without it `/v1/data` answers 404.
+    ///
+    /// ```
+    /// # use hearsay_core::testing::KvApp;
+    /// # use hearsay_replica::{DataPage, ReplicaNode};
+    /// let builder = ReplicaNode::builder(KvApp::default())
+    ///     .data_view(|_app: &KvApp, _offset, _limit| DataPage::default());
+    /// # drop(builder);
+    /// ```
+    pub fn data_view(
+        mut self,
+        view: impl Fn(&A, usize, usize) -> DataPage + Send + Sync + 'static,
+    ) -> Self {
+        self.data_view = Some(Arc::new(view));
+        self
+    }
+
     /// Counts what the gossip sender puts on the wire in `counters` (shared
     /// with the caller; [`ReplicaNode::wire_counters`] reads them too).
     pub fn wire_counters(mut self, counters: WireCounters) -> Self {
@@ -349,6 +373,9 @@ where
         if let Some(o) = self.observer {
             handle = handle.with_observer(o);
         }
+        if let Some(v) = self.data_view {
+            handle = handle.with_data_view(v);
+        }
 
         let stop = StopSwitch::new(self.stop_on);
         let http_addr = match self.http {
@@ -373,7 +400,7 @@ where
             connector.clone(),
             book.clone(),
             self.isolation.clone(),
-            self.counters.clone(),
+            self.counters.clone().with_seen(handle.gossip_seen().clone()),
             gossip_activity,
         ));
         tokio::spawn(crate::serve_quic(

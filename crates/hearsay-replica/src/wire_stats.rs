@@ -5,11 +5,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
+use crate::gossip_seen::{GossipDirection, GossipSeen};
+
 /// Counters of the frames a replica sent to its peers, shared with whoever
 /// reads them (the bench, metrics). Cheap to clone; clones share the counts.
 #[derive(Clone, Debug, Default)]
 pub struct WireCounters {
     inner: Arc<Inner>,
+    /// Where the sender notes gossip that carried records (the replica's
+    /// status shows it), once the node has joined it to its handle's.
+    seen: Option<GossipSeen>,
 }
 
 #[derive(Debug, Default)]
@@ -92,6 +97,19 @@ impl WireCounters {
         };
         frames.fetch_add(1, Ordering::Relaxed);
         total.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    /// These counters, also noting gossip that carried records in `seen`.
+    pub(crate) fn with_seen(mut self, seen: GossipSeen) -> Self {
+        self.seen = Some(seen);
+        self
+    }
+
+    /// Notes records sent to `peer`, where the node keeps such notes.
+    pub(crate) fn gossiped(&self, peer: &str) {
+        if let Some(seen) = &self.seen {
+            seen.note(peer, GossipDirection::Sent);
+        }
     }
 
     pub(crate) fn merged(&self, n: usize) {

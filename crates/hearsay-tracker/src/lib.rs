@@ -1,6 +1,7 @@
 //! The hearsay tracker: the cluster's HTTP JSON API for peers (register,
 //! heartbeat, list, expiry), payloads (id = SHA-256), replica status changes
-//! and the activity log, with `/metrics`, `/openapi.json` and `/healthz`.
+//! and the activity log, with `/metrics`, `/openapi.json` and `/healthz`, and
+//! the live web [`monitor`] (`/monitor`).
 //!
 //! [`app`] is the whole API as an axum `Router` over a [`Tracker`] (tests
 //! drive it without a socket); [`run`] serves it on a listener until a
@@ -18,6 +19,7 @@ mod error;
 mod extract;
 mod forward;
 mod metrics;
+pub mod monitor;
 mod payload;
 mod routes;
 mod state;
@@ -79,7 +81,8 @@ pub async fn run(
 /// shedding and timeouts of `hearsay_http` (set in [`Config::http`]). Checks for silent peers every quarter of the
 /// expiry time, so their expiry is logged even when nobody asks, and writes
 /// stored payloads into the cluster as soon as they are stored (and every
-/// [`FORWARD_EVERY`] while some wait).
+/// [`FORWARD_EVERY`] while some wait). While a browser watches `/monitor`,
+/// polls every registered node's HTTP status and data (see [`monitor`]).
 pub async fn serve(
     tracker: Arc<Tracker>,
     listener: tokio::net::TcpListener,
@@ -120,10 +123,19 @@ pub async fn serve(
             }
         })
     };
+    let poller = tokio::spawn(monitor::supervise(tracker.clone(), stop_tx.subscribe()));
     let http = tracker.http.clone();
+    let streams = tracker.monitor.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // The monitor's streams last until ended: end them, so the HTTP
+        // server's wait for open connections is short.
+        streams.close();
+    };
     hearsay_http::serve(listener, app(tracker), http, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = sweeper.await;
     let _ = forwarder.await;
+    let _ = poller.await;
     Ok(())
 }

@@ -34,6 +34,8 @@ pub fn app(tracker: Arc<Tracker>) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
+        .route("/monitor", get(crate::monitor::page))
+        .route("/monitor/events", get(crate::monitor::events))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))

@@ -88,6 +88,8 @@ pub struct Tracker {
     pub(crate) metrics: Metrics,
     /// The HTTP limits `serve` applies, kept from the config.
     pub(crate) http: hearsay_http::ServeConfig,
+    /// The live monitor's browsers and what they were last shown.
+    pub(crate) monitor: crate::monitor::Monitor,
 }
 
 /// Milliseconds since the Unix epoch, for people (never for expiry).
@@ -142,6 +144,7 @@ impl Tracker {
                 changing: BTreeMap::new(),
             }),
             metrics: Metrics::default(),
+            monitor: crate::monitor::Monitor::default(),
         })
     }
 

@@ -5,6 +5,7 @@ mod catalog;
 mod rating;
 mod rows;
 mod search;
+mod view;
 
 use std::collections::BTreeMap;
 

@@ -222,3 +222,28 @@ fn out_of_range_ratings_cannot_be_decoded() {
     assert!(decode(11).is_err());
     assert!(Movies::validate(&rate(1, 1, 10)).is_ok());
 }
+
+#[test]
+fn the_data_view_shows_live_ratings_as_text() {
+    let mut app = Movies::sample();
+    let before = app.view_len();
+    assert_eq!(app.view().count(), before);
+    let key = "Toy Story (1995) · user 9";
+    assert!(app.view().all(|(k, _)| k != key));
+    ctx_apply(&mut app, rate(1, 9, 7), 1, 9);
+    assert_eq!(app.view_len(), before + 1);
+    let shown: Vec<_> = app.view().filter(|(k, _)| k == key).collect();
+    assert_eq!(shown, vec![(key.to_owned(), "3.5".to_owned())]);
+    // A deleted rating leaves the view (its tombstone stays in the state).
+    ctx_apply(
+        &mut app,
+        MovieUpdate::Delete {
+            movie: MovieId(1),
+            user: UserId(9),
+        },
+        2,
+        9,
+    );
+    assert_eq!(app.view_len(), before);
+    assert!(app.view().all(|(k, _)| k != key));
+}

@@ -96,6 +96,15 @@ impl Payloads {
             .map(|(id, p)| (id, p.as_str()))
     }
 
+    /// Every payload as (`"payload <id, first 12 hex digits>"`, its
+    /// content), in id order: a replica's data view.
+    pub fn view(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        self.by_id.iter().map(|(id, p)| {
+            let hex = id.to_string();
+            (format!("payload {}", &hex[..hex.len().min(12)]), p.clone())
+        })
+    }
+
     /// The verdict on a claim: the id exists and `content` hashes to it.
     pub fn verify(&self, id: &PayloadId, content: &str) -> bool {
         self.by_id.contains_key(id) && PayloadId::of(content.as_bytes()) == *id

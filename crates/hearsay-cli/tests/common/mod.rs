@@ -60,6 +60,8 @@ pub(crate) struct Cluster {
     pub(crate) certs: TempDir,
     /// The tracker's `HOST:PORT`, as `up` printed it.
     pub(crate) tracker: String,
+    /// The live monitor's URL, as `up` printed it (`monitor: URL`).
+    pub(crate) monitor: Option<String>,
 }
 
 /// The `HOST:PORT` after `http://` in a line, if any.
@@ -122,6 +124,7 @@ impl Cluster {
         let mut frontend = None;
         let mut tracker = String::new();
         let mut frontend_http = None;
+        let mut monitor = None;
         let mut seen: Vec<String> = Vec::new();
         while frontend.is_none() {
             match rx.recv_timeout(Duration::from_secs(20)) {
@@ -129,6 +132,9 @@ impl Cluster {
                     // `up` prints the tracker before the front end.
                     if let Some(rest) = line.trim().strip_prefix("tracker") {
                         tracker = rest.trim().trim_start_matches("http://").to_owned();
+                    }
+                    if let Some(rest) = line.trim().strip_prefix("monitor: ") {
+                        monitor = Some(rest.trim().to_owned());
                     }
                     if let Some(rest) = line.trim().strip_prefix("front end fe") {
                         frontend = rest.split_whitespace().next().map(str::to_owned);
@@ -170,6 +176,7 @@ impl Cluster {
             frontend_http,
             certs,
             tracker,
+            monitor,
         }
     }
 
