@@ -168,7 +168,8 @@ async fn start_streams(end: LongLived) -> std::net::SocketAddr {
     use axum::response::IntoResponse;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let body = || axum::body::Body::from_stream(Ticks(tokio::time::interval(Duration::from_millis(50))));
+    let body =
+        || axum::body::Body::from_stream(Ticks(tokio::time::interval(Duration::from_millis(50))));
     let app = Router::new()
         .route(
             "/stream",
@@ -181,7 +182,10 @@ async fn start_streams(end: LongLived) -> std::net::SocketAddr {
                 }
             }),
         )
-        .route("/unmarked", get(move || async move { body().into_response() }));
+        .route(
+            "/unmarked",
+            get(move || async move { body().into_response() }),
+        );
     let config = ServeConfig {
         request_timeout: Duration::from_millis(200),
         idle_timeout: Duration::from_millis(200),

@@ -126,10 +126,7 @@ struct DataQuery {
 
 /// `GET /v1/data?offset=&limit=`: a page of the app's state as key → value
 /// text (see [`crate::DataView`]); 404 when the app shows none.
-async fn data<A>(
-    State(handle): State<ReplicaHandle<A>>,
-    Params(q): Params<DataQuery>,
-) -> Response
+async fn data<A>(State(handle): State<ReplicaHandle<A>>, Params(q): Params<DataQuery>) -> Response
 where
     A: App + Send + Sync + 'static,
     A::Update: Send + Sync,

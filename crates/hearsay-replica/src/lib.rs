@@ -29,7 +29,9 @@ pub mod store;
 mod wire_stats;
 
 pub use actor::{AppliedFn, AppliedHook, Outbound, ReplicaServerConfig, spawn};
-pub use data_view::{DEFAULT_DATA_LIMIT, DataEntry, DataPage, DataView, MAX_CELL_CHARS, MAX_DATA_LIMIT};
+pub use data_view::{
+    DEFAULT_DATA_LIMIT, DataEntry, DataPage, DataView, MAX_CELL_CHARS, MAX_DATA_LIMIT,
+};
 pub use gossip_seen::{GossipDirection, GossipEvent, GossipSeen};
 pub use handle::{ReplicaHandle, ReplicaSnapshot};
 pub use isolation::Isolation;

@@ -400,7 +400,9 @@ where
             connector.clone(),
             book.clone(),
             self.isolation.clone(),
-            self.counters.clone().with_seen(handle.gossip_seen().clone()),
+            self.counters
+                .clone()
+                .with_seen(handle.gossip_seen().clone()),
             gossip_activity,
         ));
         tokio::spawn(crate::serve_quic(

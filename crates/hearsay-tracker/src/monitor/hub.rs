@@ -170,19 +170,25 @@ impl Hub {
                 })
             })
             .collect();
-        json!({"type": "snapshot", "nodes": nodes}).to_string().into()
+        json!({"type": "snapshot", "nodes": nodes})
+            .to_string()
+            .into()
     }
 
     fn broadcast(&mut self, event: Event) {
-        self.clients.retain(|id, c| match c.tx.try_send(event.clone()) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::debug!(client = id, "a monitor browser fell behind; its stream ends");
-                c.long.end();
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
-        });
+        self.clients
+            .retain(|id, c| match c.tx.try_send(event.clone()) {
+                Ok(()) => true,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    tracing::debug!(
+                        client = id,
+                        "a monitor browser fell behind; its stream ends"
+                    );
+                    c.long.end();
+                    false
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            });
     }
 }
 
@@ -239,7 +245,11 @@ mod tests {
     #[test]
     fn browsers_get_a_snapshot_then_only_differences() {
         let mut hub = Hub::default();
-        hub.update("r1", json!({"status": "online"}), Some(data(&[("a", "1")], 1)));
+        hub.update(
+            "r1",
+            json!({"status": "online"}),
+            Some(data(&[("a", "1")], 1)),
+        );
         let (_, mut rx) = hub.subscribe(16, 4, LongLived::new()).unwrap();
         let snap = next(&mut rx);
         assert_eq!(snap["type"], "snapshot");
@@ -247,17 +257,29 @@ mod tests {
         assert_eq!(snap["nodes"][0]["data"]["set"], json!([["a", "1"]]));
 
         // The same reading again: nothing goes out.
-        hub.update("r1", json!({"status": "online"}), Some(data(&[("a", "1")], 1)));
+        hub.update(
+            "r1",
+            json!({"status": "online"}),
+            Some(data(&[("a", "1")], 1)),
+        );
         assert!(rx.try_recv().is_err());
 
         // A new key, a changed value, a removed key: one data event.
-        hub.update("r1", json!({"status": "online"}), Some(data(&[("a", "2"), ("b", "1")], 2)));
+        hub.update(
+            "r1",
+            json!({"status": "online"}),
+            Some(data(&[("a", "2"), ("b", "1")], 2)),
+        );
         let ev = next(&mut rx);
         assert_eq!(ev["type"], "data");
         assert_eq!(ev["set"], json!([["a", "2"], ["b", "1"]]));
         assert_eq!(ev["del"], json!([]));
         assert_eq!(ev["total"], 2);
-        hub.update("r1", json!({"status": "offline"}), Some(data(&[("b", "1")], 1)));
+        hub.update(
+            "r1",
+            json!({"status": "offline"}),
+            Some(data(&[("b", "1")], 1)),
+        );
         let info = next(&mut rx);
         assert_eq!(info["type"], "info");
         assert_eq!(info["info"]["status"], "offline");
@@ -275,7 +297,10 @@ mod tests {
         let long = LongLived::new();
         let (_, _rx) = hub.subscribe(2, 2, long).unwrap();
         let (_, _rx2) = hub.subscribe(100, 2, LongLived::new()).unwrap();
-        assert_eq!(hub.subscribe(1, 2, LongLived::new()).err(), Some(TooMany(2)));
+        assert_eq!(
+            hub.subscribe(1, 2, LongLived::new()).err(),
+            Some(TooMany(2))
+        );
         for i in 0..3 {
             hub.update("r1", json!({"n": i}), None);
         }

@@ -68,8 +68,15 @@ pub(crate) async fn supervise(tracker: Arc<Tracker>, mut stop: tokio::sync::watc
             match peer.http_addr.clone() {
                 Some(addr) => {
                     if !pollers.contains_key(&peer.name) {
-                        let task = tokio::spawn(poll_node(tracker.clone(), peer.clone(), addr.clone()));
-                        pollers.insert(peer.name.clone(), Poller { http_addr: addr, task });
+                        let task =
+                            tokio::spawn(poll_node(tracker.clone(), peer.clone(), addr.clone()));
+                        pollers.insert(
+                            peer.name.clone(),
+                            Poller {
+                                http_addr: addr,
+                                task,
+                            },
+                        );
                     }
                 }
                 // Nothing to poll: what the tracker knows is all there is.
@@ -201,6 +208,9 @@ mod tests {
             &mut info,
             &json!({"status": "offline", "log_len": 2, "stats": {"x": 1}, "tier": null}),
         );
-        assert_eq!(info, json!({"role": "replica", "status": "offline", "log_len": 2}));
+        assert_eq!(
+            info,
+            json!({"role": "replica", "status": "offline", "log_len": 2})
+        );
     }
 }

@@ -50,7 +50,9 @@ pub(crate) async fn events(State(t): State<AppState>, _: Q<NoQuery>) -> Result<R
     let (id, rx) = monitor
         .hub(|h| h.subscribe(STREAM_QUEUE, MAX_STREAMS, long.clone()))
         .map_err(|TooMany(n)| {
-            ApiError::Unavailable(format!("{n} monitor streams are open already: try again later"))
+            ApiError::Unavailable(format!(
+                "{n} monitor streams are open already: try again later"
+            ))
         })?;
     monitor.watchers.notify_one();
     let stream = Events {
