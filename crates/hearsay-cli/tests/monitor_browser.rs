@@ -328,6 +328,11 @@ fn a_new_key_flashes_green_and_a_changed_value_blue_in_headless_chromium() {
         assert_eq!(plain[r.as_str()]["class"], "v", "{plain}");
     }
 
+    eprintln!("phase: another new key, so the screenshot shows both colours");
+    let out = cluster.client(78, &[], &["rate Toy Story 3"]);
+    assert!(out.status.success(), "{out:?}");
+    wait_for_class(&s, &replicas, "Toy Story (1995) · user 78", "new", "3");
+
     eprintln!("phase: nothing came from elsewhere");
     let origin = format!("http://{}/", cluster.tracker);
     let loaded = s.run(
