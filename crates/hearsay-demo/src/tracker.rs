@@ -67,6 +67,7 @@ pub fn run(args: Options) -> anyhow::Result<ExitCode> {
                 .join(hearsay_transport::certs::ADMIN_TOKEN_FILE)
                 .display()
         );
+        println!("monitor: http://{addr}/monitor");
         hearsay_tracker::serve(tracker, listener, node::stop_signal()).await?;
         eprintln!("tracker: stopped");
         Ok(ExitCode::SUCCESS)

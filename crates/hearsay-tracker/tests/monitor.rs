@@ -185,3 +185,52 @@ async fn a_node_s_changes_stream_to_browsers_and_shutdown_ends_the_streams() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn fifty_nodes_are_all_shown_with_their_data() {
+    let api = Api::new();
+    for i in 0..50 {
+        let entries: Entries = Arc::new(Mutex::new(vec![(format!("k{i}"), format!("{i}"))]));
+        let http = stand_in(entries).await;
+        let body = json!({"name": format!("n{i:02}"), "role": "replica",
+            "addr": format!("127.0.0.1:{}", 20000 + i), "http_addr": http});
+        let a = api
+            .admin(Method::POST, "/v1/peers", Some(&body.to_string()))
+            .await;
+        assert!(a.status.is_success(), "{}", a.text);
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let tracker = listener.local_addr().unwrap().to_string();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(hearsay_tracker::serve(
+        api.tracker.clone(),
+        listener,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let mut ev = Events::open(&tracker).await;
+    let mut with_data = std::collections::BTreeSet::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while with_data.len() < 50 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of 50 nodes showed their data",
+            with_data.len()
+        );
+        let e = ev.next().await;
+        if e["type"] == "data" {
+            let name = e["name"].as_str().unwrap().to_owned();
+            let i: u32 = name[1..].parse().unwrap();
+            assert_eq!(e["set"], json!([[format!("k{i}"), format!("{i}")]]));
+            with_data.insert(name);
+        }
+    }
+    stop.send(()).unwrap();
+    assert!(ev.closed().await);
+    tokio::time::timeout(Duration::from_secs(20), server)
+        .await
+        .expect("serve returns")
+        .unwrap()
+        .unwrap();
+}
