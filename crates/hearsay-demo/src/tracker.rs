@@ -60,14 +60,14 @@ pub fn run(args: Options) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr()?;
+        // One line: whoever reads the address may close the pipe after it.
         println!(
-            "tracker listening on http://{addr} (data in {}, admin token in {})",
+            "tracker listening on http://{addr} (data in {}, admin token in {}; monitor: http://{addr}/monitor)",
             args.data_dir.display(),
             args.certs
                 .join(hearsay_transport::certs::ADMIN_TOKEN_FILE)
                 .display()
         );
-        println!("monitor: http://{addr}/monitor");
         hearsay_tracker::serve(tracker, listener, node::stop_signal()).await?;
         eprintln!("tracker: stopped");
         Ok(ExitCode::SUCCESS)
