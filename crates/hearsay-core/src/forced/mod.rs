@@ -44,6 +44,7 @@
 //! replica, wire protocol, front end or simulator.
 
 mod config;
+mod decided;
 pub mod linearizable;
 mod machine;
 mod message;
@@ -54,9 +55,11 @@ mod view_change;
 mod voter;
 
 pub use config::{ForcedBugs, VrConfig};
+pub use decided::{Decided, ForcedBody, ForcedOp, ForcedOutcome};
 pub use machine::{Machine, check_decisions};
 pub use message::{
-    Answer, Command, Entry, EntryBody, ForcedError, LogState, Message, NodeId, Output, RequestId,
+    Answer, Command, Entry, EntryBody, ForcedError, LogState, Message, NodeId, Ordered, Output,
+    RequestId,
 };
 pub use voter::{Voter, VoterStatus, VrLogState, VrMessage, VrOutput};
 
