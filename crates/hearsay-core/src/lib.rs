@@ -116,6 +116,10 @@ mod frontend_test;
 #[cfg(test)]
 mod replica_context_test;
 #[cfg(test)]
+mod replica_forced_harness;
+#[cfg(test)]
+mod replica_forced_test;
+#[cfg(test)]
 mod replica_reorder_test;
 #[cfg(test)]
 mod replica_test;
