@@ -469,3 +469,112 @@ fn the_conformance_helper_catches_a_causal_debit() {
         .expect_err("a forced update given as causal");
     assert!(err.contains("classed forced"), "{err}");
 }
+
+/// Exact outputs of the simplest case: one voter, one learner. The voter
+/// commits at once (a majority of one), writes the record `(forced, 1)`,
+/// answers, and pushes the record eagerly; a causal update at the learner
+/// that names it waits for it (the pseudo-origin is a known origin) and is
+/// accepted when the push arrives.
+#[test]
+fn a_voter_pushes_its_forced_records_and_a_learner_holds_updates_that_name_them() {
+    let config = |voters: &[&str]| ReplicaConfig {
+        journal: true,
+        forced: Some(ForcedConfig::new(voters.iter().map(|v| r(v)).collect())),
+        ..ReplicaConfig::default()
+    };
+    let funded = Ledger {
+        balances: [("a".to_string(), 10)].into(),
+        ..Ledger::default()
+    };
+    let mut r1 = Replica::new(r("r1"), config(&["r1"]), funded.clone(), Time::ZERO);
+    let mut r2 = Replica::new(r("r2"), config(&["r1"]), funded, Time::ZERO);
+    r1.add_member(r("r2"));
+    r2.add_member(r("r1"));
+    let drain = |rep: &mut Replica<Ledger>| {
+        let ready = rep.ready();
+        let journal = ready.journal().records.clone();
+        (journal, rep.advance(ready))
+    };
+    let _ = (drain(&mut r1), drain(&mut r2));
+    let id = uid(1, 1);
+    let t1 = Time::from_micros(1_000);
+    r1.handle_request(
+        t1,
+        RequestToken(1),
+        ClientRequest::Update {
+            id,
+            prev: VectorTimestamp::new(),
+            op: debit("a", 4),
+        },
+    );
+    let forced = ReplicaId::forced();
+    let record = UpdateRecord {
+        id,
+        dot: Dot {
+            origin: forced.clone(),
+            seq: 1,
+        },
+        prev: VectorTimestamp::new(),
+        op: debit("a", 4),
+        refused: None,
+    };
+    let ts: VectorTimestamp = [(forced.clone(), 1)].into_iter().collect();
+    let (journal, out) = drain(&mut r1);
+    assert_eq!(
+        journal,
+        vec![record.clone()],
+        "the record is journaled first"
+    );
+    assert_eq!(
+        out,
+        vec![
+            Output::Reply {
+                token: RequestToken(1),
+                reply: ClientReply::Forced {
+                    outcome: Ok(()),
+                    ts: ts.clone()
+                }
+            },
+            Output::Send {
+                to: r("r2"),
+                msg: PeerMessage::Gossip(Gossip {
+                    rep_ts: ts.clone(),
+                    records: vec![record]
+                })
+            },
+        ]
+    );
+    // The learner is asked for a credit after the debit before it has it.
+    r2.handle_request(
+        t1,
+        RequestToken(2),
+        ClientRequest::Update {
+            id: uid(1, 2),
+            prev: ts.clone(),
+            op: credit("a", 1),
+        },
+    );
+    let (_, held) = drain(&mut r2);
+    assert!(
+        held.iter().all(|o| !matches!(o, Output::Reply { .. })),
+        "held, not refused: {held:?}"
+    );
+    assert_eq!(r2.held_updates_len(), 1);
+    for o in out {
+        if let Output::Send { msg, .. } = o {
+            r2.handle_peer(t1, &r("r1"), msg);
+        }
+    }
+    let (_, after) = drain(&mut r2);
+    assert!(
+        after.iter().any(|o| matches!(
+            o,
+            Output::Reply {
+                token: RequestToken(2),
+                reply: ClientReply::Accepted { .. }
+            }
+        )),
+        "{after:?}"
+    );
+    assert_eq!(r2.app().balance("a"), 7);
+}
