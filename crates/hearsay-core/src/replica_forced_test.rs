@@ -578,3 +578,32 @@ fn a_voter_pushes_its_forced_records_and_a_learner_holds_updates_that_name_them(
     );
     assert_eq!(r2.app().balance("a"), 7);
 }
+
+/// The primary removed by a reconfiguration becomes a learner and forwards
+/// its clients' forced updates to the new voters (not to its old self).
+#[test]
+fn a_removed_primary_becomes_a_learner_that_forwards_to_the_new_voters() {
+    let mut c = Cluster::new(3, 3, 9);
+    let prev = fund(&mut c, "a", 100);
+    let t = c.propose(0, uid(2, 1), &["r2", "r3"]);
+    let reply = c.await_reply(0, t, 2 * SEC).expect("answered");
+    assert_eq!(reply, ClientReply::Reconfigured { epoch: 1 });
+    c.run_for(SEC);
+    let s = c.rep(0).forced_status().expect("forced");
+    assert_eq!(s.role, ForcedRole::Learner);
+    assert_eq!(s.voters, vec![r("r2"), r("r3")]);
+    let t = c.update(0, uid(1, 1), prev, debit("a", 10));
+    let reply = c.await_reply(0, t, 2 * SEC).expect("answered");
+    eprintln!(
+        "{:?}\n{:?}\n{:?}\n{:?}",
+        c.rep(0).forced_status(),
+        c.rep(1).forced_status(),
+        c.rep(2).forced_status(),
+        c.rep(0).stats()
+    );
+    assert!(granted(&reply));
+    // To r2 first (the first new voter), which names the primary.
+    assert!(c.rep(0).stats().forced_forwarded >= 1);
+    c.settle(5 * SEC);
+    assert_eq!(c.rep(0).app().balance("a"), 90);
+}

@@ -621,8 +621,12 @@ impl<A: App> Replica<A> {
                     }
                 },
                 EntryBody::Reconfigure { voters } => {
-                    let names: Vec<ReplicaId> =
+                    let mut names: Vec<ReplicaId> =
                         voters.iter().filter_map(|n| f.name(*n).cloned()).collect();
+                    names.sort();
+                    // A learner now (a retired voter) forwards to the new
+                    // voters, not to its old self.
+                    f.hint = names.first().cloned();
                     f.voters = names;
                     f.tip = None;
                     // Answered by the voter's reply, which carries the epoch.
