@@ -603,7 +603,13 @@ impl<A: App> Replica<A> {
                             refused: refused.clone(),
                         };
                         let ts = record.ts();
-                        if self.rep_ts.get(&forced) + 1 == k {
+                        // Only a faulty primary could order a `prev` that
+                        // names this record or a later one: never trusted,
+                        // like an insane record from gossip.
+                        let sane = record.prev.get(&forced) < k;
+                        if !sane {
+                            self.stats.bad_records += 1;
+                        } else if self.rep_ts.get(&forced) + 1 == k {
                             self.stats.forced_records_made += 1;
                             self.insert_record(record);
                             self.take_held(&forced);
