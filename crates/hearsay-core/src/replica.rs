@@ -21,7 +21,9 @@ use crate::timers::{Timer, TimerTable};
 use crate::timestamp::VectorTimestamp;
 
 mod forced;
+mod forced_peer;
 mod forced_state;
+mod forced_sync;
 
 use forced_state::ForcedState;
 

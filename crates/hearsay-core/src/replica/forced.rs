@@ -1,7 +1,9 @@
-//! Forced updates inside the replica (issue #13): requests, forwarding,
-//! deciding against the tip, the voter's messages and timers, and turning
-//! committed entries into causal records of the pseudo-origin
-//! [`ReplicaId::forced`].
+//! Forced updates inside the replica (issue #13): the public API, requests,
+//! placing them (ordering here or forwarding) and deciding against the tip.
+//! `forced_sync.rs` drains the voter and turns committed entries into causal
+//! records of the pseudo-origin [`ReplicaId::forced`]; `forced_peer.rs` takes
+//! voter messages, forwards and the forced timer; `forced_state.rs` holds the
+//! state.
 //!
 //! How it fits the causal machinery: the k-th committed forced *update*
 //! (granted or refused) becomes the record `(forced, k)` whose `prev` is the
@@ -11,24 +13,19 @@
 //! commit (idempotent with gossip: same dot, same content); learners get it by
 //! gossip like any record.
 
-use super::forced_state::{
-    Asker, ForcedState, MAX_ASKERS, Pending, Placement, Tip, node_of, request_id,
-};
+use super::forced_state::{Asker, MAX_ASKERS, Pending, Placement, Tip, node_of, request_id};
 use super::{Replica, RequestToken};
 use crate::app::{App, ApplyContext, Arbitration, UpdateClass};
 use crate::config::ForcedConfigError;
 use crate::forced::{
-    Answer, Command, EntryBody, ForcedBody, ForcedError, ForcedOp, ForcedOutcome, NodeId, Ordered,
-    Output as VrOut, RequestId, VoterStatus,
+    Command, EntryBody, ForcedBody, ForcedOp, ForcedOutcome, NodeId, Ordered, RequestId,
+    VoterStatus,
 };
 use crate::forced_status::{ForcedRole, ForcedStatus};
 use crate::ids::{Dot, ReplicaId, UpdateId};
-use crate::message::{ClientReply, ForcedRequest, ForcedVrMessage, ForwardReply, PeerMessage};
-use crate::record::UpdateRecord;
+use crate::message::{ClientReply, ForcedRequest, ForwardReply, PeerMessage};
 use crate::stats::SendCost;
 use crate::time::Time;
-use crate::timers::Timer;
-use crate::timestamp::VectorTimestamp;
 
 /// The answer when the order cannot serve a request in time.
 pub(crate) const NO_QUORUM: &str = "unavailable: no quorum";
@@ -169,7 +166,7 @@ impl<A: App> Replica<A> {
     }
 
     /// What is wrong with a forced request, whatever the replica's state.
-    fn check_forced(&self, request: &ForcedRequest<A>) -> Result<(), String> {
+    pub(super) fn check_forced(&self, request: &ForcedRequest<A>) -> Result<(), String> {
         let prev = match request {
             ForcedRequest::Update { prev, op, .. } => {
                 A::validate(op)?;
@@ -252,7 +249,7 @@ impl<A: App> Replica<A> {
     }
 
     /// Orders, forwards or keeps waiting one pending request.
-    fn place(&mut self, now: Time, rid: RequestId) {
+    pub(super) fn place(&mut self, now: Time, rid: RequestId) {
         let Some(f) = self.forced.as_ref() else {
             return;
         };
@@ -308,7 +305,7 @@ impl<A: App> Replica<A> {
         }
     }
 
-    fn set_placement(&mut self, rid: RequestId, placement: Placement) {
+    pub(super) fn set_placement(&mut self, rid: RequestId, placement: Placement) {
         if let Some(p) = self.forced.as_mut().and_then(|f| f.pending.get_mut(&rid)) {
             p.placement = placement;
         }
@@ -316,7 +313,7 @@ impl<A: App> Replica<A> {
 
     /// Answers the peers that forwarded `rid` here "not the primary" and
     /// drops the request if no client of ours waits for it.
-    fn bounce_peers(&mut self, rid: RequestId, primary: Option<ReplicaId>) {
+    pub(super) fn bounce_peers(&mut self, rid: RequestId, primary: Option<ReplicaId>) {
         let Some(f) = self.forced.as_mut() else {
             return;
         };
@@ -342,7 +339,7 @@ impl<A: App> Replica<A> {
     }
 
     /// Sends `rid` to the primary `to` and waits for its answer.
-    fn forward(&mut self, now: Time, rid: RequestId, to: NodeId) {
+    pub(super) fn forward(&mut self, now: Time, rid: RequestId, to: NodeId) {
         let Some(f) = self.forced.as_mut() else {
             return;
         };
@@ -360,7 +357,7 @@ impl<A: App> Replica<A> {
     }
 
     /// Primary: decides `request` against the tip and hands it to the voter.
-    fn order_here(&mut self, now: Time, rid: RequestId, request: ForcedRequest<A>) {
+    pub(super) fn order_here(&mut self, now: Time, rid: RequestId, request: ForcedRequest<A>) {
         let (id, prev, body) = match request {
             ForcedRequest::Reconfigure { voters, .. } => {
                 let nodes: Vec<NodeId> = voters.iter().map(node_of).collect();
@@ -477,7 +474,7 @@ impl<A: App> Replica<A> {
 
     /// Rebuilds the primary's tip if the value or the voter's log moved
     /// under it (see [`Tip`]).
-    fn refresh_tip(&mut self) {
+    pub(super) fn refresh_tip(&mut self) {
         let forced = ReplicaId::forced();
         let Some(f) = self.forced.as_mut() else {
             return;
@@ -531,402 +528,11 @@ impl<A: App> Replica<A> {
             app,
         });
     }
-
-    // ----- the voter's outputs ----------------------------------------------
-
-    /// Drains the voter: sends its messages, turns newly committed entries
-    /// into records (answering the requests waiting here), and handles its
-    /// replies. Returns whether a request became placeable again.
-    fn sync_voter(&mut self, now: Time) -> bool {
-        let mut replies = Vec::new();
-        loop {
-            let Some(f) = self.forced.as_mut() else {
-                return false;
-            };
-            let Some(out) = f.voter.poll_output() else {
-                break;
-            };
-            match out {
-                VrOut::Send { to, msg } => {
-                    if let Some(name) = f.name(to).cloned() {
-                        self.queue_send(name, PeerMessage::Vr(Box::new(msg)), SendCost::None);
-                    }
-                }
-                VrOut::Reply { id, result } => replies.push((id, result)),
-            }
-        }
-        self.sync_commits(now);
-        let mut again = false;
-        for (rid, result) in replies {
-            match result {
-                Ok(answer) => self.answer_committed(rid, answer),
-                Err(e) => again |= self.voter_error(now, rid, e),
-            }
-        }
-        again
-    }
-
-    /// Turns committed entries the replica has not seen into forced records
-    /// and answers the requests waiting for them.
-    fn sync_commits(&mut self, now: Time) {
-        let forced = ReplicaId::forced();
-        loop {
-            let Some(f) = self.forced.as_mut() else {
-                return;
-            };
-            if f.synced_ops >= f.voter.commit_number() {
-                break;
-            }
-            let i = usize::try_from(f.synced_ops).unwrap_or(usize::MAX);
-            let Some(entry) = f.voter.entries().get(i).cloned() else {
-                break;
-            };
-            f.synced_ops += 1;
-            let rid = entry.id;
-            match entry.body {
-                EntryBody::Op { op, outcome } => match op.body {
-                    ForcedBody::Update(u) => {
-                        f.synced_k += 1;
-                        let k = f.synced_k;
-                        let refused = match &outcome {
-                            ForcedOutcome::Refused(r) => Some(r.clone()),
-                            _ => None,
-                        };
-                        let record = UpdateRecord {
-                            id: op.id,
-                            dot: Dot {
-                                origin: forced.clone(),
-                                seq: k,
-                            },
-                            prev: op.prev,
-                            op: u,
-                            refused: refused.clone(),
-                        };
-                        let ts = record.ts();
-                        // Only a faulty primary could order a `prev` that
-                        // names this record or a later one: never trusted,
-                        // like an insane record from gossip.
-                        let sane = record.prev.get(&forced) < k;
-                        if !sane {
-                            self.stats.bad_records += 1;
-                        } else if self.rep_ts.get(&forced) + 1 == k {
-                            self.stats.forced_records_made += 1;
-                            self.insert_record(record);
-                            self.take_held(&forced);
-                        }
-                        let reply = ClientReply::Forced {
-                            outcome: refused.map_or(Ok(()), Err),
-                            ts,
-                        };
-                        self.finish(rid, reply);
-                    }
-                    ForcedBody::Query(_) => {
-                        if let ForcedOutcome::Answer { reply, ts } = outcome {
-                            self.finish(rid, ClientReply::Answer { reply, ts });
-                        }
-                    }
-                },
-                EntryBody::Reconfigure { voters } => {
-                    let mut names: Vec<ReplicaId> =
-                        voters.iter().filter_map(|n| f.name(*n).cloned()).collect();
-                    names.sort();
-                    // A learner now (a retired voter) forwards to the new
-                    // voters, not to its old self.
-                    f.hint = names.first().cloned();
-                    f.voters = names;
-                    f.tip = None;
-                    // Answered by the voter's reply, which carries the epoch.
-                }
-            }
-        }
-        let _ = now;
-    }
-
-    /// Logs a forced record this replica made on commit (as gossip would).
-    fn insert_record(&mut self, rec: UpdateRecord<A::Update>) {
-        self.executed.note_logged(rec.id, &rec.dot);
-        self.rep_ts.set(rec.dot.origin.clone(), rec.dot.seq);
-        if self.config.journal {
-            self.journal.records.push(rec.clone());
-        }
-        self.log.push(rec);
-        self.push_dirty = true;
-    }
-
-    /// Answers `rid` from the voter's client table (a retry of a committed
-    /// request, or the planted early acknowledgement).
-    fn answer_committed(&mut self, rid: RequestId, answer: Answer<ForcedOutcome<A>>) {
-        let forced = ReplicaId::forced();
-        let Some(f) = self.forced.as_ref() else {
-            return;
-        };
-        let Some(p) = f.pending.get(&rid) else {
-            return;
-        };
-        let mut ts = self.value_ts.clone();
-        ts.raise(&forced, f.synced_k.max(self.rep_ts.get(&forced)));
-        let reply = match answer {
-            Answer::Reconfigured { epoch } => ClientReply::Reconfigured { epoch },
-            Answer::Outcome(ForcedOutcome::Answer { reply, ts }) => {
-                ClientReply::Answer { reply, ts }
-            }
-            Answer::Outcome(ForcedOutcome::Granted) => {
-                let ts = self.record_ts(p.request.id()).unwrap_or(ts);
-                ClientReply::Forced {
-                    outcome: Ok(()),
-                    ts,
-                }
-            }
-            Answer::Outcome(ForcedOutcome::Refused(r)) => {
-                let ts = self.record_ts(p.request.id()).unwrap_or(ts);
-                ClientReply::Forced {
-                    outcome: Err(r),
-                    ts,
-                }
-            }
-        };
-        self.finish(rid, reply);
-    }
-
-    /// The timestamp of the record of update `id`, if it is in the log.
-    fn record_ts(&self, id: UpdateId) -> Option<VectorTimestamp> {
-        let (_, dot) = self.executed.get(&id)?;
-        self.log.get(dot).map(UpdateRecord::ts)
-    }
-
-    /// Handles the voter's refusal of `rid`; returns whether the request
-    /// may be placed again now.
-    fn voter_error(&mut self, now: Time, rid: RequestId, e: ForcedError) -> bool {
-        match e {
-            ForcedError::NoQuorum => {
-                self.finish(
-                    rid,
-                    ClientReply::ForcedUnavailable {
-                        reason: NO_QUORUM.into(),
-                    },
-                );
-                false
-            }
-            ForcedError::Invalid(reason) => {
-                self.finish(rid, ClientReply::Rejected { reason });
-                false
-            }
-            ForcedError::NotPrimary { .. } | ForcedError::Retired => {
-                self.set_placement(
-                    rid,
-                    Placement::Waiting {
-                        retry_at: Some(now),
-                        for_past: false,
-                    },
-                );
-                true
-            }
-            ForcedError::Reconfiguring => {
-                let retry = self
-                    .forced
-                    .as_ref()
-                    .map_or(now, |f| now + f.config.heartbeat);
-                self.set_placement(
-                    rid,
-                    Placement::Waiting {
-                        retry_at: Some(retry),
-                        for_past: false,
-                    },
-                );
-                false
-            }
-        }
-    }
-
-    // ----- answers ----------------------------------------------------------
-
-    /// Answers every asker of `rid` and forgets it.
-    fn finish(&mut self, rid: RequestId, reply: ClientReply<A>) {
-        let Some(p) = self.forced.as_mut().and_then(|f| f.pending.remove(&rid)) else {
-            return;
-        };
-        let id = p.request.id();
-        for asker in &p.askers {
-            self.answer_asker(asker, id, reply.clone());
-        }
-    }
-
-    fn answer_unavailable(&mut self, asker: &Asker, id: UpdateId, reason: &str) {
-        let reply = ClientReply::ForcedUnavailable {
-            reason: reason.into(),
-        };
-        self.answer_asker(asker, id, reply);
-    }
-
-    /// Answers one asker of request `id`: a client directly, a forwarding
-    /// peer with a [`ForwardReply::Done`].
-    fn answer_asker(&mut self, asker: &Asker, id: UpdateId, reply: ClientReply<A>) {
-        match &reply {
-            ClientReply::ForcedUnavailable { .. } => self.stats.forced_unavailable += 1,
-            ClientReply::Forced { .. }
-            | ClientReply::Answer { .. }
-            | ClientReply::Reconfigured { .. } => self.stats.forced_answered += 1,
-            _ => {}
-        }
-        match asker {
-            Asker::Client(token) => self.reply(*token, reply),
-            Asker::Peer(to) => {
-                let reply = Box::new(ForwardReply::Done(reply));
-                let msg = PeerMessage::ForwardReply { id, reply };
-                self.queue_send(to.clone(), msg, SendCost::None);
-            }
-        }
-    }
-
-    // ----- peer messages and timers -----------------------------------------
-
-    /// A voter message from `from`.
-    pub(super) fn handle_vr(&mut self, now: Time, from: &ReplicaId, msg: ForcedVrMessage<A>) {
-        let Some(f) = self.forced.as_mut() else {
-            return;
-        };
-        let node = node_of(from);
-        if f.name(node) != Some(from) {
-            return; // not a replica we know as a member or voter
-        }
-        f.voter.handle_message(now, node, msg);
-        self.forced_pump(now);
-    }
-
-    /// A forced request forwarded by `from`, whose client asked it.
-    pub(super) fn handle_forward(
-        &mut self,
-        now: Time,
-        from: &ReplicaId,
-        request: ForcedRequest<A>,
-    ) {
-        if !self.peers.contains_key(from) {
-            return;
-        }
-        self.forced_request(now, Asker::Peer(from.clone()), request);
-        self.forced_pump(now);
-    }
-
-    /// The primary's answer to a request this replica forwarded.
-    pub(super) fn handle_forward_reply(
-        &mut self,
-        now: Time,
-        from: &ReplicaId,
-        id: UpdateId,
-        reply: ForwardReply<A>,
-    ) {
-        let rid = request_id(id);
-        let Some(f) = self.forced.as_mut() else {
-            return;
-        };
-        let Some(p) = f.pending.get(&rid) else {
-            return; // answered already, or forgotten at its deadline
-        };
-        let from_target =
-            matches!(p.placement, Placement::Forwarded { to, .. } if to == node_of(from));
-        match reply {
-            ForwardReply::Done(reply) => self.finish(rid, reply),
-            ForwardReply::NotPrimary { primary } => {
-                if !from_target {
-                    return; // an answer to an earlier forward: the current one counts
-                }
-                match primary.filter(|p| p != from && f.names.contains_key(&node_of(p))) {
-                    Some(p) => f.hint = Some(p),
-                    None => f.rotate_hint(),
-                }
-                let retry_at = match f.hint.as_ref() {
-                    // A new guess: try it now; none: after a heartbeat.
-                    Some(h) if h != from => now,
-                    _ => now + f.config.heartbeat,
-                };
-                if let Some(p) = f.pending.get_mut(&rid) {
-                    p.placement = Placement::Waiting {
-                        retry_at: Some(retry_at),
-                        for_past: false,
-                    };
-                }
-            }
-        }
-        self.forced_pump(now);
-    }
-
-    /// The forced timer fired: the voter's timer, request deadlines, resends.
-    pub(super) fn forced_timeout(&mut self, now: Time) {
-        let Some(f) = self.forced.as_mut() else {
-            return;
-        };
-        if f.voter.poll_timeout().is_some_and(|t| t <= now) {
-            f.voter.handle_timeout(now);
-        }
-        let expired: Vec<(RequestId, bool)> = f
-            .pending
-            .iter()
-            .filter(|(_, p)| p.deadline <= now)
-            .map(|(id, p)| {
-                let past = matches!(p.placement, Placement::Waiting { for_past: true, .. });
-                (*id, past)
-            })
-            .collect();
-        // A forwarded request that got no answer: the target may be gone.
-        let unanswered = f.pending.values().any(
-            |p| matches!(p.placement, Placement::Forwarded { retry_at, .. } if retry_at <= now),
-        );
-        if unanswered && !f.is_voter() {
-            f.rotate_hint();
-        }
-        for (rid, for_past) in expired {
-            let reply = if for_past {
-                self.stats.updates_not_yet += 1;
-                ClientReply::NotYet {
-                    value_ts: self.value_ts.clone(),
-                }
-            } else {
-                ClientReply::ForcedUnavailable {
-                    reason: NO_QUORUM.into(),
-                }
-            };
-            self.finish(rid, reply);
-        }
-        self.forced_pump(now);
-    }
-
-    /// Arms the forced timer at the earliest of the voter's timer, the
-    /// pending deadlines and the timed retries.
-    pub(super) fn rearm_forced(&mut self) {
-        let next = self.forced.as_ref().and_then(|f| {
-            let retries = f.pending.values().filter_map(|p| match p.placement {
-                Placement::Waiting { retry_at, .. } => retry_at,
-                Placement::Forwarded { retry_at, .. } => Some(retry_at),
-                Placement::Ordered => None,
-            });
-            let deadlines = f.pending.values().map(|p| p.deadline);
-            f.voter
-                .poll_timeout()
-                .into_iter()
-                .chain(retries)
-                .chain(deadlines)
-                .min()
-        });
-        self.timers.set_or_stop(Timer::Forced, next);
-    }
-
-    /// Whether this replica pushes forced records eagerly: a voter of the
-    /// current epoch writes them on commit, so it pushes them like its own.
-    pub(super) fn pushes_forced(&self) -> bool {
-        self.forced.as_ref().is_some_and(ForcedState::is_voter)
-    }
-
-    /// Registers a member's name for voter messages.
-    pub(super) fn forced_add_name(&mut self, peer: &ReplicaId) {
-        if let Some(f) = self.forced.as_mut() {
-            f.names.entry(node_of(peer)).or_insert_with(|| peer.clone());
-        }
-    }
 }
 
 /// Applies a granted forced update to `app` as every replica will apply its
 /// record `(forced, k)`.
-fn apply_forced<A: App>(app: &mut A, op: &ForcedOp<A>, u: &A::Update, k: u64) {
+pub(super) fn apply_forced<A: App>(app: &mut A, op: &ForcedOp<A>, u: &A::Update, k: u64) {
     let dot = Dot {
         origin: ReplicaId::forced(),
         seq: k,

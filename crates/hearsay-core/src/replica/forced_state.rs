@@ -103,6 +103,7 @@ pub(super) struct Tip<A: App> {
 /// A replica's part in the forced order.
 #[derive(Debug)]
 pub(super) struct ForcedState<A: App> {
+    /// The settings: timers, budget and bounds of the requests served here.
     pub(super) config: ForcedConfig,
     /// The replica's voter; a learner's is a joiner, which turns into a
     /// voter if a reconfiguration adds this replica.
