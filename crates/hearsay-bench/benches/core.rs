@@ -64,6 +64,7 @@ fn record(origin: usize, seq: u64, prev: VectorTimestamp, payload: usize) -> Upd
             key: (seq % 4096) as u32,
             payload: vec![7; payload],
         },
+        refused: None,
     }
 }
 

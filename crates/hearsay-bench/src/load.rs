@@ -165,6 +165,7 @@ impl<W: Workload> Load<W> {
                             dot: Dot { origin, seq },
                             prev,
                             op,
+                            refused: None,
                         };
                         let (sum, n) = &*self.record_bytes;
                         sum.fetch_add(encoded_len(&rec) as u64, Ordering::Relaxed);

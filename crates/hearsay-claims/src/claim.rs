@@ -119,7 +119,11 @@ pub fn verdict_of(reply: &ClientReply<ClusterApp>) -> Result<bool, String> {
             Err(format!("unavailable: it is {}", status.as_str()))
         }
         ClientReply::Rejected { reason } => Err(format!("rejected: {reason}")),
-        ClientReply::Accepted { .. } => Err("an update's acknowledgement, not a verdict".into()),
+        ClientReply::Accepted { .. } | ClientReply::Forced { .. } => {
+            Err("an update's acknowledgement, not a verdict".into())
+        }
+        ClientReply::ForcedUnavailable { reason } => Err(reason.clone()),
+        ClientReply::Reconfigured { .. } => Err("a reconfiguration's answer, not a verdict".into()),
     }
 }
 

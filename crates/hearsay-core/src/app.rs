@@ -117,29 +117,40 @@ pub trait App: Clone + PartialEq + Debug + Serialize + DeserializeOwned {
     }
 
     /// Decides a forced update: `Ok` to apply it, `Err` (a reason for the client) to
-    /// refuse it, in which case no replica applies it.
+    /// refuse it, in which case its record is applied as a no-op everywhere.
     ///
     /// # Contract: decisions that read state
     ///
-    /// Unlike `validate`, this may read the state: it is called **once**, by the
-    /// primary of the forced order, when it gives the update its place in that
-    /// order, and sees the state after every forced update before it (and the
-    /// causal updates in the update's causal past). The decision is stored with the
-    /// update's record and travels with it; other replicas never call `decide_forced`
-    /// for it, they apply (or skip) it as decided. That is why it is safe although
-    /// replicas interleave *causal* updates differently: no replica re-evaluates the
-    /// condition against its own interleaving. What the app must ensure:
+    /// Unlike `validate`, this may read the state. It is called **once**, by the
+    /// replica that hosts the primary of the forced order, when it gives the update
+    /// its place in that order, against its *tip*: its applied value (every causal
+    /// update its value timestamp covers, which includes the client's causal past)
+    /// with every forced update ordered before this one applied on top as decided.
+    /// The outcome is stored in the update's forced record `(forced, k)` and travels
+    /// with it; no replica calls `decide_forced` for it again. The record's `prev` is
+    /// the client's context merged with the primary's value timestamp at that
+    /// moment.
+    ///
+    /// Why that is safe although replicas interleave *causal* updates differently: a
+    /// replica applies record k only after its `prev` (so it has applied a superset
+    /// of the causal updates the decision saw) and after exactly the forced records
+    /// 1..k-1 (dots are dense per origin), with the same recorded outcomes. So its
+    /// state differs from the state the decision saw only by *extra causal updates*.
+    /// Requirement 2 below makes those harmless. What the app must ensure:
     ///
     /// 1. `decide_forced` is deterministic in `&self` and the update.
-    /// 2. A granted forced update's `apply` does not depend on concurrent causal
-    ///    updates in a way that could break the decided condition: for a ledger,
-    ///    credits may be causal (they only raise a balance) but debits must be
-    ///    forced, so "never below zero" holds at every replica at every moment.
+    /// 2. Causal updates only move the state in a direction that keeps every decided
+    ///    condition true. For a ledger: credits may be causal (they only raise a
+    ///    balance), debits must be forced with `decide_forced` refusing an overdraft;
+    ///    then no replica's balance is ever below zero, at any moment. A causal debit
+    ///    would break it (it could land between a decision and its application).
+    /// 3. A granted forced update's `apply` must not choose a branch by reading state
+    ///    the decision did not fix: apply the decided effect.
     ///
-    /// The default grants everything. The forced order is built in
-    /// `crate::forced` (its `Machine` trait has the same contract and
-    /// `forced::check_decisions` tests it); it is not wired into [`crate::Replica`]
-    /// yet, so today this method is not called.
+    /// [`crate::conformance::check_forced_decisions`] checks 1 to 3 for an app with
+    /// a given split of updates into "decided" and "allowed in between".
+    ///
+    /// The default grants everything.
     fn decide_forced(&self, _update: &Self::Update) -> Result<(), String> {
         Ok(())
     }

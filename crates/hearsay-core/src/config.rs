@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+use crate::forced::ForcedBugs;
+use crate::ids::ReplicaId;
+
 /// How a replica behaves; `Default` gives the values in the spec.
 #[derive(Clone, Debug)]
 pub struct ReplicaConfig {
@@ -49,6 +52,10 @@ pub struct ReplicaConfig {
     pub journal: bool,
     /// Deliberate bugs, for showing that the simulator's checkers catch them.
     pub bugs: InjectedBugs,
+    /// Forced updates (issue #13): the voters of the forced order and its
+    /// timers. `None` (the default): the cluster has no forced order, and
+    /// forced requests are refused with a reason.
+    pub forced: Option<ForcedConfig>,
 }
 
 impl Default for ReplicaConfig {
@@ -68,6 +75,64 @@ impl Default for ReplicaConfig {
             emit_applied: false,
             journal: false,
             bugs: InjectedBugs::default(),
+            forced: None,
+        }
+    }
+}
+
+/// The forced order of a cluster, as one replica sees it.
+///
+/// A replica named in `voters` hosts a voter of the order (Viewstamped
+/// Replication Revisited, [`crate::forced::Voter`]); every other replica is a
+/// *learner*: it forwards forced requests to the primary and learns the forced
+/// records by gossip. Every replica of a cluster must be given the same
+/// `voters`; later changes go through the order itself
+/// ([`crate::Replica::propose_voters`]).
+#[derive(Clone, Debug)]
+pub struct ForcedConfig {
+    /// The voters of the first epoch. Each must also be a member (peers
+    /// added with [`crate::Replica::add_member`]): voter messages go to
+    /// members only.
+    pub voters: Vec<ReplicaId>,
+    /// How often the primary sends a heartbeat (`Commit`) when idle.
+    pub heartbeat: Duration,
+    /// Primary silence after which a backup starts a view change; failover
+    /// costs about this plus a round trip.
+    pub view_change_timeout: Duration,
+    /// How long a forced request may take, from its arrival here to its
+    /// commit, before it is answered "unavailable: no quorum". Below the front
+    /// end's request budget, so the client hears the reason rather than a
+    /// timeout.
+    pub request_budget: Duration,
+    /// Most entries in one `Prepare` (one round of agreement orders a batch).
+    pub max_batch: usize,
+    /// Forced requests this replica keeps at once (its own clients' and those
+    /// forwarded to it, ordered or waiting); more are answered "unavailable"
+    /// at once. Bounds the forwarding table and the voter's waiting table.
+    pub max_pending: usize,
+    /// How long a forwarded request waits for an answer before it is sent
+    /// again (to the primary then believed in): a lost forward costs this.
+    pub forward_retry: Duration,
+    /// Seed of the voter's only randomness (recovery nonces).
+    pub seed: u64,
+    /// Planted bugs of the order, for showing that checkers catch them.
+    pub bugs: ForcedBugs,
+}
+
+impl ForcedConfig {
+    /// The defaults of [`crate::forced::VrConfig::new`] for `voters`
+    /// (heartbeat 100 ms, view change after 500 ms, budget 2 s).
+    pub fn new(voters: Vec<ReplicaId>) -> Self {
+        Self {
+            voters,
+            heartbeat: Duration::from_millis(100),
+            view_change_timeout: Duration::from_millis(500),
+            request_budget: Duration::from_secs(2),
+            max_batch: 256,
+            max_pending: 4096,
+            forward_retry: Duration::from_millis(200),
+            seed: 0,
+            bugs: ForcedBugs::default(),
         }
     }
 }
@@ -108,5 +173,46 @@ impl InjectedBugs {
     /// Whether any bug is on.
     pub fn any(&self) -> bool {
         *self != Self::default()
+    }
+}
+
+/// Why a [`ForcedConfig`] cannot run.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ForcedConfigError {
+    /// No voters are named.
+    #[error("the forced order needs at least one voter")]
+    NoVoters,
+    /// A voter is named with the reserved pseudo-origin.
+    #[error("{0} cannot be a voter: the name is reserved for the forced order")]
+    ReservedName(ReplicaId),
+    /// A limit is zero.
+    #[error("forced setting {0} must be at least 1")]
+    Zero(&'static str),
+    /// Two names map to the same voter id (a 64-bit hash collision).
+    #[error("voters {0} and {1} get the same voter id: rename one")]
+    IdCollision(ReplicaId, ReplicaId),
+    /// The voter refused its settings.
+    #[error("forced order: {0}")]
+    Voter(String),
+}
+
+impl ForcedConfig {
+    /// Checks the settings that need no other context.
+    pub fn check(&self) -> Result<(), ForcedConfigError> {
+        if self.voters.is_empty() {
+            return Err(ForcedConfigError::NoVoters);
+        }
+        if let Some(v) = self.voters.iter().find(|v| v.is_forced()) {
+            return Err(ForcedConfigError::ReservedName(v.clone()));
+        }
+        for (name, n) in [
+            ("max_batch", self.max_batch),
+            ("max_pending", self.max_pending),
+        ] {
+            if n == 0 {
+                return Err(ForcedConfigError::Zero(name));
+            }
+        }
+        Ok(())
     }
 }

@@ -1,6 +1,8 @@
-//! A check any [`App`] can run in its tests: concurrent updates converge.
+//! Checks any [`App`] can run in its tests: concurrent updates converge
+//! ([`check_convergence`]), and forced decisions stay true at every replica
+//! ([`check_forced_decisions`]).
 
-use crate::app::{App, ApplyContext};
+use crate::app::{App, ApplyContext, UpdateClass};
 use crate::ids::{ClientId, Dot, ReplicaId, UpdateId};
 use crate::record::UpdateRecord;
 use crate::timestamp::VectorTimestamp;
@@ -86,6 +88,7 @@ fn causal_records<U: Clone>(updates: &[U]) -> Vec<UpdateRecord<U>> {
             },
             prev,
             op: op.clone(),
+            refused: None,
         };
         let ts = rec.ts();
         all.merge(&ts);
@@ -93,6 +96,83 @@ fn causal_records<U: Clone>(updates: &[U]) -> Vec<UpdateRecord<U>> {
         out.push(rec);
     }
     out
+}
+
+/// Checks the forced-update contract of [`App::decide_forced`] on one
+/// scenario, as the core runs it.
+///
+/// `forced` are forced updates in their order. Each is decided once, against
+/// the *decider* copy (the primary's tip), and both copies then apply it with
+/// that outcome (a refused one changes nothing). Before the k-th forced
+/// update, the *replica* copy also applies `between[k]` (causal updates the
+/// contract allows concurrently with the decision, for a ledger: credits),
+/// which the decider never saw: that is what a replica's different
+/// interleaving of causal updates looks like. `invariant` (the condition the
+/// decisions protect, for a ledger "no balance below zero") must hold on both
+/// copies after every apply. Also checked: classes (`forced` are forced,
+/// `between` causal) and that deciding twice against equal states agrees.
+///
+/// Returns a description of the first breach. Call it from the app's tests
+/// with scenarios that push the protected condition to its edge.
+pub fn check_forced_decisions<A: App>(
+    start: &A,
+    forced: &[A::Update],
+    between: &[Vec<A::Update>],
+    invariant: impl Fn(&A) -> Result<(), String>,
+) -> Result<(), String> {
+    let forced_origin = ReplicaId::forced();
+    let causal_origin = ReplicaId::new("conformance").map_err(|e| e.to_string())?;
+    let mut decider = start.clone();
+    let mut replica = start.clone();
+    let mut causal_seq = 0u64;
+    let apply = |state: &mut A, op: &A::Update, origin: &ReplicaId, seq: u64| {
+        let dot = Dot {
+            origin: origin.clone(),
+            seq,
+        };
+        let id = UpdateId {
+            client: ClientId(u64::from(origin.is_forced())),
+            seq,
+        };
+        let prev = VectorTimestamp::new();
+        let ctx = ApplyContext {
+            id,
+            dot: &dot,
+            prev: &prev,
+            order: crate::app::Arbitration::of(id, &prev),
+        };
+        state.apply(op, &ctx);
+    };
+    for (k, op) in forced.iter().enumerate() {
+        if A::class(op) != UpdateClass::Forced {
+            return Err(format!("forced update {k} ({op:?}) is not classed forced"));
+        }
+        for c in between.get(k).into_iter().flatten() {
+            if A::class(c) != UpdateClass::Causal {
+                return Err(format!("{c:?}, given as causal, is classed forced"));
+            }
+            causal_seq += 1;
+            apply(&mut replica, c, &causal_origin, causal_seq);
+            invariant(&replica)
+                .map_err(|e| format!("after causal {c:?} before forced update {k}: {e}"))?;
+        }
+        let outcome = decider.decide_forced(op);
+        if decider.clone().decide_forced(op) != outcome {
+            return Err(format!(
+                "forced update {k} ({op:?}): deciding twice disagreed"
+            ));
+        }
+        if outcome.is_ok() {
+            let seq = k as u64 + 1;
+            apply(&mut decider, op, &forced_origin, seq);
+            apply(&mut replica, op, &forced_origin, seq);
+        }
+        invariant(&decider)
+            .map_err(|e| format!("decider, after forced update {k} ({op:?}, {outcome:?}): {e}"))?;
+        invariant(&replica)
+            .map_err(|e| format!("replica, after forced update {k} ({op:?}, {outcome:?}): {e}"))?;
+    }
+    Ok(())
 }
 
 fn run_once<A: App>(

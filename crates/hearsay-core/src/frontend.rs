@@ -187,7 +187,9 @@ impl<A: App> FrontEnd<A> {
         if let Some(v) = view {
             v.in_flight = v.in_flight.saturating_sub(1);
             match &reply {
-                ClientReply::Accepted { ts } | ClientReply::Answer { ts, .. } => {
+                ClientReply::Accepted { ts }
+                | ClientReply::Answer { ts, .. }
+                | ClientReply::Forced { ts, .. } => {
                     v.status = Status::Online;
                     v.ts.merge(ts);
                 }
@@ -196,7 +198,9 @@ impl<A: App> FrontEnd<A> {
                     v.ts.merge(value_ts);
                 }
                 ClientReply::Unavailable { status } => v.status = *status,
-                ClientReply::Rejected { .. } => {}
+                ClientReply::Rejected { .. }
+                | ClientReply::ForcedUnavailable { .. }
+                | ClientReply::Reconfigured { .. } => {}
             }
         }
         match reply {

@@ -68,12 +68,37 @@ pub enum ReplicaIdError {
     /// The name holds a character other than ASCII letters, digits, `-`, `_` or `.`.
     #[error("a replica name may hold letters, digits, '-', '_' and '.', not {0:?}")]
     BadChar(char),
+    /// The name is reserved: [`ReplicaId::forced`] names the forced order.
+    #[error("the replica name {0:?} is reserved for the forced order")]
+    Reserved(String),
 }
 
+/// The reserved name of the forced order's pseudo-origin (see [`ReplicaId::forced`]).
+const FORCED_NAME: &str = "forced";
+
 impl ReplicaId {
-    /// Checks and wraps a replica name.
+    /// Checks and wraps a replica name. The reserved name of
+    /// [`ReplicaId::forced`] is refused: no node may take it.
     pub fn new(name: impl Into<String>) -> Result<Self, ReplicaIdError> {
-        Self::checked(&name.into())
+        let name = name.into();
+        if name == FORCED_NAME {
+            return Err(ReplicaIdError::Reserved(name));
+        }
+        Self::checked(&name)
+    }
+
+    /// The pseudo-origin of forced updates: the k-th committed forced update is
+    /// the record with dot `(forced, k)`, so the causal machinery (dense
+    /// per-origin counters, stability) applies forced records in the order's
+    /// order at every replica. [`ReplicaId::new`] refuses this name, so no node
+    /// can take it; decoding accepts it, since timestamps carry it.
+    pub fn forced() -> Self {
+        Self(Arc::from(FORCED_NAME))
+    }
+
+    /// Whether this is [`ReplicaId::forced`].
+    pub fn is_forced(&self) -> bool {
+        &*self.0 == FORCED_NAME
     }
 
     /// Checks `name` and copies it into a new id.

@@ -23,7 +23,9 @@
 //! - [`FrontEnd`] and [`Session`]: routing, retries with the same update id,
 //!   "busy", and the client's causal context.
 //! - [`forced`]: the total order for forced updates (Viewstamped Replication
-//!   Revisited), sans-IO; not yet wired into [`Replica`].
+//!   Revisited), sans-IO; [`Replica`] hosts a voter (or is a learner) when
+//!   [`ReplicaConfig::forced`] is set, and weaves the order's records into
+//!   its causal log under the pseudo-origin [`ReplicaId::forced`].
 //! - [`testing::KvApp`]: a small key-value app for tests and the simulator.
 //!
 //! # A tiny app
@@ -68,6 +70,7 @@ mod config;
 pub mod conformance;
 mod executed;
 pub mod forced;
+mod forced_status;
 mod frontend;
 mod held;
 mod ids;
@@ -88,12 +91,16 @@ mod timers;
 mod timestamp;
 
 pub use app::{App, ApplyContext, Arbitration, UpdateClass};
-pub use config::{InjectedBugs, ReplicaConfig};
+pub use config::{ForcedConfig, ForcedConfigError, InjectedBugs, ReplicaConfig};
+pub use forced_status::{ForcedRole, ForcedStatus};
 pub use frontend::{
     AttemptId, BUSY_MESSAGE, FrontEnd, FrontEndConfig, FrontEndOutput, Outcome, ReplicaView,
 };
 pub use ids::{ClientId, Dot, MAX_REPLICA_ID_LEN, ReplicaId, ReplicaIdError, UpdateId};
-pub use message::{ClientReply, ClientRequest, Gossip, PeerMessage, Snapshot};
+pub use message::{
+    ClientReply, ClientRequest, ForcedRequest, ForcedVrMessage, ForwardReply, Gossip, PeerMessage,
+    Snapshot,
+};
 pub use ready::{Journal, Ready};
 pub use record::UpdateRecord;
 pub use replica::{Output, Replica, RequestToken};
@@ -108,6 +115,10 @@ pub use timestamp::VectorTimestamp;
 mod frontend_test;
 #[cfg(test)]
 mod replica_context_test;
+#[cfg(test)]
+mod replica_forced_harness;
+#[cfg(test)]
+mod replica_forced_test;
 #[cfg(test)]
 mod replica_reorder_test;
 #[cfg(test)]

@@ -20,6 +20,10 @@ pub struct UpdateRecord<U> {
     pub prev: VectorTimestamp,
     /// The operation.
     pub op: U,
+    /// A forced update the order's primary refused (`App::decide_forced`
+    /// said `Err`): the reason. Every replica applies such a record as a
+    /// no-op. Always `None` for causal records and granted forced ones.
+    pub refused: Option<String>,
 }
 
 impl<U> UpdateRecord<U> {

@@ -120,6 +120,7 @@ mod tests {
             },
             prev: VectorTimestamp::new(),
             op: 0,
+            refused: None,
         }
     }
 

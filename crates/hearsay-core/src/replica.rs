@@ -2,13 +2,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::app::{App, ApplyContext};
-use crate::config::ReplicaConfig;
+use crate::app::{App, ApplyContext, UpdateClass};
+use crate::config::{ForcedConfigError, ReplicaConfig};
 use crate::executed::{ExecutedTable, Seen};
 use crate::held::{HeldUpdate, HeldUpdates};
 use crate::ids::{Dot, ReplicaId, UpdateId};
 use crate::log::UpdateLog;
-use crate::message::{ClientReply, ClientRequest, Gossip, PeerMessage, Snapshot};
+use crate::message::{ClientReply, ClientRequest, ForcedRequest, Gossip, PeerMessage, Snapshot};
 use crate::progress::Progress;
 use crate::ready::{Journal, Ready};
 use crate::record::UpdateRecord;
@@ -19,6 +19,13 @@ use crate::status::Status;
 use crate::time::Time;
 use crate::timers::{Timer, TimerTable};
 use crate::timestamp::VectorTimestamp;
+
+mod forced;
+mod forced_peer;
+mod forced_state;
+mod forced_sync;
+
+use forced_state::ForcedState;
 
 /// The caller's handle for a client request, echoed in the reply.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
@@ -114,11 +121,41 @@ pub struct Replica<A: App> {
     /// What changed since the last `ready` (only with `config.journal`).
     journal: Journal<A>,
     stats: ReplicaStats,
+    /// The forced order (issue #13): this replica's voter or learner state,
+    /// `None` when none is configured or its configuration is invalid.
+    forced: Option<ForcedState<A>>,
+    /// Why the configured forced order cannot run: forced requests are
+    /// answered with it.
+    forced_error: Option<ForcedConfigError>,
 }
 
 impl<A: App> Replica<A> {
-    /// A replica named `id` starting from `app` at time `now`.
+    /// A replica named `id` starting from `app` at time `now`. An invalid
+    /// forced configuration does not stop it: it runs without a forced order
+    /// and refuses forced requests with the reason
+    /// ([`forced_config_error`](Self::forced_config_error)); use
+    /// [`try_new`](Self::try_new) to refuse it up front.
     pub fn new(id: ReplicaId, config: ReplicaConfig, app: A, now: Time) -> Self {
+        Self::build(id, config, app, now, false)
+    }
+
+    /// [`Replica::new`], refusing an invalid forced configuration.
+    pub fn try_new(
+        id: ReplicaId,
+        config: ReplicaConfig,
+        app: A,
+        now: Time,
+    ) -> Result<Self, ForcedConfigError> {
+        let me = Self::new(id, config, app, now);
+        match me.forced_error.clone() {
+            Some(e) => Err(e),
+            None => Ok(me),
+        }
+    }
+
+    /// A replica; with `recovering`, its voter (if it is one) lost its
+    /// memory in a restart and recovers it from the other voters (VRR §4.3).
+    fn build(id: ReplicaId, config: ReplicaConfig, app: A, now: Time, recovering: bool) -> Self {
         let mut timers = TimerTable::default();
         timers.set(Timer::AntiEntropy, now + config.anti_entropy_interval);
         timers.set(Timer::Retire, now + config.anti_entropy_interval);
@@ -128,7 +165,14 @@ impl<A: App> Replica<A> {
         }
         let reorder = ReorderBuffer::new(config.max_reorder_records);
         let held_updates = HeldUpdates::new(config.max_held_updates);
-        Self {
+        let (forced, forced_error) = match config.forced.clone() {
+            None => (None, None),
+            Some(fc) => match ForcedState::new(&id, fc, now, recovering) {
+                Ok(f) => (Some(f), None),
+                Err(e) => (None, Some(e)),
+            },
+        };
+        let mut me = Self {
             id,
             config,
             status: Status::Online,
@@ -148,7 +192,11 @@ impl<A: App> Replica<A> {
             outputs: VecDeque::new(),
             journal: Journal::default(),
             stats: ReplicaStats::default(),
-        }
+            forced,
+            forced_error,
+        };
+        me.forced_pump(now);
+        me
     }
 
     /// A replica resumed from durable state: `snapshot` (an applied state and
@@ -169,7 +217,9 @@ impl<A: App> Replica<A> {
         mut records: Vec<UpdateRecord<A::Update>>,
         now: Time,
     ) -> Self {
-        let mut me = Self::new(id, config, snapshot.app, now);
+        // A voter restored from disk lost the order's memory (it is not
+        // journaled): it recovers it from the other voters.
+        let mut me = Self::build(id, config, snapshot.app, now, true);
         for m in members {
             me.add_member(m.clone());
         }
@@ -344,6 +394,7 @@ impl<A: App> Replica<A> {
         if peer == self.id || self.peers.contains_key(&peer) {
             return;
         }
+        self.forced_add_name(&peer);
         self.peers.insert(peer, Progress::joining(&self.rep_ts));
     }
 
@@ -395,8 +446,16 @@ impl<A: App> Replica<A> {
             return;
         }
         match request {
+            ClientRequest::Update { id, prev, op } if A::class(&op) == UpdateClass::Forced => {
+                let request = ForcedRequest::Update { id, prev, op };
+                self.forced_client_request(now, token, request);
+            }
             ClientRequest::Update { id, prev, op } => self.accept_update(now, token, id, prev, op),
             ClientRequest::Query { prev, query } => self.accept_query(now, token, prev, query),
+            ClientRequest::ForcedQuery { id, prev, query } => {
+                let request = ForcedRequest::Query { id, prev, query };
+                self.forced_client_request(now, token, request);
+            }
         }
     }
 
@@ -460,6 +519,7 @@ impl<A: App> Replica<A> {
             },
             prev,
             op,
+            refused: None,
         };
         let ts = record.ts();
         self.executed.note_logged(id, &record.dot);
@@ -481,6 +541,7 @@ impl<A: App> Replica<A> {
         let (origin, seen) = prev.iter().find(|(origin, seen)| {
             *seen > self.rep_ts.get(origin)
                 && *origin != &self.id
+                && !origin.is_forced()
                 && !self.peers.contains_key(*origin)
         })?;
         Some(format!(
@@ -575,9 +636,20 @@ impl<A: App> Replica<A> {
             return;
         }
         match msg {
-            PeerMessage::Gossip(g) => self.receive_gossip(now, from, g),
+            PeerMessage::Gossip(g) => {
+                self.receive_gossip(now, from, g);
+                self.forced_pump(now);
+            }
             PeerMessage::Digest { rep_ts, reply } => self.receive_digest(now, from, rep_ts, reply),
-            PeerMessage::Snapshot(s) => self.receive_snapshot(now, *s),
+            PeerMessage::Snapshot(s) => {
+                self.receive_snapshot(now, *s);
+                self.forced_pump(now);
+            }
+            PeerMessage::Vr(m) => self.handle_vr(now, from, *m),
+            PeerMessage::Forward(r) => self.handle_forward(now, from, *r),
+            PeerMessage::ForwardReply { id, reply } => {
+                self.handle_forward_reply(now, from, id, *reply)
+            }
         }
     }
 
@@ -914,6 +986,7 @@ impl<A: App> Replica<A> {
                 self.timers.set(Timer::Retire, next);
                 self.retire(now);
             }
+            Timer::Forced => self.forced_timeout(now),
         }
     }
 
@@ -952,7 +1025,8 @@ impl<A: App> Replica<A> {
     /// Whether eager pushes send `to` the records of `origin`.
     fn pushes_to(&self, to: &ReplicaId, origin: &ReplicaId) -> bool {
         let target = self.push_targets.as_ref().is_none_or(|t| t.contains(to));
-        target && (self.config.relay || origin == &self.id)
+        let ours = origin == &self.id || (origin.is_forced() && self.pushes_forced());
+        target && (self.config.relay || ours)
     }
 
     /// Sends every push target the records it is not known to have: our own
@@ -972,6 +1046,10 @@ impl<A: App> Replica<A> {
         };
         let origins: Vec<ReplicaId> = if self.config.relay {
             self.log.origins().cloned().collect()
+        } else if self.pushes_forced() {
+            // A voter writes forced records on commit: it pushes them as
+            // its own, so learners need not wait for anti-entropy.
+            vec![self.id.clone(), ReplicaId::forced()]
         } else {
             vec![self.id.clone()]
         };
@@ -1080,7 +1158,11 @@ impl<A: App> Replica<A> {
                 prev: &rec.prev,
                 order: rec.arbitration(),
             };
-            self.app.apply(&rec.op, &ctx);
+            // A refused forced update is applied as a no-op (its decision
+            // travels in the record; no replica decides again).
+            if rec.refused.is_none() {
+                self.app.apply(&rec.op, &ctx);
+            }
             self.executed.note_applied(rec.id, &rec.dot, now);
             self.stats.updates_applied += 1;
             if self.config.emit_applied {
@@ -1171,6 +1253,7 @@ mod tests {
                 key: "k".into(),
                 delta,
             },
+            refused: None,
         }
     }
 

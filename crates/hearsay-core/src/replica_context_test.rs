@@ -37,6 +37,7 @@ fn record(
         },
         prev,
         op: add(delta),
+        refused: None,
     }
 }
 

@@ -27,6 +27,7 @@ fn rec(origin: &str, seq: u64, prev: &[(&str, u64)]) -> UpdateRecord<KvUpdate> {
             key: "k".into(),
             delta: 1,
         },
+        refused: None,
     }
 }
 

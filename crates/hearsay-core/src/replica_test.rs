@@ -64,6 +64,7 @@ fn record(
         },
         prev,
         op,
+        refused: None,
     }
 }
 

@@ -66,6 +66,22 @@ pub struct ReplicaStats {
     /// Updates refused because their context names records that cannot
     /// exist (of this replica, beyond what it has, or of a non-member).
     pub updates_bad_context: u64,
+    /// Forced updates this replica ordered as primary (decided and appended).
+    pub forced_updates_ordered: u64,
+    /// Of those, refused by `App::decide_forced`.
+    pub forced_refused: u64,
+    /// Forced queries this replica ordered as primary.
+    pub forced_queries_ordered: u64,
+    /// Forced requests answered to clients here (outcomes, answers,
+    /// reconfigurations), forwarded ones included.
+    pub forced_answered: u64,
+    /// Forced requests forwarded to the primary (resends included).
+    pub forced_forwarded: u64,
+    /// Forced requests answered "unavailable" (no quorum, or too many waiting).
+    pub forced_unavailable: u64,
+    /// Forced records this replica wrote itself on commit (as a voter),
+    /// rather than receiving them by gossip.
+    pub forced_records_made: u64,
 }
 
 /// What an output costs in the traffic counters, counted when it leaves the

@@ -24,17 +24,22 @@ pub(crate) enum Timer {
     CatchUp,
     /// The next retirement of old executed-update entries.
     Retire,
+    /// The forced order's next deadline: the voter's timer (heartbeat, view
+    /// change, recovery), a waiting forced request's budget, or a forward's
+    /// resend.
+    Forced,
 }
 
 impl Timer {
     /// Every kind, in the order they fire when due at once.
-    pub(crate) const ALL: [Timer; 6] = [
+    pub(crate) const ALL: [Timer; 7] = [
         Timer::AntiEntropy,
         Timer::Push,
         Timer::HeldQuery,
         Timer::HeldUpdate,
         Timer::CatchUp,
         Timer::Retire,
+        Timer::Forced,
     ];
 
     fn slot(self) -> usize {

@@ -58,6 +58,11 @@ impl<A: App> Coalescer<A> {
                 self.bytes += encoded_len(&snapshot);
                 self.snapshots.push(snapshot);
             }
+            // Forced-order messages do not merge: they go out as they are,
+            // after the gossip and the digest, in the order taken.
+            other @ (PeerMessage::Vr(_)
+            | PeerMessage::Forward(_)
+            | PeerMessage::ForwardReply { .. }) => self.snapshots.push(other),
         }
     }
 
@@ -120,6 +125,7 @@ mod tests {
                     key: "k".into(),
                     value: 1,
                 },
+                refused: None,
             })
             .collect();
         PeerMessage::Gossip(Gossip {

@@ -233,6 +233,11 @@ impl PeerSender {
             PeerMessage::Gossip(_) => FrameKind::Gossip,
             PeerMessage::Digest { .. } => FrameKind::Digest,
             PeerMessage::Snapshot(_) => FrameKind::Snapshot,
+            // Forced-order messages are counted with gossip until the shell
+            // gives them counters of their own (issue #13, part 2).
+            PeerMessage::Vr(_) | PeerMessage::Forward(_) | PeerMessage::ForwardReply { .. } => {
+                FrameKind::Gossip
+            }
         };
         let digest = kind == FrameKind::Digest;
         let carries = match &msg {

@@ -311,6 +311,7 @@ mod tests {
                 key: "c".into(),
                 delta: 1,
             },
+            refused: None,
         }
     }
 

@@ -50,10 +50,12 @@ pub use replica::{ReplicaRequest, ReplicaResponse};
 pub use report::StatusReport;
 
 /// The version of this format; bump it on any change the rules above forbid.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// Version 3 (issue #13): update records carry `refused` (a forced update
+/// the order refused); the forced-order variants are appended.
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The TLS application protocol name: `hearsay/` and [`PROTOCOL_VERSION`].
-pub const ALPN: &[u8] = b"hearsay/2";
+pub const ALPN: &[u8] = b"hearsay/3";
 
 #[cfg(test)]
 mod tests {

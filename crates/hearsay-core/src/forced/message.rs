@@ -204,6 +204,24 @@ pub enum ForcedError {
     /// The request can never succeed (for example an empty voter set).
     #[error("invalid request: {0}")]
     Invalid(String),
+    /// A reconfiguration is committing; the primary orders nothing after it
+    /// until the next epoch starts. Retry shortly.
+    #[error("a reconfiguration is under way")]
+    Reconfiguring,
+}
+
+/// What [`crate::forced::Voter::order_decided`] did with a request.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Ordered<D> {
+    /// Appended to the log at this op number; answered once it commits.
+    Appended(u64),
+    /// Already in the log, not yet committed: answered once it commits.
+    Pending,
+    /// A retry of a committed request: its answer, from the client table.
+    Committed(Answer<D>),
+    /// Older than the client's latest request: the client has moved on, and
+    /// nothing is done or answered.
+    Stale,
 }
 
 /// Something a voter wants its shell to do.

@@ -4,7 +4,12 @@
 //! Reference: B. Liskov and J. Cowling, "Viewstamped Replication Revisited", MIT
 //! TR-2012-021 (2012). Section numbers in this module's comments are that paper's.
 //!
-//! # What is here (the foundation; nothing outside the core uses it yet)
+//! # What is here
+//!
+//! [`crate::Replica`] hosts a [`Voter`] over [`Decided`] when
+//! [`crate::ReplicaConfig::forced`] is set (see `replica/forced.rs`): it
+//! decides each forced operation against its own state and orders it with
+//! [`Voter::order_decided`]. The rest of this module knows nothing of replicas.
 //!
 //! - [`Voter`]: one member of a VRR group, sans-IO like the rest of the core
 //!   (`handle_request` / `handle_message` / `handle_timeout` with `now`,
@@ -38,12 +43,14 @@
 //!   every recovery (a recovering voter votes in nothing until it has the log of
 //!   the latest primary).
 //!
-//! Not yet: durability (the log lives in memory; a voter that restarts recovers it
-//! from the others, so losing a majority at once loses the order), log
-//! compaction (views and transfers carry the whole log), and any wiring into the
-//! replica, wire protocol, front end or simulator.
+//! Not yet: durability of the voter's own state (the log lives in memory; a
+//! voter that restarts recovers it from the others, so losing a majority at
+//! once stops the order; a replica journals the committed forced records),
+//! log compaction (views and transfers carry the whole log, and the client
+//! table keeps one entry per client), and the wire, front end and simulator.
 
 mod config;
+mod decided;
 pub mod linearizable;
 mod machine;
 mod message;
@@ -54,9 +61,11 @@ mod view_change;
 mod voter;
 
 pub use config::{ForcedBugs, VrConfig};
+pub use decided::{Decided, ForcedBody, ForcedOp, ForcedOutcome};
 pub use machine::{Machine, check_decisions};
 pub use message::{
-    Answer, Command, Entry, EntryBody, ForcedError, LogState, Message, NodeId, Output, RequestId,
+    Answer, Command, Entry, EntryBody, ForcedError, LogState, Message, NodeId, Ordered, Output,
+    RequestId,
 };
 pub use voter::{Voter, VoterStatus, VrLogState, VrMessage, VrOutput};
 

@@ -3,7 +3,9 @@
 //! holds; backups append, acknowledge and apply.
 
 use super::machine::Machine;
-use super::message::{Answer, Command, Entry, EntryBody, ForcedError, Message, NodeId, RequestId};
+use super::message::{
+    Answer, Command, Entry, EntryBody, ForcedError, Message, NodeId, Ordered, RequestId,
+};
 use super::voter::{Log, Voter, VoterStatus, Waiter, normalize};
 use crate::time::Time;
 
@@ -29,12 +31,83 @@ impl<M: Machine> Voter<M> {
 
     /// Whether the log holds a reconfiguration not yet committed (the primary
     /// orders nothing after one until the epoch changes, VRR §7.1).
-    pub(super) fn reconfiguring(&self) -> bool {
+    pub fn reconfiguring(&self) -> bool {
         let from = usize::try_from(self.commit).unwrap_or(usize::MAX);
         self.log
             .iter()
             .skip(from)
             .any(|e| matches!(e.body, EntryBody::Reconfigure { .. }))
+    }
+
+    /// Primary: appends `op` with the `outcome` its caller decided (against
+    /// its own view of the state at the end of the log, which is why the
+    /// caller must not let any other entry in between: call it only while
+    /// [`Voter::is_primary`] and not [`Voter::reconfiguring`], and decide
+    /// against the state after every entry of [`Voter::entries`]). The voter
+    /// never calls [`Machine::decide`] for it. A replica uses this to decide
+    /// forced updates against its causal state (see `decided.rs`).
+    ///
+    /// Errors: [`ForcedError::NotPrimary`] (with the primary, when this voter
+    /// follows one), [`ForcedError::Retired`], [`ForcedError::Reconfiguring`],
+    /// and [`ForcedError::NoQuorum`] when too many requests wait already.
+    pub fn order_decided(
+        &mut self,
+        now: Time,
+        id: RequestId,
+        op: M::Op,
+        outcome: M::Outcome,
+    ) -> Result<Ordered<M::Outcome>, ForcedError> {
+        if self.status == VoterStatus::Retired {
+            return Err(ForcedError::Retired);
+        }
+        if let Some((seq, answer)) = self.answers.get(&id.client) {
+            if *seq == id.seq {
+                return Ok(Ordered::Committed(answer.clone()));
+            }
+            if *seq > id.seq {
+                return Ok(Ordered::Stale);
+            }
+        }
+        if !self.is_primary() {
+            let primary = (self.status == VoterStatus::Normal)
+                .then(|| self.primary())
+                .flatten();
+            return Err(ForcedError::NotPrimary { primary });
+        }
+        if let Some(&seq) = self.tip_clients.get(&id.client) {
+            if seq > id.seq {
+                return Ok(Ordered::Stale);
+            }
+            if seq == id.seq {
+                self.hold(now, id, None);
+                return Ok(Ordered::Pending);
+            }
+        }
+        if self.reconfiguring() {
+            return Err(ForcedError::Reconfiguring);
+        }
+        if !self.waiting.contains_key(&id) && self.waiting.len() >= self.config.max_waiting {
+            return Err(ForcedError::NoQuorum);
+        }
+        self.tip.apply(&op, &outcome);
+        let early = self
+            .config
+            .bugs
+            .ack_before_quorum
+            .then(|| Answer::Outcome(outcome.clone()));
+        self.log.push(Entry {
+            id,
+            body: EntryBody::Op { op, outcome },
+        });
+        let at = self.log_len();
+        self.tip_clients.insert(id.client, id.seq);
+        self.waiting.remove(&id);
+        match early {
+            Some(answer) => self.reply(id, Ok(answer)),
+            None => self.hold(now, id, None),
+        }
+        self.try_commit(now);
+        Ok(Ordered::Appended(at))
     }
 
     /// Primary: gives `command` its place in the order, deciding its outcome

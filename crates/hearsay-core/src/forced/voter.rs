@@ -237,6 +237,21 @@ impl<M: Machine> Voter<M> {
         &self.log[..n]
     }
 
+    /// The whole log, committed or not, from op number 1.
+    pub fn entries(&self) -> &[Entry<M::Op, M::Outcome>] {
+        &self.log
+    }
+
+    /// How many entries are committed (VRR's commit number).
+    pub fn commit_number(&self) -> u64 {
+        self.commit.min(self.log_len())
+    }
+
+    /// This voter's own id.
+    pub fn me(&self) -> NodeId {
+        self.config.me
+    }
+
     /// Length of the log, committed or not.
     pub fn log_len(&self) -> u64 {
         self.log.len() as u64

@@ -70,6 +70,7 @@ impl<W: Workload> Sim<W> {
         let kind = match &request {
             ClientRequest::Query { .. } => "a query",
             ClientRequest::Update { .. } => "an update",
+            ClientRequest::ForcedQuery { .. } => "a forced query",
         };
         self.checks.deadline.received(i, token, self.now, kind);
         node.replica.handle_request(self.now, token, request);

@@ -95,6 +95,7 @@ fn record() -> UpdateRecord<KvUpdate> {
             key: "x".into(),
             value: 5,
         },
+        refused: None,
     }
 }
 
@@ -353,11 +354,17 @@ pub(crate) fn variant_tag(sample: &Sample) -> &'static str {
             PeerMessage::Gossip(_) => "peer/gossip",
             PeerMessage::Digest { .. } => "peer/digest",
             PeerMessage::Snapshot(_) => "peer/snapshot",
+            // Forced-order messages (issue #13): samples and vectors come
+            // with their wiring.
+            PeerMessage::Vr(_) => "peer/vr",
+            PeerMessage::Forward(_) => "peer/forward",
+            PeerMessage::ForwardReply { .. } => "peer/forward-reply",
         },
         Sample::ReplicaRequest(r) => match r {
             ReplicaRequest::Client { request, .. } => match request {
                 ClientRequest::Update { .. } => "replica-request/client-update",
                 ClientRequest::Query { .. } => "replica-request/client-query",
+                ClientRequest::ForcedQuery { .. } => "replica-request/client-forced-query",
             },
             ReplicaRequest::SetStatus(_) => "replica-request/set-status",
             ReplicaRequest::GetStatus => "replica-request/get-status",
@@ -369,6 +376,9 @@ pub(crate) fn variant_tag(sample: &Sample) -> &'static str {
                 ClientReply::NotYet { .. } => "replica-response/not-yet",
                 ClientReply::Unavailable { .. } => "replica-response/unavailable",
                 ClientReply::Rejected { .. } => "replica-response/rejected",
+                ClientReply::Forced { .. } => "replica-response/forced",
+                ClientReply::ForcedUnavailable { .. } => "replica-response/forced-unavailable",
+                ClientReply::Reconfigured { .. } => "replica-response/reconfigured",
             },
             ReplicaResponse::Status(_) => "replica-response/status",
             ReplicaResponse::Error { .. } => "replica-response/error",
@@ -377,6 +387,7 @@ pub(crate) fn variant_tag(sample: &Sample) -> &'static str {
             FrontendRequest::Session(s) => match s.request {
                 ClientRequest::Update { .. } => "frontend-request/session-update",
                 ClientRequest::Query { .. } => "frontend-request/session-query",
+                ClientRequest::ForcedQuery { .. } => "frontend-request/session-forced-query",
             },
             FrontendRequest::ChangeStatus { .. } => "frontend-request/change-status",
             FrontendRequest::ListReplicas => "frontend-request/list-replicas",
