@@ -11,6 +11,7 @@ use hearsay_core::{
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use crate::admission::{Admission, PeerVerdict, RequestVerdict};
 use crate::observe::RequestObserver;
 use crate::overload::Overload;
 
@@ -74,6 +75,9 @@ pub struct ReplicaHandle<A: App> {
     activity: Activity,
     /// Sees requests from the network, when an app wants to (claims).
     observer: Option<Arc<dyn RequestObserver<A>>>,
+    /// The service's policy for client requests and incoming peer
+    /// messages, if it has one.
+    admission: Option<Arc<dyn Admission<A>>>,
 }
 
 impl<A: App> Clone for ReplicaHandle<A> {
@@ -86,6 +90,7 @@ impl<A: App> Clone for ReplicaHandle<A> {
             task: None,
             activity: self.activity.clone(),
             observer: self.observer.clone(),
+            admission: self.admission.clone(),
         }
     }
 }
@@ -111,6 +116,7 @@ where
             task: Some(task),
             activity,
             observer: None,
+            admission: None,
         }
     }
 
@@ -127,6 +133,19 @@ where
         self
     }
 
+    /// This handle, and the clones made from it afterwards, with `admission`
+    /// deciding which client requests are handled and which peer messages
+    /// reach the replica through them. Set it before serving.
+    pub fn with_admission(mut self, admission: Arc<dyn Admission<A>>) -> Self {
+        self.admission = Some(admission);
+        self
+    }
+
+    /// The admission policy, if any.
+    pub fn admission(&self) -> Option<&Arc<dyn Admission<A>>> {
+        self.admission.as_ref()
+    }
+
     /// The observer, if any.
     pub fn observer(&self) -> Option<&Arc<dyn RequestObserver<A>>> {
         self.observer.as_ref()
@@ -137,10 +156,15 @@ where
         &self.activity
     }
 
-    /// Handles a client request. Past the in-flight bound (or by the demo's
-    /// overload roll) the answer is "overloaded" without queueing.
+    /// Handles a client request. When the admission policy says busy, or
+    /// past the in-flight bound, the answer is "overloaded" without queueing.
     pub async fn request(&self, request: ClientRequest<A>) -> ClientReply<A> {
-        let Some(_slot) = self.overload.admit() else {
+        let refused = self
+            .admission
+            .as_ref()
+            .is_some_and(|a| a.request(&request) == RequestVerdict::Busy);
+        let slot = if refused { None } else { self.overload.admit() };
+        let Some(_slot) = slot else {
             return ClientReply::Unavailable {
                 status: Status::Overloaded,
             };
@@ -161,8 +185,14 @@ where
         })
     }
 
-    /// Hands a peer's message to the replica.
+    /// Hands a peer's message to the replica, unless the admission policy
+    /// drops it.
     pub async fn peer(&self, from: ReplicaId, msg: PeerMessage<A>) {
+        if let Some(a) = &self.admission {
+            if a.receive(&from, &msg) == PeerVerdict::Drop {
+                return;
+            }
+        }
         let _ = self.tx.send(Input::Peer { from, msg }).await; // stopped: nothing to do
     }
 

@@ -4,19 +4,22 @@
 //! [`spawn`] starts an actor task that owns the replica and is the only code
 //! touching it. Client requests, peer messages and admin commands reach it
 //! through a [`ReplicaHandle`]; peer messages it wants sent leave on the
-//! outbound channel given to `spawn`, so the network (QUIC in
-//! `hearsay-transport`, or anything else) stays outside. Timers run on a
-//! monotonic clock converted to [`hearsay_core::Time`].
+//! outbound channel given to `spawn`, so the network stays outside. Timers
+//! run on a monotonic clock converted to [`hearsay_core::Time`].
 //!
-//! [`ReplicaNode::builder`] is the one entry point for a replica on QUIC:
-//! it binds, spawns the actor, and starts gossip, the QUIC server and HTTP.
+//! [`ReplicaNode::builder`] is the one entry point for a replica: it opens
+//! the node on its transport (QUIC by default, or any
+//! [`hearsay_transport::Transport`], such as the in-memory
+//! [`hearsay_transport::ChannelTransport`] for tests), spawns the actor, and
+//! starts gossip, serving and HTTP. The service's policy on which requests
+//! and peer messages pass is an [`Admission`].
 
 pub mod access;
 mod actor;
+mod admission;
 mod coalesce;
 mod handle;
 pub mod http;
-mod isolation;
 mod net;
 mod node;
 mod node_error;
@@ -28,8 +31,8 @@ mod wire_stats;
 
 pub use actor::{AppliedFn, AppliedHook, Outbound, ReplicaServerConfig, spawn};
 pub use handle::{ReplicaHandle, ReplicaSnapshot};
-pub use isolation::Isolation;
-pub use net::{AddressBook, MAX_IN_FLIGHT, send_gossip, send_gossip_counted, serve_quic};
+pub use admission::{Admission, PeerVerdict, RequestVerdict};
+pub use net::{AddressBook, GossipSender, MAX_IN_FLIGHT, serve_on};
 pub use node::{ReplicaNode, ReplicaNodeBuilder};
 pub use node_error::NodeError;
 pub use observe::{ReplyHook, RequestObserver};
