@@ -7,7 +7,7 @@ use std::time::Duration;
 use hearsay_core::App;
 use hearsay_transport::{
     Connector, ConnectorConfig, EndpointConfig, NodeCredentials, NodeSocket, QuicSocket, Role,
-    Transport,
+    Transport, wildcard_for,
 };
 use hearsay_wire::{FrontendRequest, FrontendResponse, decode, encode};
 
@@ -35,7 +35,11 @@ impl Client {
         frontend: SocketAddr,
         frontend_name: impl Into<String>,
     ) -> Self {
-        Self::over(Arc::new(QuicSocket::new(connector)), frontend, frontend_name)
+        Self::over(
+            Arc::new(QuicSocket::new(connector)),
+            frontend,
+            frontend_name,
+        )
     }
 
     /// A client of the front end at `frontend` (named `frontend_name`)
@@ -61,11 +65,7 @@ impl Client {
         frontend: SocketAddr,
         frontend_name: impl Into<String>,
     ) -> Result<Self, ClientError> {
-        let any = if frontend.is_ipv6() {
-            SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0))
-        } else {
-            SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0))
-        };
+        let any = wildcard_for(frontend);
         let endpoint = hearsay_transport::bind_client(any, creds, &EndpointConfig::default())
             .map_err(ClientError::Bind)?;
         Ok(Self::new(
@@ -84,13 +84,8 @@ impl Client {
         frontend: SocketAddr,
         frontend_name: impl Into<String>,
     ) -> Result<Self, ClientError> {
-        let any = if frontend.is_ipv6() {
-            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0))
-        } else {
-            SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0))
-        };
         let socket = transport
-            .open(name, Role::Client, any)
+            .open(name, Role::Client, wildcard_for(frontend))
             .map_err(|e| ClientError::Open(e.to_string()))?;
         Ok(Self::over(socket, frontend, frontend_name))
     }

@@ -14,12 +14,12 @@ mod actor;
 mod availability;
 pub mod http;
 mod link;
+mod net;
 mod node;
 mod node_error;
-mod net;
 
 pub use actor::{FrontendConfig, FrontendHandle, spawn};
 pub use link::{BoxFuture, LinkError, ReplicaLink};
+pub use net::{ReplicaAddresses, SocketLink, frontend_access, serve_on};
 pub use node::{FrontendNode, FrontendNodeBuilder};
 pub use node_error::FrontendNodeError;
-pub use net::{ReplicaAddresses, SocketLink, frontend_access, serve_on};

@@ -17,8 +17,8 @@ use hearsay_transport::{
 };
 
 use crate::actor::{FrontendConfig, FrontendHandle};
-use crate::node_error::FrontendNodeError;
 use crate::net::{ReplicaAddresses, SocketLink};
+use crate::node_error::FrontendNodeError;
 
 /// Bounds each call to a replica; above the routing's attempt timeout so
 /// that the routing, not the link, decides when to try elsewhere.

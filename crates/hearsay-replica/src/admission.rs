@@ -57,7 +57,9 @@ pub(crate) struct AllOf<A: App>(pub(crate) Vec<Arc<dyn Admission<A>>>);
 
 impl<A: App + 'static> AllOf<A> {
     /// One policy of `policies`: `None` if there is none, itself if one.
-    pub(crate) fn combine(mut policies: Vec<Arc<dyn Admission<A>>>) -> Option<Arc<dyn Admission<A>>> {
+    pub(crate) fn combine(
+        mut policies: Vec<Arc<dyn Admission<A>>>,
+    ) -> Option<Arc<dyn Admission<A>>> {
         match policies.len() {
             0 => None,
             1 => policies.pop(),
@@ -92,7 +94,11 @@ impl<A: App + 'static> Admission<A> for AllOf<A> {
     }
 
     fn send(&self, to: &ReplicaId, msg: &PeerMessage<A>) -> PeerVerdict {
-        if self.0.iter().all(|p| p.send(to, msg) == PeerVerdict::Deliver) {
+        if self
+            .0
+            .iter()
+            .all(|p| p.send(to, msg) == PeerVerdict::Deliver)
+        {
             PeerVerdict::Deliver
         } else {
             PeerVerdict::Drop

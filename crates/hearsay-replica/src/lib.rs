@@ -30,8 +30,8 @@ pub mod store;
 mod wire_stats;
 
 pub use actor::{AppliedFn, AppliedHook, Outbound, ReplicaServerConfig, spawn};
-pub use handle::{ReplicaHandle, ReplicaSnapshot};
 pub use admission::{Admission, PeerVerdict, RequestVerdict};
+pub use handle::{ReplicaHandle, ReplicaSnapshot};
 pub use net::{AddressBook, GossipSender, MAX_IN_FLIGHT, serve_on};
 pub use node::{ReplicaNode, ReplicaNodeBuilder};
 pub use node_error::NodeError;

@@ -17,9 +17,9 @@ use tokio::task::JoinSet;
 use tracing::{info, warn};
 
 use crate::actor::Outbound;
+use crate::admission::{Admission, PeerVerdict};
 use crate::coalesce::Coalescer;
 use crate::handle::ReplicaHandle;
-use crate::admission::{Admission, PeerVerdict};
 use crate::wire_stats::{FrameKind, WireCounters};
 
 /// Where each peer listens; shared with whatever keeps it current (flags, the

@@ -95,10 +95,20 @@ async fn a_busy_verdict_answers_overloaded_and_the_others_are_handled() {
         .request(session.query(KvQuery::Get { key: "x".into() }))
         .await;
     assert!(
-        matches!(reply, ClientReply::Answer { reply: KvReply::Value(None), .. }),
+        matches!(
+            reply,
+            ClientReply::Answer {
+                reply: KvReply::Value(None),
+                ..
+            }
+        ),
         "{reply:?}"
     );
-    assert_eq!(r2.handle().in_flight(), 0, "a refused request holds no slot");
+    assert_eq!(
+        r2.handle().in_flight(),
+        0,
+        "a refused request holds no slot"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,9 +131,17 @@ async fn a_dropping_policy_cuts_gossip_both_ways_and_anti_entropy_heals_once_it_
     // hearing of the other's update.
     tokio::time::sleep(Duration::from_millis(600)).await;
     let s2 = r2.handle().snapshot().await.unwrap();
-    assert!(!ts.le(&s2.rep_ts), "r2 received {ts} through the policy: {}", s2.rep_ts);
+    assert!(
+        !ts.le(&s2.rep_ts),
+        "r2 received {ts} through the policy: {}",
+        s2.rep_ts
+    );
     let s1 = r1.handle().snapshot().await.unwrap();
-    assert!(!ts2.le(&s1.rep_ts), "r2 sent {ts2} through the policy: {}", s1.rep_ts);
+    assert!(
+        !ts2.le(&s1.rep_ts),
+        "r2 sent {ts2} through the policy: {}",
+        s1.rep_ts
+    );
 
     eprintln!("phase: the policy lets go; anti-entropy brings both updates across");
     switch.0.store(false, Ordering::Relaxed);

@@ -260,11 +260,16 @@ impl Hub {
                 entry.name
             )));
         }
-        if state.cuts.contains(&(from.to_owned(), server_name.to_owned())) {
+        if state
+            .cuts
+            .contains(&(from.to_owned(), server_name.to_owned()))
+        {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return Err(TransportError::Connect {
                 addr,
-                reason: format!("the link from {from} to {server_name} is cut (in-memory transport)"),
+                reason: format!(
+                    "the link from {from} to {server_name} is cut (in-memory transport)"
+                ),
             });
         }
         Ok(entry.inbox.clone())

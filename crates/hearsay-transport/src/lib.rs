@@ -49,7 +49,7 @@ pub use endpoint::{
     EndpointConfig, bind, bind_client, client_config, peer_name, peer_role, server_config,
 };
 pub use error::TransportError;
-pub use node::{CredentialSource, StopSignal, StopSwitch, bind_node};
+pub use node::{CredentialSource, StopSignal, StopSwitch, bind_node, wildcard_for};
 pub use quic::{QuicSocket, QuicTransport};
 pub use seam::{BoxFuture, NodeSocket, OpenError, SharedHandler, Transport};
 pub use server::{Handler, RequestContext, ServeConfig, serve};

@@ -37,6 +37,16 @@ impl CredentialSource {
     }
 }
 
+/// The wildcard address (port 0) of `addr`'s family: where a node that
+/// only dials out (a client) binds to reach `addr`.
+pub fn wildcard_for(addr: SocketAddr) -> SocketAddr {
+    if addr.is_ipv6() {
+        SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0))
+    } else {
+        SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0))
+    }
+}
+
 /// Binds a node's QUIC endpoint on `listen` (port 0: the system picks);
 /// the endpoint and the address it got.
 pub fn bind_node(

@@ -1,7 +1,7 @@
 //! The QUIC side of the seam: today's endpoint, [`Connector`] and [`serve`]
 //! behind [`Transport`] and [`NodeSocket`].
 
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use crate::certs::{NodeCredentials, Role};
 use crate::connector::{Connector, ConnectorConfig, Delivery};
 use crate::endpoint::{EndpointConfig, bind_client};
 use crate::error::TransportError;
-use crate::node::{CredentialSource, StopSignal, bind_node};
+use crate::node::{CredentialSource, StopSignal, bind_node, wildcard_for};
 use crate::seam::{BoxFuture, NodeSocket, OpenError, SharedHandler, Transport};
 use crate::server::{ServeConfig, serve};
 
@@ -48,12 +48,7 @@ impl Transport for QuicTransport {
     ) -> Result<Arc<dyn NodeSocket>, OpenError> {
         let creds = self.credentials.load(name, role)?;
         let endpoint = if role == Role::Client {
-            let any = if listen.is_ipv6() {
-                SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0))
-            } else {
-                SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0))
-            };
-            bind_client(any, &creds, &EndpointConfig::default())?
+            bind_client(wildcard_for(listen), &creds, &EndpointConfig::default())?
         } else {
             bind_node(listen, &creds)?.0
         };
@@ -101,10 +96,7 @@ impl NodeSocket for QuicSocket {
         request: &'a [u8],
         timeout: Duration,
     ) -> BoxFuture<'a, Result<Vec<u8>, TransportError>> {
-        Box::pin(
-            self.connector
-                .request(addr, server_name, request, timeout),
-        )
+        Box::pin(self.connector.request(addr, server_name, request, timeout))
     }
 
     fn start_oneway<'a>(

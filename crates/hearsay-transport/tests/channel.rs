@@ -19,7 +19,10 @@ fn any() -> SocketAddr {
 
 /// Answers every request with `name:` and the request; reports every
 /// message's context on `seen`.
-fn echo(name: &'static str, seen: mpsc::UnboundedSender<(RequestContext, Vec<u8>)>) -> SharedHandler {
+fn echo(
+    name: &'static str,
+    seen: mpsc::UnboundedSender<(RequestContext, Vec<u8>)>,
+) -> SharedHandler {
     Arc::new(move |ctx: RequestContext, bytes: Vec<u8>| {
         let seen = seen.clone();
         Box::pin(async move {
@@ -60,7 +63,11 @@ async fn a_request_is_answered_and_the_handler_is_told_who_sent_it() {
     let net = ChannelTransport::new();
     let mut r1 = serve(&net, "r1", Role::Replica);
     let fe = net.open("fe", Role::Frontend, any()).unwrap();
-    assert_ne!(fe.local_addr(), r1.socket.local_addr(), "port 0 gives each its own");
+    assert_ne!(
+        fe.local_addr(),
+        r1.socket.local_addr(),
+        "port 0 gives each its own"
+    );
     let answer = fe
         .request(r1.socket.local_addr(), "r1", b"hello", T)
         .await
@@ -101,7 +108,10 @@ async fn a_cut_link_refuses_one_way_until_healed_and_a_partition_both_ways() {
     assert!(err.is_retryable(), "a cut heals");
     let err = r1.socket.start_oneway(a2, "r2", b"x", T).await.unwrap_err();
     assert!(matches!(err, TransportError::Connect { .. }), "{err}");
-    assert_eq!(r2.socket.request(a1, "r1", b"back", T).await.unwrap(), b"r1:back");
+    assert_eq!(
+        r2.socket.request(a1, "r1", b"back", T).await.unwrap(),
+        b"r1:back"
+    );
     assert_eq!(net.stats().dropped, 2);
 
     net.heal();
@@ -124,7 +134,10 @@ async fn each_misuse_gets_one_clear_error() {
     eprintln!("phase: nobody at the address");
     let nowhere: SocketAddr = "127.0.0.1:9".parse().unwrap();
     let err = fe.request(nowhere, "r1", b"x", T).await.unwrap_err();
-    assert!(matches!(err, TransportError::Connect { addr, .. } if addr == nowhere), "{err}");
+    assert!(
+        matches!(err, TransportError::Connect { addr, .. } if addr == nowhere),
+        "{err}"
+    );
 
     eprintln!("phase: the node there has another name");
     let err = fe.request(a1, "r2", b"x", T).await.unwrap_err();
@@ -141,10 +154,7 @@ async fn each_misuse_gets_one_clear_error() {
     assert_eq!(err, TransportError::NoResponse { addr: a1 });
 
     eprintln!("phase: an address already open");
-    let err = net
-        .open("r9", Role::Replica, a1)
-        .map(|_| ())
-        .unwrap_err();
+    let err = net.open("r9", Role::Replica, a1).map(|_| ()).unwrap_err();
     assert!(
         matches!(&err, OpenError::Bind(TransportError::Bind { addr, .. }) if *addr == a1),
         "{err}"
@@ -170,7 +180,10 @@ async fn an_answer_over_the_cap_is_refused_and_a_full_queue_makes_senders_wait_b
     fe.start_oneway(ai, "idle", b"1", T).await.unwrap();
     let short = Duration::from_millis(100);
     let err = fe.start_oneway(ai, "idle", b"2", short).await.unwrap_err();
-    assert!(matches!(err, TransportError::TimedOut { addr, .. } if addr == ai), "{err}");
+    assert!(
+        matches!(err, TransportError::TimedOut { addr, .. } if addr == ai),
+        "{err}"
+    );
 }
 
 #[tokio::test]

@@ -57,14 +57,21 @@ async fn a_cluster_runs_on_the_in_memory_transport_and_heals_a_partition_by_anti
         for peer in REPLICAS.iter().filter(|p| **p != name) {
             b = b.member(*peer);
         }
-        replicas.push(b.spawn().await.expect("a replica starts without certificates"));
+        replicas.push(
+            b.spawn()
+                .await
+                .expect("a replica starts without certificates"),
+        );
     }
     ReplicaNode::introduce(&replicas);
     let mut fe = FrontendNode::<KvApp>::builder().transport(net.clone());
     for r in &replicas {
         fe = fe.replica(r.name().as_str(), r.addr());
     }
-    let fe = fe.spawn().await.expect("a front end starts without certificates");
+    let fe = fe
+        .spawn()
+        .await
+        .expect("a front end starts without certificates");
     let client = Client::open(&net, "client", fe.addr(), "fe").expect("opens");
     let mut session = SessionClient::<KvApp>::new(client, ClientId(1));
     for _ in 0..3 {
@@ -80,7 +87,10 @@ async fn a_cluster_runs_on_the_in_memory_transport_and_heals_a_partition_by_anti
     net.partition(&["r3"], &["r1", "r2"]);
     let dropped_before = net.stats().dropped;
     session.set_prefer(Some(ReplicaId::new("r1").unwrap()));
-    let ts = session.update(add(10)).await.expect("accepted on r1's side");
+    let ts = session
+        .update(add(10))
+        .await
+        .expect("accepted on r1's side");
     until_applied(&replicas[1], &ts).await;
     // Several anti-entropy rounds (100 ms each) pass; none reaches r3.
     tokio::time::sleep(Duration::from_millis(500)).await;
