@@ -68,13 +68,25 @@ impl<A: App + 'static> AllOf<A> {
     }
 }
 
+impl<A: App + 'static> AllOf<A> {
+    /// Whether every policy passes `pass`.
+    fn all(&self, pass: impl Fn(&dyn Admission<A>) -> bool) -> bool {
+        self.0.iter().all(|p| pass(&**p))
+    }
+}
+
+/// `Deliver` if every policy let a message through.
+fn delivered(all: bool) -> PeerVerdict {
+    if all {
+        PeerVerdict::Deliver
+    } else {
+        PeerVerdict::Drop
+    }
+}
+
 impl<A: App + 'static> Admission<A> for AllOf<A> {
     fn request(&self, request: &ClientRequest<A>) -> RequestVerdict {
-        if self
-            .0
-            .iter()
-            .all(|p| p.request(request) == RequestVerdict::Admit)
-        {
+        if self.all(|p| p.request(request) == RequestVerdict::Admit) {
             RequestVerdict::Admit
         } else {
             RequestVerdict::Busy
@@ -82,26 +94,61 @@ impl<A: App + 'static> Admission<A> for AllOf<A> {
     }
 
     fn receive(&self, from: &ReplicaId, msg: &PeerMessage<A>) -> PeerVerdict {
-        if self
-            .0
-            .iter()
-            .all(|p| p.receive(from, msg) == PeerVerdict::Deliver)
-        {
-            PeerVerdict::Deliver
-        } else {
-            PeerVerdict::Drop
-        }
+        delivered(self.all(|p| p.receive(from, msg) == PeerVerdict::Deliver))
     }
 
     fn send(&self, to: &ReplicaId, msg: &PeerMessage<A>) -> PeerVerdict {
-        if self
-            .0
-            .iter()
-            .all(|p| p.send(to, msg) == PeerVerdict::Deliver)
-        {
-            PeerVerdict::Deliver
-        } else {
-            PeerVerdict::Drop
+        delivered(self.all(|p| p.send(to, msg) == PeerVerdict::Deliver))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hearsay_core::testing::{KvApp, KvQuery};
+    use hearsay_core::{Session, VectorTimestamp};
+
+    use super::*;
+
+    /// Says `request` to requests and `peer` to messages both ways.
+    struct Fixed(RequestVerdict, PeerVerdict);
+
+    impl Admission<KvApp> for Fixed {
+        fn request(&self, _: &ClientRequest<KvApp>) -> RequestVerdict {
+            self.0
         }
+        fn receive(&self, _: &ReplicaId, _: &PeerMessage<KvApp>) -> PeerVerdict {
+            self.1
+        }
+        fn send(&self, _: &ReplicaId, _: &PeerMessage<KvApp>) -> PeerVerdict {
+            self.1
+        }
+    }
+
+    #[test]
+    fn several_policies_pass_a_request_or_message_only_if_every_one_does() {
+        use {PeerVerdict::*, RequestVerdict::*};
+        let query = Session::new(hearsay_core::ClientId(1))
+            .query::<KvApp>(KvQuery::Count { key: "k".into() });
+        let msg = PeerMessage::<KvApp>::Digest {
+            rep_ts: VectorTimestamp::default(),
+            reply: false,
+        };
+        let peer = ReplicaId::new("r2").unwrap();
+        assert!(AllOf::<KvApp>::combine(Vec::new()).is_none());
+        let open = AllOf::combine(vec![
+            Arc::new(Fixed(Admit, Deliver)) as Arc<dyn Admission<KvApp>>,
+            Arc::new(Fixed(Admit, Deliver)),
+        ])
+        .unwrap();
+        assert_eq!(open.request(&query), Admit);
+        assert_eq!(open.receive(&peer, &msg), Deliver);
+        let one_says_no = AllOf::combine(vec![
+            Arc::new(Fixed(Admit, Deliver)) as Arc<dyn Admission<KvApp>>,
+            Arc::new(Fixed(Busy, Drop)),
+        ])
+        .unwrap();
+        assert_eq!(one_says_no.request(&query), Busy);
+        assert_eq!(one_says_no.receive(&peer, &msg), Drop);
+        assert_eq!(one_says_no.send(&peer, &msg), Drop);
     }
 }
