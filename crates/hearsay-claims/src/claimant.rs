@@ -10,7 +10,7 @@ use hearsay_apps::cluster::{ClusterApp, ClusterQuery};
 use hearsay_apps::payloads::PayloadQuery;
 use hearsay_core::{ClientRequest, ReplicaId, Status, VectorTimestamp};
 use hearsay_replica::{AddressBook, ReplicaHandle};
-use hearsay_transport::Connector;
+use hearsay_transport::NodeSocket;
 use hearsay_wire::{ReplicaRequest, ReplicaResponse, decode, encode};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -59,7 +59,7 @@ impl Default for ClaimConfig {
 pub async fn run(
     me: ReplicaId,
     handle: ReplicaHandle<ClusterApp>,
-    connector: Connector,
+    socket: Arc<dyn NodeSocket>,
     book: AddressBook,
     config: ClaimConfig,
     shutdown: impl Future<Output = ()> + Send,
@@ -116,7 +116,7 @@ pub async fn run(
         };
         attempt += 1;
         let presenting = Presenting {
-            connector: connector.clone(),
+            socket: socket.clone(),
             activity: handle.activity().clone(),
             timeout: config.timeout,
         };
@@ -130,7 +130,7 @@ pub async fn run(
 
 /// What presenting one claim needs.
 struct Presenting {
-    connector: Connector,
+    socket: Arc<dyn NodeSocket>,
     activity: Activity,
     timeout: Duration,
 }
@@ -160,7 +160,7 @@ impl Presenting {
         let outcome = match encode(&request) {
             Err(e) => Err(format!("could not encode the claim: {e}")),
             Ok(bytes) => match self
-                .connector
+                .socket
                 .request(addr, peer.as_str(), &bytes, self.timeout)
                 .await
             {

@@ -11,6 +11,9 @@ use hearsay_transport::TransportError;
 pub enum ClientError {
     /// The client's own QUIC endpoint could not be set up.
     Bind(TransportError),
+    /// The client could not be opened on its transport (its certificate,
+    /// or its address).
+    Open(String),
     /// The request could not be encoded (too large for a frame).
     Encode(String),
     /// The front end could not be reached, or did not answer in time.
@@ -36,6 +39,7 @@ impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Bind(e) => write!(f, "starting the client's QUIC endpoint: {e}"),
+            Self::Open(e) => write!(f, "opening the client on its transport: {e}"),
             Self::Encode(e) => write!(f, "the request could not be encoded: {e}"),
             Self::Unreachable { frontend, source } => {
                 write!(f, "cannot reach the front end at {frontend}: {source}")

@@ -11,6 +11,8 @@
 //!   runs (a whole local cluster, or one node of it).
 //! - [`certs`]: `hearsay certs init` and `issue`, what they write and say.
 //! - [`node`]: starting replicas and front ends, with claims beside each replica.
+//! - [`faults`]: the demo's overload roll and the tests' partition switch,
+//!   as admission policies of the replicas it starts.
 //! - [`discover`]: joining a node to the tracker and following its membership.
 //! - [`payload_sink`] and [`replica_admin`]: the tracker's QUIC plug-ins.
 //!
@@ -21,6 +23,7 @@
 
 pub mod certs;
 pub mod discover;
+pub mod faults;
 pub mod frontend;
 pub mod node;
 pub mod payload_sink;

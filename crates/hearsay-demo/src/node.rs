@@ -130,7 +130,7 @@ pub struct ReplicaSpec {
     /// Where its state is kept (`None`: memory only).
     pub data_dir: Option<PathBuf>,
     /// The test-only partition switch.
-    pub isolation: hearsay_replica::Isolation,
+    pub isolation: crate::faults::Isolation,
     /// Where to serve `/metrics` and `/v1/status` (HTTP), if anywhere.
     pub http: Option<SocketAddr>,
     /// Chance (0 to 1) that it refuses a request as overloaded (the demo's roll).
@@ -168,13 +168,16 @@ pub async fn start_replica(
         .name(spec.name.as_str())
         .certs_dir(certs)
         .listen(spec.listen)
-        .isolation(spec.isolation)
-        .overload_probability(spec.overload_probability)
+        .admission(Arc::new(spec.isolation))
         .max_in_flight(spec.max_in_flight)
         .activity(activity.clone())
         .observer(Arc::new(hearsay_claims::ClaimObserver::new(activity)))
         .data_view(cluster_view)
         .stop_on(shutdown.wait());
+    if spec.overload_probability > 0.0 {
+        let roll = crate::faults::OverloadRoll::new(spec.overload_probability);
+        builder = builder.admission(Arc::new(roll));
+    }
     for m in spec.members {
         builder = builder.member(m.as_str());
     }
@@ -194,7 +197,7 @@ pub async fn start_replica(
     tokio::spawn(hearsay_claims::run(
         spec.name.clone(),
         node.handle().clone(),
-        node.connector().clone(),
+        node.socket().clone(),
         node.book().clone(),
         spec.claims,
         shutdown.wait(),

@@ -99,8 +99,8 @@ pub fn run(args: Options) -> anyhow::Result<ExitCode> {
             data_dir: Some(data_dir.clone()),
             http: args.http,
             isolation: match args.isolate_file {
-                Some(f) => hearsay_replica::Isolation::following_file(f),
-                None => hearsay_replica::Isolation::default(),
+                Some(f) => crate::faults::Isolation::following_file(f),
+                None => crate::faults::Isolation::default(),
             },
             overload_probability: args.overload_probability,
             max_in_flight: args.max_in_flight,

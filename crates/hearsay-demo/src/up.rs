@@ -87,7 +87,7 @@ pub fn run(args: Options) -> anyhow::Result<ExitCode> {
                 members: names.iter().filter(|n| *n != name).cloned().collect(),
                 peers: BTreeMap::new(),
                 data_dir: Some(args.data_dir.join(name.as_str())),
-                isolation: hearsay_replica::Isolation::default(),
+                isolation: crate::faults::Isolation::default(),
                 http: Some(SocketAddr::new(args.host, if args.port == 0 { 0 } else { 7601 + i as u16 })),
                 overload_probability: args.overload_probability,
                 max_in_flight: 4096,

@@ -1,5 +1,5 @@
 //! [`FrontendNode`]: one front end on the network, started by a builder that
-//! owns binding, the replica link, serving and HTTP.
+//! owns opening it on its transport, the replica link, serving and HTTP.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -12,19 +12,21 @@ use std::time::Duration;
 use hearsay_activity::Activity;
 use hearsay_core::{App, FrontEndConfig, ReplicaId};
 use hearsay_transport::{
-    Connector, ConnectorConfig, CredentialSource, NodeCredentials, Role, ServeConfig, StopSignal,
-    StopSwitch, bind_node,
+    CredentialSource, NodeCredentials, OpenError, QuicTransport, Role, ServeConfig, StopSignal,
+    StopSwitch, Transport,
 };
 
 use crate::actor::{FrontendConfig, FrontendHandle};
+use crate::net::{ReplicaAddresses, SocketLink};
 use crate::node_error::FrontendNodeError;
-use crate::quic::{QuicLink, ReplicaAddresses};
 
 /// Bounds each call to a replica; above the routing's attempt timeout so
 /// that the routing, not the link, decides when to try elsewhere.
 const LINK_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// A front end serving clients on QUIC and reaching replicas over QUIC.
+/// A front end serving clients and reaching replicas on its transport:
+/// QUIC, unless the builder is given another [`Transport`] (the in-memory
+/// [`ChannelTransport`](hearsay_transport::ChannelTransport), say).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), hearsay_frontend::FrontendNodeError> {
@@ -64,6 +66,7 @@ where
             name: "fe".to_owned(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             credentials: None,
+            transport: None,
             replicas: BTreeMap::new(),
             http: None,
             activity: None,
@@ -78,7 +81,7 @@ where
         &self.name
     }
 
-    /// Where clients reach it over QUIC (the bound address).
+    /// Where clients reach it (the bound address).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -104,7 +107,7 @@ where
         self.handle.activity()
     }
 
-    /// Stops its QUIC and HTTP servers; the routing actor ends when the
+    /// Stops its servers (clients and HTTP); the routing actor ends when the
     /// last handle to it is dropped.
     pub async fn shutdown(self) {
         self.stop.stop();
@@ -117,6 +120,8 @@ pub struct FrontendNodeBuilder<A: App> {
     name: String,
     listen: SocketAddr,
     credentials: Option<CredentialSource>,
+    /// `None`: QUIC with the credentials given.
+    transport: Option<Arc<dyn Transport>>,
     replicas: BTreeMap<String, SocketAddr>,
     http: Option<SocketAddr>,
     activity: Option<Activity>,
@@ -157,6 +162,15 @@ where
         self
     }
 
+    /// Opens the node on `transport` instead of QUIC: for example a
+    /// [`ChannelTransport`](hearsay_transport::ChannelTransport) shared by
+    /// the nodes of a test, which needs no certificate (those given are
+    /// then unused).
+    pub fn transport(mut self, transport: impl Transport) -> Self {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
     /// A replica to route to, and where it listens.
     pub fn replica(mut self, name: impl Into<String>, addr: SocketAddr) -> Self {
         self.replicas.insert(name.into(), addr);
@@ -188,8 +202,9 @@ where
         self
     }
 
-    /// Binds and starts the routing actor, the QUIC server and the HTTP
-    /// server (if asked). Needs a tokio runtime.
+    /// Opens the node on its transport and starts the routing actor, the
+    /// server for clients and the HTTP server (if asked). Needs a tokio
+    /// runtime.
     pub async fn spawn(self) -> Result<FrontendNode<A>, FrontendNodeError> {
         let mut replicas = BTreeMap::new();
         for (name, addr) in self.replicas {
@@ -199,16 +214,26 @@ where
             })?;
             replicas.insert(id, addr);
         }
-        let creds = self
-            .credentials
-            .ok_or(FrontendNodeError::NoCredentials)?
-            .load(&self.name, Role::Frontend)
-            .map_err(FrontendNodeError::Credentials)?;
-        let (endpoint, addr) = bind_node(self.listen, &creds).map_err(FrontendNodeError::Bind)?;
-        let connector = Connector::new(endpoint.clone(), ConnectorConfig::default());
+        let transport: Arc<dyn Transport> = match self.transport {
+            Some(t) => t,
+            None => Arc::new(QuicTransport::new(
+                self.credentials.ok_or(FrontendNodeError::NoCredentials)?,
+            )),
+        };
+        let socket = transport
+            .open(&self.name, Role::Frontend, self.listen)
+            .map_err(|e| match e {
+                OpenError::Credentials(e) => FrontendNodeError::Credentials(e),
+                OpenError::Bind(e) => FrontendNodeError::Bind(e),
+            })?;
+        let addr = socket.local_addr();
         let names: Vec<ReplicaId> = replicas.keys().cloned().collect();
         let addresses: ReplicaAddresses = Arc::new(RwLock::new(replicas));
-        let link = Arc::new(QuicLink::new(connector, addresses.clone(), LINK_TIMEOUT));
+        let link = Arc::new(SocketLink::new(
+            socket.clone(),
+            addresses.clone(),
+            LINK_TIMEOUT,
+        ));
         let mut config = FrontendConfig::default();
         if let Some(a) = self.activity {
             config.activity = a;
@@ -229,11 +254,11 @@ where
                 )
             }
         };
-        tokio::spawn(crate::serve_quic(
+        tokio::spawn(crate::serve_on(
             handle.clone(),
-            endpoint,
+            &*socket,
             ServeConfig::default(),
-            stop.stopped(),
+            Box::pin(stop.stopped()),
         ));
         Ok(FrontendNode {
             name: self.name,

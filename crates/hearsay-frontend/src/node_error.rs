@@ -16,12 +16,14 @@ pub enum FrontendNodeError {
         /// Why it is refused.
         reason: String,
     },
-    /// No certificate was given: neither a directory to load it from
+    /// No certificate was given for QUIC (the default transport): neither a
+    /// directory to load it from
     /// ([`crate::FrontendNodeBuilder::certs_dir`]) nor loaded credentials.
     NoCredentials,
     /// The node's certificate or key could not be loaded.
     Credentials(CertsError),
-    /// The QUIC endpoint could not be bound.
+    /// The node's address on its transport (its QUIC endpoint, by
+    /// default) could not be taken.
     Bind(TransportError),
     /// The HTTP address could not be bound.
     Http {
@@ -39,10 +41,10 @@ impl fmt::Display for FrontendNodeError {
                 write!(f, "{name:?} is not a replica name: {reason}")
             }
             Self::NoCredentials => f.write_str(
-                "a front end needs a certificate: give certs_dir(..) or credentials(..)",
+                "a front end needs a certificate: give certs_dir(..) or credentials(..), or another transport(..)",
             ),
             Self::Credentials(e) => write!(f, "loading the front end's certificate: {e}"),
-            Self::Bind(e) => write!(f, "binding the front end's QUIC endpoint: {e}"),
+            Self::Bind(e) => write!(f, "opening the front end's endpoint: {e}"),
             Self::Http { addr, source } => {
                 write!(f, "serving the front end's HTTP on {addr}: {source}")
             }

@@ -27,8 +27,6 @@ pub struct ReplicaServerConfig {
     /// Client requests in flight before the replica answers "overloaded"
     /// instead of queueing without limit.
     pub max_in_flight: usize,
-    /// Chance of refusing a client request as "overloaded" anyway (demos: 0.2).
-    pub overload_probability: f64,
     /// Inputs queued for the actor; senders wait when it is full.
     pub queue: usize,
     /// Where the replica keeps its state durably; `None` keeps it in memory
@@ -65,7 +63,6 @@ impl ReplicaServerConfig {
             name,
             core: ReplicaConfig::default(),
             max_in_flight: 4096,
-            overload_probability: 0.0,
             queue: 8192,
             data_dir: None,
             members: Vec::new(),
@@ -111,7 +108,7 @@ where
     if config.on_applied.is_some() {
         config.core.emit_applied = true;
     }
-    let overload = Overload::new(config.max_in_flight, config.overload_probability);
+    let overload = Overload::new(config.max_in_flight);
     let start = Instant::now();
     let (replica, store) = match &config.data_dir {
         None => {

@@ -11,6 +11,7 @@ use hearsay_core::{
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use crate::admission::{Admission, PeerVerdict, RequestVerdict};
 use crate::data_view::{DataPage, DataView, MAX_DATA_LIMIT};
 use crate::gossip_seen::{GossipDirection, GossipSeen};
 use crate::observe::RequestObserver;
@@ -80,6 +81,9 @@ pub struct ReplicaHandle<A: App> {
     data_view: Option<DataView<A>>,
     /// The latest gossip that carried records, for status pages.
     gossip_seen: GossipSeen,
+    /// The service's policy for client requests and incoming peer
+    /// messages, if it has one.
+    admission: Option<Arc<dyn Admission<A>>>,
 }
 
 impl<A: App> Clone for ReplicaHandle<A> {
@@ -94,6 +98,7 @@ impl<A: App> Clone for ReplicaHandle<A> {
             observer: self.observer.clone(),
             data_view: self.data_view.clone(),
             gossip_seen: self.gossip_seen.clone(),
+            admission: self.admission.clone(),
         }
     }
 }
@@ -121,6 +126,7 @@ where
             observer: None,
             data_view: None,
             gossip_seen: GossipSeen::default(),
+            admission: None,
         }
     }
 
@@ -135,6 +141,19 @@ where
     pub fn with_observer(mut self, observer: Arc<dyn RequestObserver<A>>) -> Self {
         self.observer = Some(observer);
         self
+    }
+
+    /// This handle, and the clones made from it afterwards, with `admission`
+    /// deciding which client requests are handled and which peer messages
+    /// reach the replica through them. Set it before serving.
+    pub fn with_admission(mut self, admission: Arc<dyn Admission<A>>) -> Self {
+        self.admission = Some(admission);
+        self
+    }
+
+    /// The admission policy, if any.
+    pub fn admission(&self) -> Option<&Arc<dyn Admission<A>>> {
+        self.admission.as_ref()
     }
 
     /// The observer, if any.
@@ -178,10 +197,15 @@ where
         &self.activity
     }
 
-    /// Handles a client request. Past the in-flight bound (or by the demo's
-    /// overload roll) the answer is "overloaded" without queueing.
+    /// Handles a client request. When the admission policy says busy, or
+    /// past the in-flight bound, the answer is "overloaded" without queueing.
     pub async fn request(&self, request: ClientRequest<A>) -> ClientReply<A> {
-        let Some(_slot) = self.overload.admit() else {
+        let refused = self
+            .admission
+            .as_ref()
+            .is_some_and(|a| a.request(&request) == RequestVerdict::Busy);
+        let slot = if refused { None } else { self.overload.admit() };
+        let Some(_slot) = slot else {
             return ClientReply::Unavailable {
                 status: Status::Overloaded,
             };
@@ -202,12 +226,21 @@ where
         })
     }
 
-    /// Hands a peer's message to the replica.
+    /// Hands a peer's message to the replica, unless the admission policy
+    /// drops it.
     pub async fn peer(&self, from: ReplicaId, msg: PeerMessage<A>) {
+        if let Some(a) = &self.admission {
+            if a.receive(&from, &msg) == PeerVerdict::Drop {
+                return;
+            }
+        }
         let carries = match &msg {
             PeerMessage::Gossip(g) => !g.records.is_empty(),
             PeerMessage::Snapshot(_) => true,
-            PeerMessage::Digest { .. } => false,
+            PeerMessage::Digest { .. }
+            | PeerMessage::Vr(_)
+            | PeerMessage::Forward(_)
+            | PeerMessage::ForwardReply { .. } => false,
         };
         if carries {
             self.gossip_seen

@@ -1,23 +1,25 @@
-//! The replica on the network: QUIC in, gossip out.
+//! The replica on the network (any transport): requests and gossip in,
+//! gossip out.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use hearsay_activity::Activity;
 use hearsay_core::{App, PeerMessage, ReplicaId};
-use hearsay_transport::{Connector, RequestContext, ServeConfig, TransportError};
+use hearsay_transport::{
+    BoxFuture, NodeSocket, RequestContext, ServeConfig, SharedHandler, StopSignal, TransportError,
+};
 use hearsay_wire::{PeerFrame, ReplicaRequest, ReplicaResponse, decode, encode, encode_into};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tracing::{info, warn};
 
 use crate::actor::Outbound;
+use crate::admission::{Admission, PeerVerdict};
 use crate::coalesce::Coalescer;
 use crate::handle::ReplicaHandle;
-use crate::isolation::Isolation;
 use crate::wire_stats::{FrameKind, WireCounters};
 
 /// Where each peer listens; shared with whatever keeps it current (flags, the
@@ -31,18 +33,19 @@ const PER_PEER_QUEUE: usize = 1024;
 /// How long one gossip message may take to reach a peer.
 const SEND_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Serves the replica's QUIC endpoint until `shutdown`: peer frames on
-/// one-way streams, front-end requests on bidirectional ones. Peers are let
-/// in by the role in their certificate ([`crate::access`]; `config.access`
-/// is replaced by the replica's): clients are turned away, only replicas
-/// gossip, and each request is checked against the sender's role.
-pub async fn serve_quic<A>(
+/// Serves the replica on `socket` until `shutdown`: peer frames as one-way
+/// messages, front-end requests as requests. On QUIC, peers are let in by
+/// the role in their certificate ([`crate::access`]; `config.access` is
+/// replaced by the replica's): clients are turned away and only replicas
+/// gossip. On every transport, a peer frame must come from the node it
+/// names, and each request is checked against the sender's role.
+pub fn serve_on<A>(
     handle: ReplicaHandle<A>,
-    endpoint: quinn::Endpoint,
+    socket: &dyn NodeSocket,
     config: ServeConfig,
-    isolation: Isolation,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) where
+    shutdown: StopSignal,
+) -> BoxFuture<'static, ()>
+where
     A: App + Send + Sync + 'static,
     A::Update: Send + Sync,
     A::Query: Send + Sync,
@@ -52,14 +55,10 @@ pub async fn serve_quic<A>(
         access: crate::access::replica_access(),
         ..config
     };
-    let handler = move |ctx: RequestContext, bytes: Vec<u8>| {
+    let handler: SharedHandler = Arc::new(move |ctx: RequestContext, bytes: Vec<u8>| {
         let handle = handle.clone();
-        let isolation = isolation.clone();
-        async move {
+        Box::pin(async move {
             if ctx.oneway {
-                if isolation.is_on() {
-                    return None;
-                }
                 match decode::<PeerFrame<A>>(&bytes) {
                     Ok(frame) if *frame.from.as_str() == *ctx.peer => {
                         handle.peer(frame.from, frame.msg).await
@@ -84,103 +83,87 @@ pub async fn serve_quic<A>(
                 },
             };
             encode(&response).ok()
-        }
-    };
-    hearsay_transport::serve(endpoint, handler, config, shutdown).await;
+        })
+    });
+    socket.serve(handler, config, shutdown)
 }
 
-/// Delivers the replica's outbound gossip (see [`send_gossip_counted`]),
-/// counting what goes out in `activity` (the node's `/v1/metrics` and
-/// activity log).
-pub async fn send_gossip<A>(
-    from: ReplicaId,
-    outbound: mpsc::Receiver<Outbound<A>>,
-    connector: Connector,
-    book: AddressBook,
-    isolation: Isolation,
-    activity: Activity,
-) where
-    A: App + Send + 'static,
-    A::Update: Send,
-    A::Query: Send,
-    A::Reply: Send,
-{
-    send_gossip_counted(
-        from,
-        outbound,
-        connector,
-        book,
-        isolation,
-        WireCounters::default(),
-        Some(activity),
-    )
-    .await;
-}
-
-/// Delivers the replica's outbound gossip: one queue and task per peer, so a
-/// slow or dead peer delays no one else, counting what goes out in
-/// `counters` (and in `activity`, if given: frames sent and bytes, anti-entropy
-/// rounds, frames lost).
+/// Delivers a replica's outbound gossip over its socket: one queue and task
+/// per peer, so a slow or dead peer delays no one else.
 ///
 /// Each peer's task takes everything queued for it at once and merges it
 /// into as few frames as it can (one gossip batch, one digest), then hands
-/// each frame to QUIC without waiting for the peer's acknowledgement: up to
-/// [`MAX_IN_FLIGHT`] frames per peer are unconfirmed at once. Frames can
-/// then be processed out of order; the core holds records that arrive ahead
-/// of a gap until it fills. A full queue drops messages, which anti-entropy
-/// repairs. Returns once the replica has stopped (`outbound` closed) and
-/// every peer's sender has finished.
-pub async fn send_gossip_counted<A>(
-    from: ReplicaId,
-    mut outbound: mpsc::Receiver<Outbound<A>>,
-    connector: Connector,
-    book: AddressBook,
-    isolation: Isolation,
-    counters: WireCounters,
-    activity: Option<Activity>,
-) where
+/// each frame to the transport without waiting for the peer's
+/// acknowledgement: up to [`MAX_IN_FLIGHT`] frames per peer are unconfirmed
+/// at once. Frames can then be processed out of order; the core holds
+/// records that arrive ahead of a gap until it fills. A full queue drops
+/// messages, which anti-entropy repairs.
+pub struct GossipSender<A: App> {
+    /// The replica's name, on every frame.
+    pub from: ReplicaId,
+    /// Where frames leave.
+    pub socket: Arc<dyn NodeSocket>,
+    /// Where each peer is, read at every send.
+    pub book: AddressBook,
+    /// Frames and bytes sent, by kind.
+    pub counters: WireCounters,
+    /// The node's activity counters, if it keeps them (frames sent and
+    /// bytes, anti-entropy rounds, frames lost).
+    pub activity: Option<Activity>,
+    /// The service's policy: a message it drops never leaves.
+    pub admission: Option<Arc<dyn Admission<A>>>,
+}
+
+impl<A> GossipSender<A>
+where
     A: App + Send + 'static,
     A::Update: Send,
     A::Query: Send,
     A::Reply: Send,
 {
-    let mut queues: BTreeMap<ReplicaId, mpsc::Sender<PeerMessage<A>>> = BTreeMap::new();
-    let mut senders = JoinSet::new();
-    while let Some(Outbound { to, msg }) = outbound.recv().await {
-        if isolation.is_on() {
-            continue;
-        }
-        let queue = queues.entry(to.clone()).or_insert_with(|| {
-            let (tx, rx) = mpsc::channel(PER_PEER_QUEUE);
-            let sender = PeerSender {
-                from: from.clone(),
-                peer: to.clone(),
-                connector: connector.clone(),
-                book: book.clone(),
-                counters: counters.clone(),
-                activity: activity.clone(),
-                reachable: true,
-                buf: Vec::new(),
-                in_flight: JoinSet::new(),
-            };
-            senders.spawn(sender.run(rx));
-            tx
-        });
-        let digest = matches!(msg, PeerMessage::Digest { .. });
-        if queue.try_send(msg).is_err() {
-            // Full: dropped; anti-entropy repairs.
-            if let Some(a) = &activity {
-                a.gossip(to.as_str(), 0, digest, false);
+    /// Sends what arrives on `outbound` until the replica stops (`outbound`
+    /// closed) and every peer's sender has finished.
+    pub async fn run(self, mut outbound: mpsc::Receiver<Outbound<A>>) {
+        let mut queues: BTreeMap<ReplicaId, mpsc::Sender<PeerMessage<A>>> = BTreeMap::new();
+        let mut senders = JoinSet::new();
+        while let Some(Outbound { to, msg }) = outbound.recv().await {
+            if let Some(a) = &self.admission {
+                if a.send(&to, &msg) == PeerVerdict::Drop {
+                    continue;
+                }
+            }
+            let queue = queues.entry(to.clone()).or_insert_with(|| {
+                let (tx, rx) = mpsc::channel(PER_PEER_QUEUE);
+                let sender = PeerSender {
+                    from: self.from.clone(),
+                    peer: to.clone(),
+                    socket: self.socket.clone(),
+                    book: self.book.clone(),
+                    counters: self.counters.clone(),
+                    activity: self.activity.clone(),
+                    reachable: true,
+                    buf: Vec::new(),
+                    in_flight: JoinSet::new(),
+                };
+                senders.spawn(sender.run(rx));
+                tx
+            });
+            let digest = matches!(msg, PeerMessage::Digest { .. });
+            if queue.try_send(msg).is_err() {
+                // Full: dropped; anti-entropy repairs.
+                if let Some(a) = &self.activity {
+                    a.gossip(to.as_str(), 0, digest, false);
+                }
             }
         }
+        // The replica stopped: every peer's sender finishes what it holds
+        // (each wait is bounded by the send timeout), then this returns.
+        drop(queues);
+        while senders.join_next().await.is_some() {}
     }
-    // The replica stopped: every peer's sender finishes what it holds (each
-    // wait is bounded by the send timeout), then this returns.
-    drop(queues);
-    while senders.join_next().await.is_some() {}
 }
 
-/// Frames to one peer handed to QUIC and not yet confirmed, at most.
+/// Frames to one peer handed to the transport and not yet confirmed, at most.
 pub const MAX_IN_FLIGHT: usize = 32;
 
 /// Bytes of records merged into one frame, at most (far below the frame cap).
@@ -190,7 +173,7 @@ const MAX_MERGED_BYTES: usize = 4 * 1024 * 1024;
 struct PeerSender {
     from: ReplicaId,
     peer: ReplicaId,
-    connector: Connector,
+    socket: Arc<dyn NodeSocket>,
     book: AddressBook,
     counters: WireCounters,
     /// The node's activity counters, if it keeps them.
@@ -199,7 +182,7 @@ struct PeerSender {
     reachable: bool,
     /// Reused for every frame's encoding.
     buf: Vec<u8>,
-    /// Frames handed to QUIC, waiting for the peer's acknowledgement.
+    /// Frames handed to the transport, waiting for the peer's acknowledgement.
     in_flight: JoinSet<Result<(), TransportError>>,
 }
 
@@ -243,7 +226,10 @@ impl PeerSender {
         let carries = match &msg {
             PeerMessage::Gossip(g) => !g.records.is_empty(),
             PeerMessage::Snapshot(_) => true,
-            PeerMessage::Digest { .. } => false,
+            PeerMessage::Digest { .. }
+            | PeerMessage::Vr(_)
+            | PeerMessage::Forward(_)
+            | PeerMessage::ForwardReply { .. } => false,
         };
         let frame = PeerFrame {
             from: self.from.clone(),
@@ -277,7 +263,7 @@ impl PeerSender {
             }
         }
         match self
-            .connector
+            .socket
             .start_oneway(addr, self.peer.as_str(), &self.buf, SEND_TIMEOUT)
             .await
         {

@@ -1,5 +1,5 @@
 //! [`ReplicaNode`]: one replica on the network, started by a builder that
-//! owns binding, gossip, serving and HTTP.
+//! owns opening it on its transport, gossip, serving and HTTP.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -11,16 +11,16 @@ use std::time::Duration;
 use hearsay_activity::Activity;
 use hearsay_core::{App, ReplicaId};
 use hearsay_transport::{
-    Connector, ConnectorConfig, CredentialSource, NodeCredentials, Role, ServeConfig, StopSignal,
-    StopSwitch, bind_node,
+    CredentialSource, NodeCredentials, NodeSocket, OpenError, QuicTransport, Role, ServeConfig,
+    StopSignal, StopSwitch, Transport,
 };
 use tokio::task::JoinHandle;
 
 use crate::actor::{AppliedHook, ReplicaServerConfig};
+use crate::admission::{Admission, AllOf};
 use crate::data_view::{DataPage, DataView};
 use crate::handle::ReplicaHandle;
-use crate::isolation::Isolation;
-use crate::net::AddressBook;
+use crate::net::{AddressBook, GossipSender};
 use crate::node_error::NodeError;
 use crate::observe::RequestObserver;
 use crate::wire_stats::WireCounters;
@@ -32,8 +32,10 @@ const OUTBOUND_QUEUE: usize = 8192;
 /// How long the gossip sender gets at shutdown to deliver what it holds.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
-/// A replica serving on QUIC: its actor, gossip sender, QUIC server and
-/// (optionally) HTTP server.
+/// A replica on the network: its actor, gossip sender, server and
+/// (optionally) HTTP server. The network is QUIC unless the builder is
+/// given another [`Transport`] (the in-memory
+/// [`ChannelTransport`](hearsay_transport::ChannelTransport), say).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), hearsay_replica::NodeError> {
@@ -56,9 +58,9 @@ pub struct ReplicaNode<A: App> {
     addr: SocketAddr,
     http_addr: Option<SocketAddr>,
     book: AddressBook,
-    /// The node's outgoing QUIC side, shared with whatever else the node
-    /// sends from (claims), so peers see one connection.
-    connector: Connector,
+    /// The node's place on its transport, shared with whatever else the
+    /// node sends from (claims), so peers see one connection.
+    socket: Arc<dyn NodeSocket>,
     counters: WireCounters,
     /// The gossip sender, awaited at shutdown so nothing is cut off mid-send.
     sender: JoinHandle<()>,
@@ -84,8 +86,8 @@ where
             peers: BTreeMap::new(),
             data_dir: None,
             http: None,
-            isolation: Isolation::default(),
-            overload_probability: 0.0,
+            transport: None,
+            admission: Vec::new(),
             max_in_flight: None,
             activity: None,
             observer: None,
@@ -106,8 +108,8 @@ where
         self.handle.name()
     }
 
-    /// Where it listens for QUIC (the bound address: a real port even when
-    /// port 0 was asked for).
+    /// Where it listens on its transport (the bound address: a real port
+    /// even when port 0 was asked for).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -123,9 +125,10 @@ where
         &self.book
     }
 
-    /// Its outgoing QUIC side.
-    pub fn connector(&self) -> &Connector {
-        &self.connector
+    /// Its place on its transport: for what the caller sends beside the
+    /// replica (claims).
+    pub fn socket(&self) -> &Arc<dyn NodeSocket> {
+        &self.socket
     }
 
     /// What its gossip sender has put on the wire.
@@ -175,8 +178,10 @@ pub struct ReplicaNodeBuilder<A: App> {
     peers: BTreeMap<String, SocketAddr>,
     data_dir: Option<PathBuf>,
     http: Option<SocketAddr>,
-    isolation: Isolation,
-    overload_probability: f64,
+    /// `None`: QUIC with the credentials given.
+    transport: Option<Arc<dyn Transport>>,
+    /// The service's policies; all must let a request or message pass.
+    admission: Vec<Arc<dyn Admission<A>>>,
     max_in_flight: Option<usize>,
     /// Given by the caller: then gossip is counted in it too.
     activity: Option<Activity>,
@@ -202,8 +207,8 @@ where
         self
     }
 
-    /// Where to listen for QUIC (default `127.0.0.1:0`: a port the system
-    /// picks; [`ReplicaNode::addr`] tells which).
+    /// Where to listen (default `127.0.0.1:0`: a port the system, or the
+    /// transport, picks; [`ReplicaNode::addr`] tells which).
     pub fn listen(mut self, addr: SocketAddr) -> Self {
         self.listen = addr;
         self
@@ -249,15 +254,21 @@ where
         self
     }
 
-    /// The partition switch (tests cut the node off with it).
-    pub fn isolation(mut self, isolation: Isolation) -> Self {
-        self.isolation = isolation;
+    /// Opens the node on `transport` instead of QUIC: for example a
+    /// [`ChannelTransport`](hearsay_transport::ChannelTransport) shared by
+    /// the nodes of a test, which needs no certificate (those given are
+    /// then unused).
+    pub fn transport(mut self, transport: impl Transport) -> Self {
+        self.transport = Some(Arc::new(transport));
         self
     }
 
-    /// Chance of answering a client "overloaded" anyway (demos).
-    pub fn overload_probability(mut self, p: f64) -> Self {
-        self.overload_probability = p;
+    /// Adds a policy deciding which client requests the replica takes
+    /// ("busy" answers "overloaded") and which peer messages pass, in and
+    /// out. Given several times, a request or message passes only if every
+    /// policy lets it.
+    pub fn admission(mut self, admission: Arc<dyn Admission<A>>) -> Self {
+        self.admission.push(admission);
         self
     }
 
@@ -319,19 +330,21 @@ where
         self
     }
 
-    /// Binds, opens the state, and starts the replica, its gossip sender,
-    /// its QUIC server and its HTTP server (if asked). Needs a tokio runtime.
+    /// Opens the node on its transport, opens the state, and starts the
+    /// replica, its gossip sender, its server and its HTTP server (if
+    /// asked). Needs a tokio runtime.
     pub async fn spawn(self) -> Result<ReplicaNode<A>, NodeError> {
         let raw = self.name.ok_or(NodeError::NoName)?;
         let name = ReplicaId::new(raw.clone()).map_err(|e| NodeError::Name {
             name: raw,
             reason: e.to_string(),
         })?;
-        let creds = self
-            .credentials
-            .ok_or(NodeError::NoCredentials)?
-            .load(name.as_str(), Role::Replica)
-            .map_err(NodeError::Credentials)?;
+        let transport: Arc<dyn Transport> = match self.transport {
+            Some(t) => t,
+            None => Arc::new(QuicTransport::new(
+                self.credentials.ok_or(NodeError::NoCredentials)?,
+            )),
+        };
         let mut peers = BTreeMap::new();
         for (peer, addr) in self.peers {
             let id = ReplicaId::new(peer.clone()).map_err(|e| NodeError::Name {
@@ -354,10 +367,15 @@ where
         members.sort();
         members.dedup();
 
-        let (endpoint, addr) = bind_node(self.listen, &creds).map_err(NodeError::Bind)?;
+        let socket = transport
+            .open(name.as_str(), Role::Replica, self.listen)
+            .map_err(|e| match e {
+                OpenError::Credentials(e) => NodeError::Credentials(e),
+                OpenError::Bind(e) => NodeError::Bind(e),
+            })?;
+        let addr = socket.local_addr();
 
         let mut config = ReplicaServerConfig::new(name.clone());
-        config.overload_probability = self.overload_probability;
         if let Some(n) = self.max_in_flight {
             config.max_in_flight = n;
         }
@@ -376,6 +394,10 @@ where
         if let Some(v) = self.data_view {
             handle = handle.with_data_view(v);
         }
+        let admission = AllOf::combine(self.admission);
+        if let Some(a) = &admission {
+            handle = handle.with_admission(a.clone());
+        }
 
         let stop = StopSwitch::new(self.stop_on);
         let http_addr = match self.http {
@@ -393,31 +415,30 @@ where
         };
 
         let book: AddressBook = Arc::new(RwLock::new(peers));
-        let connector = Connector::new(endpoint.clone(), ConnectorConfig::default());
-        let sender = tokio::spawn(crate::send_gossip_counted(
-            name,
-            out_rx,
-            connector.clone(),
-            book.clone(),
-            self.isolation.clone(),
-            self.counters
+        let gossip = GossipSender {
+            from: name,
+            socket: socket.clone(),
+            book: book.clone(),
+            counters: self
+                .counters
                 .clone()
                 .with_seen(handle.gossip_seen().clone()),
-            gossip_activity,
-        ));
-        tokio::spawn(crate::serve_quic(
+            activity: gossip_activity,
+            admission,
+        };
+        let sender = tokio::spawn(gossip.run(out_rx));
+        tokio::spawn(crate::serve_on(
             handle.clone(),
-            endpoint,
+            &*socket,
             ServeConfig::default(),
-            self.isolation,
-            stop.stopped(),
+            Box::pin(stop.stopped()),
         ));
         Ok(ReplicaNode {
             handle,
             addr,
             http_addr,
             book,
-            connector,
+            socket,
             counters: self.counters,
             sender,
             stop,

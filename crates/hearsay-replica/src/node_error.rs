@@ -20,12 +20,14 @@ pub enum NodeError {
     },
     /// No name was given (see [`crate::ReplicaNodeBuilder::name`]).
     NoName,
-    /// No certificate was given: neither a directory to load it from
+    /// No certificate was given for QUIC (the default transport): neither a
+    /// directory to load it from
     /// ([`crate::ReplicaNodeBuilder::certs_dir`]) nor loaded credentials.
     NoCredentials,
     /// The node's certificate or key could not be loaded.
     Credentials(CertsError),
-    /// The QUIC endpoint could not be bound.
+    /// The node's address on its transport (its QUIC endpoint, by
+    /// default) could not be taken.
     Bind(TransportError),
     /// The replica's durable state could not be opened or read.
     Store(StoreError),
@@ -44,10 +46,10 @@ impl fmt::Display for NodeError {
             Self::Name { name, reason } => write!(f, "{name:?} is not a replica name: {reason}"),
             Self::NoName => f.write_str("a replica node needs a name (builder.name(\"r1\"))"),
             Self::NoCredentials => f.write_str(
-                "a replica node needs a certificate: give certs_dir(..) or credentials(..)",
+                "a replica node needs a certificate: give certs_dir(..) or credentials(..), or another transport(..)",
             ),
             Self::Credentials(e) => write!(f, "loading the replica's certificate: {e}"),
-            Self::Bind(e) => write!(f, "binding the replica's QUIC endpoint: {e}"),
+            Self::Bind(e) => write!(f, "opening the replica's endpoint: {e}"),
             Self::Store(e) => write!(f, "opening the replica's state: {e}"),
             Self::Http { addr, source } => {
                 write!(f, "serving the replica's HTTP on {addr}: {source}")

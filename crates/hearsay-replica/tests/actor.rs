@@ -127,21 +127,6 @@ async fn status_changes_are_obeyed() {
 }
 
 #[tokio::test]
-async fn the_demo_overload_probability_refuses_requests() {
-    let c = cluster(&["r1"], |cfg| cfg.overload_probability = 1.0).await;
-    let session = Session::new(ClientId(1));
-    let reply = c["r1"]
-        .request(session.query(KvQuery::Count { key: "c".into() }))
-        .await;
-    assert_eq!(
-        reply,
-        ClientReply::Unavailable {
-            status: Status::Overloaded
-        }
-    );
-}
-
-#[tokio::test]
 async fn the_snapshot_tells_how_long_the_oldest_held_query_has_waited() {
     let c = cluster(&["r1", "r2"], |_| {}).await;
     let mut ahead = Session::new(ClientId(5));

@@ -139,6 +139,7 @@ async fn data_pages_through_the_view_and_status_names_the_last_gossip() {
                 key: key.into(),
                 value,
             },
+            refused: None,
         })
         .collect();
     h.peer(

@@ -162,7 +162,10 @@ impl Connector {
                     .await
                     .map_err(|e| TransportError::from_write(addr, &e))?;
                 let _ = send.finish();
-                Ok(Delivery { addr, send })
+                Ok(Delivery {
+                    addr,
+                    pending: Pending::Quic(send),
+                })
             },
         );
         self.bounded(addr, timeout, work).instrument(span).await
@@ -315,20 +318,40 @@ fn peer_lost_state(conn: &Connection) -> bool {
     matches!(conn.close_reason(), Some(quinn::ConnectionError::Reset))
 }
 
-/// A one-way message handed to QUIC by [`Connector::start_oneway`], not yet
-/// known to have arrived.
+/// A one-way message handed to the transport ([`Connector::start_oneway`],
+/// [`crate::NodeSocket::start_oneway`]), not yet known to have arrived.
 #[derive(Debug)]
 pub struct Delivery {
     addr: SocketAddr,
+    pending: Pending,
+}
+
+#[derive(Debug)]
+enum Pending {
     /// Kept until the peer acknowledges the whole stream (or resets it).
-    send: quinn::SendStream,
+    Quic(quinn::SendStream),
+    /// Already in the peer's hands (an in-memory transport's queue).
+    Arrived,
 }
 
 impl Delivery {
+    /// A message already received by the peer at `addr` (for transports
+    /// that know it at once, such as an in-memory one).
+    pub fn arrived(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            pending: Pending::Arrived,
+        }
+    }
+
     /// Waits, at most `timeout`, until the peer has received the whole message.
     pub async fn confirmed(self, timeout: Duration) -> Result<(), TransportError> {
         let addr = self.addr;
-        match tokio::time::timeout(timeout, self.send.stopped()).await {
+        let send = match self.pending {
+            Pending::Arrived => return Ok(()),
+            Pending::Quic(send) => send,
+        };
+        match tokio::time::timeout(timeout, send.stopped()).await {
             Err(_) => Err(TransportError::TimedOut {
                 addr,
                 during: "waiting for the peer to receive a message",

@@ -17,6 +17,7 @@ use crate::error::TransportError;
 pub type StopSignal = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// Where a node's certificate comes from.
+#[derive(Clone)]
 pub enum CredentialSource {
     /// Loaded from this directory under the node's name, at spawn.
     Dir(PathBuf),
@@ -28,11 +29,21 @@ impl CredentialSource {
     /// The credentials of node `name`: loaded from the directory and checked
     /// to be of `role` (a node will not run as what its certificate does not
     /// allow), or as given.
-    pub fn load(self, name: &str, role: Role) -> Result<NodeCredentials, CertsError> {
+    pub fn load(&self, name: &str, role: Role) -> Result<NodeCredentials, CertsError> {
         match self {
-            Self::Loaded(creds) => Ok(creds),
-            Self::Dir(dir) => NodeCredentials::load_as(&dir, name, role),
+            Self::Loaded(creds) => Ok(creds.clone()),
+            Self::Dir(dir) => NodeCredentials::load_as(dir, name, role),
         }
+    }
+}
+
+/// The wildcard address (port 0) of `addr`'s family: where a node that
+/// only dials out (a client) binds to reach `addr`.
+pub fn wildcard_for(addr: SocketAddr) -> SocketAddr {
+    if addr.is_ipv6() {
+        SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0))
+    } else {
+        SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0))
     }
 }
 

@@ -9,6 +9,11 @@
 //! - Start replicas with [`ReplicaNode::builder`] and a front end with
 //!   [`FrontendNode::builder`]; each binds, gossips, serves QUIC (mutual TLS
 //!   with certificates from [`certs`]) and, if asked, HTTP metrics.
+//! - In tests, give every node (and [`Client::open`]) one in-memory
+//!   [`ChannelTransport`] with `.transport(..)`: the same nodes run in one
+//!   process without sockets or certificates, and the test can cut links.
+//! - Decide which requests a replica takes and which peer messages pass
+//!   with an [`Admission`] policy (`.admission(..)`).
 //! - Talk to the front end with a [`SessionClient`]: it keeps the session's
 //!   causal context, so a session reads its own writes from any replica.
 //! - Run the deterministic fault simulation with [`sim`].
@@ -22,8 +27,13 @@ pub use hearsay_core::{
     VectorTimestamp, conformance,
 };
 pub use hearsay_frontend::{FrontendNode, FrontendNodeBuilder, FrontendNodeError};
-pub use hearsay_replica::{NodeError, ReplicaNode, ReplicaNodeBuilder};
-pub use hearsay_transport::{NodeCredentials, certs};
+pub use hearsay_replica::{
+    Admission, NodeError, PeerVerdict, ReplicaNode, ReplicaNodeBuilder, RequestVerdict,
+};
+pub use hearsay_transport::{
+    ChannelConfig, ChannelStats, ChannelTransport, NodeCredentials, NodeSocket, QuicTransport,
+    Role, Transport, certs,
+};
 
 /// The deterministic fault simulation of the core (no network, no clock).
 pub mod sim {

@@ -1,14 +1,15 @@
-//! The front end on the network: replicas reached over QUIC, clients served
-//! over QUIC.
+//! The front end on the network (any transport): replicas reached through
+//! its socket, clients served on it.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use hearsay_core::{App, ReplicaId};
-use hearsay_transport::{Access, Connector, RequestContext, Role, ServeConfig};
+use hearsay_transport::{
+    Access, NodeSocket, RequestContext, Role, ServeConfig, SharedHandler, StopSignal,
+};
 use hearsay_wire::{
     FrontendRequest, FrontendResponse, ReplicaRequest, ReplicaResponse, decode, encode,
 };
@@ -17,31 +18,38 @@ use tracing::warn;
 use crate::actor::FrontendHandle;
 use crate::link::{BoxFuture, LinkError, ReplicaLink};
 
+/// The seam's boxed future (with a lifetime), apart from the link's.
+type SeamFuture = hearsay_transport::BoxFuture<'static, ()>;
+
 /// Where each replica listens; shared with whatever keeps it current.
 pub type ReplicaAddresses = Arc<RwLock<BTreeMap<ReplicaId, SocketAddr>>>;
 
-/// Reaches replicas over QUIC: one long-lived connection each, one stream
-/// per request.
-pub struct QuicLink {
-    connector: Connector,
+/// Reaches replicas through the front end's socket (on QUIC: one
+/// long-lived connection each, one stream per request).
+pub struct SocketLink {
+    socket: Arc<dyn NodeSocket>,
     addresses: ReplicaAddresses,
     /// Bounds each call; above the routing's attempt timeout so that the
     /// routing, not the link, decides when to try elsewhere.
     timeout: Duration,
 }
 
-impl QuicLink {
-    /// A link through `connector` to the replicas in `addresses`.
-    pub fn new(connector: Connector, addresses: ReplicaAddresses, timeout: Duration) -> Self {
+impl SocketLink {
+    /// A link through `socket` to the replicas in `addresses`.
+    pub fn new(
+        socket: Arc<dyn NodeSocket>,
+        addresses: ReplicaAddresses,
+        timeout: Duration,
+    ) -> Self {
         Self {
-            connector,
+            socket,
             addresses,
             timeout,
         }
     }
 }
 
-impl<A> ReplicaLink<A> for QuicLink
+impl<A> ReplicaLink<A> for SocketLink
 where
     A: App + Send + 'static,
     A::Update: Send,
@@ -54,14 +62,14 @@ where
         request: ReplicaRequest<A>,
     ) -> BoxFuture<Result<ReplicaResponse<A>, LinkError>> {
         let addr = self.addresses.read().ok().and_then(|b| b.get(to).copied());
-        let connector = self.connector.clone();
+        let socket = self.socket.clone();
         let timeout = self.timeout;
         let to = to.clone();
         let bytes = encode(&request).map_err(|e| LinkError::Unreachable(e.to_string()));
         Box::pin(async move {
             let addr = addr.ok_or_else(|| LinkError::UnknownReplica(to.clone()))?;
             let bytes = bytes?;
-            let answer = connector
+            let answer = socket
                 .request(addr, to.as_str(), &bytes, timeout)
                 .await
                 .map_err(|e| LinkError::Unreachable(e.to_string()))?;
@@ -82,14 +90,15 @@ pub fn frontend_access() -> Access {
     }
 }
 
-/// Serves clients on `endpoint` until `shutdown`, letting in the roles of
-/// [`frontend_access`] (`config.access` is replaced by it).
-pub async fn serve_quic<A>(
+/// Serves clients on `socket` until `shutdown`; on QUIC, letting in only
+/// the roles of [`frontend_access`] (`config.access` is replaced by it).
+pub fn serve_on<A>(
     handle: FrontendHandle<A>,
-    endpoint: quinn::Endpoint,
+    socket: &dyn NodeSocket,
     config: ServeConfig,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) where
+    shutdown: StopSignal,
+) -> SeamFuture
+where
     A: App + Send + Sync + 'static,
     A::Update: Send + Sync,
     A::Query: Send + Sync,
@@ -99,9 +108,9 @@ pub async fn serve_quic<A>(
         access: frontend_access(),
         ..config
     };
-    let handler = move |ctx: RequestContext, bytes: Vec<u8>| {
+    let handler: SharedHandler = Arc::new(move |ctx: RequestContext, bytes: Vec<u8>| {
         let handle = handle.clone();
-        async move {
+        Box::pin(async move {
             if ctx.oneway {
                 warn!(peer = %ctx.peer, "ignored a one-way stream: the front end answers requests only");
                 return None;
@@ -116,9 +125,9 @@ pub async fn serve_quic<A>(
                 },
             };
             encode(&response).ok()
-        }
-    };
-    hearsay_transport::serve(endpoint, handler, config, shutdown).await;
+        })
+    });
+    socket.serve(handler, config, shutdown)
 }
 
 #[cfg(test)]
