@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use hearsay_activity::Activity;
-use hearsay_core::{App, ReplicaId};
+use hearsay_core::{App, ReplicaConfig, ReplicaId};
 use hearsay_transport::{
     Connector, ConnectorConfig, CredentialSource, NodeCredentials, Role, ServeConfig, StopSignal,
     StopSwitch, bind_node,
@@ -91,6 +91,7 @@ where
             on_applied: None,
             counters: WireCounters::default(),
             stop_on: None,
+            core: None,
         }
     }
 
@@ -182,6 +183,9 @@ pub struct ReplicaNodeBuilder<A: App> {
     on_applied: Option<AppliedHook>,
     counters: WireCounters,
     stop_on: Option<StopSignal>,
+    /// The algorithm's tunables, when the caller's topology needs other
+    /// ones (relaying over a non-full mesh); the spec's defaults otherwise.
+    core: Option<ReplicaConfig>,
 }
 
 impl<A> ReplicaNodeBuilder<A>
@@ -295,6 +299,14 @@ where
         self
     }
 
+    /// The core's tunables (anti-entropy interval and fanout, relaying,
+    /// ...); the defaults of [`ReplicaConfig`] otherwise. A peer network
+    /// whose members are not a full mesh sets [`ReplicaConfig::relay`].
+    pub fn core_config(mut self, config: ReplicaConfig) -> Self {
+        self.core = Some(config);
+        self
+    }
+
     /// Binds, opens the state, and starts the replica, its gossip sender,
     /// its QUIC server and its HTTP server (if asked). Needs a tokio runtime.
     pub async fn spawn(self) -> Result<ReplicaNode<A>, NodeError> {
@@ -333,6 +345,9 @@ where
         let (endpoint, addr) = bind_node(self.listen, &creds).map_err(NodeError::Bind)?;
 
         let mut config = ReplicaServerConfig::new(name.clone());
+        if let Some(core) = self.core {
+            config.core = core;
+        }
         config.overload_probability = self.overload_probability;
         if let Some(n) = self.max_in_flight {
             config.max_in_flight = n;
