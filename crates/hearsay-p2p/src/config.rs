@@ -41,7 +41,7 @@ impl PeerConfig {
             certs: certs.into(),
             links: LINKS,
             join_timeout: Duration::from_secs(2),
-            heartbeat_interval: Duration::from_millis(500),
+            heartbeat_interval: Duration::from_secs(1),
             crash_timeout: Duration::from_secs(5),
             upkeep_interval: Duration::from_millis(100),
             leave_timeout: Duration::from_secs(2),

@@ -70,6 +70,12 @@ pub(crate) struct Shared<A: App> {
     pub(crate) view: Mutex<Roster>,
     /// Current neighbours (the replica's members).
     pub(crate) links: Mutex<BTreeSet<ReplicaId>>,
+    /// Peers withdrawn as crashed that answer heartbeats after all: linked
+    /// too, until they have announced themselves again. Without this, two
+    /// peers that wrongly withdrew each other (a stall longer than the
+    /// crash timeout) would never gossip again: neither links to the other,
+    /// so neither learns it was withdrawn.
+    pub(crate) revived: Mutex<BTreeSet<ReplicaId>>,
     /// Peers each peer links to after itself.
     pub(crate) k: usize,
 }
@@ -130,6 +136,7 @@ where
             incarnation: AtomicU64::new(incarnation),
             view: Mutex::new(Roster::default()),
             links: Mutex::new(BTreeSet::new()),
+            revived: Mutex::new(BTreeSet::new()),
             k: config.links,
         });
         Ok(Self {
@@ -332,10 +339,13 @@ where
             let view = lock(&self.view);
             let mut here = view.here();
             here.insert(self.me.clone());
-            let want = neighbours(&here, &self.me, self.k);
+            let mut want = neighbours(&here, &self.me, self.k);
+            let mut revived = lock(&self.revived);
+            revived.retain(|p| view.get(p).is_some_and(|x| x.gone));
+            want.extend(revived.iter().cloned());
             let addrs: Vec<(ReplicaId, SocketAddr)> = view
                 .iter()
-                .filter(|(n, p)| !p.gone && **n != self.me)
+                .filter(|(n, p)| (!p.gone || revived.contains(*n)) && **n != self.me)
                 .map(|(n, p)| (n.clone(), p.addr))
                 .collect();
             (want, addrs)

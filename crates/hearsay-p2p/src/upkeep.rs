@@ -16,6 +16,10 @@ use tracing::{info, warn};
 use crate::app::{PeerApp, PeerUpdate};
 use crate::config::PeerConfig;
 use crate::peer::{Shared, lock};
+use crate::topology::successors;
+
+/// Withdrawn peers probed per heartbeat round, at most.
+const MAX_PROBES: usize = 4;
 
 /// Runs until `stop` turns true (or the replica stops).
 pub(crate) async fn run<A>(
@@ -37,6 +41,8 @@ pub(crate) async fn run<A>(
     let mut beating: BTreeSet<ReplicaId> = BTreeSet::new();
     let mut beats: JoinSet<(ReplicaId, bool)> = JoinSet::new();
     let mut last_round = Instant::now();
+    // Where the next round's probes of withdrawn peers start.
+    let mut probe_cursor = 0usize;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -60,30 +66,69 @@ pub(crate) async fn run<A>(
         while let Some(done) = beats.try_join_next() {
             if let Ok((peer, ok)) = done {
                 beating.remove(&peer);
-                if ok {
+                let gone = lock(&shared.view).get(&peer).is_some_and(|p| p.gone);
+                if gone {
+                    // A withdrawn peer answering is alive after all: link it
+                    // until it has announced itself again.
+                    let mut revived = lock(&shared.revived);
+                    if ok && revived.insert(peer.clone()) {
+                        info!(peer = %peer, "a peer withdrawn as crashed answers; linking it again");
+                    } else if !ok {
+                        revived.remove(&peer);
+                    }
+                } else if ok {
                     heard.insert(peer, now);
                 }
             }
         }
-        let links = lock(&shared.links).clone();
-        heard.retain(|p, _| links.contains(p));
-        for p in &links {
+        // Each link is watched from the peer that made it (the one before
+        // it on the list): every peer is watched by its ten predecessors.
+        let (watched, withdrawn) = {
+            let view = lock(&shared.view);
+            let mut here = view.here();
+            here.insert(shared.me.clone());
+            let watched: BTreeSet<ReplicaId> = successors(&here, &shared.me, shared.k)
+                .into_iter()
+                .collect();
+            let withdrawn: Vec<ReplicaId> = view
+                .iter()
+                .filter(|(n, p)| p.gone && **n != shared.me)
+                .map(|(n, _)| n.clone())
+                .collect();
+            (watched, withdrawn)
+        };
+        heard.retain(|p, _| watched.contains(p));
+        for p in &watched {
             heard.entry(p.clone()).or_insert(now);
         }
         if now.duration_since(last_round) >= config.heartbeat_interval {
             last_round = now;
-            let idle: Vec<&ReplicaId> = links.iter().filter(|p| !beating.contains(*p)).collect();
-            for p in idle {
-                let addr = shared
-                    .book
-                    .read()
-                    .map_or(None, |b| b.get(p).copied());
-                let Some(addr) = addr else {
-                    continue;
-                };
-                beating.insert(p.clone());
+            let mut targets: Vec<(ReplicaId, std::net::SocketAddr)> = Vec::new();
+            {
+                let view = lock(&shared.view);
+                let addr_of = |p: &ReplicaId| view.get(p).map(|x| x.addr);
+                for p in &watched {
+                    if let Some(a) = addr_of(p) {
+                        targets.push((p.clone(), a));
+                    }
+                }
+                // Withdrawn peers, a few per round in turn (they are
+                // tombstones forever; most are really gone).
+                if !withdrawn.is_empty() {
+                    for i in 0..MAX_PROBES.min(withdrawn.len()) {
+                        let p = &withdrawn[(probe_cursor + i) % withdrawn.len()];
+                        if let Some(a) = addr_of(p) {
+                            targets.push((p.clone(), a));
+                        }
+                    }
+                    probe_cursor = (probe_cursor + MAX_PROBES) % withdrawn.len();
+                }
+            }
+            for (peer, addr) in targets {
+                if !beating.insert(peer.clone()) {
+                    continue; // one heartbeat in flight per peer
+                }
                 let connector = shared.connector.clone();
-                let peer = p.clone();
                 let timeout = config.crash_timeout;
                 beats.spawn(async move {
                     let ok = heartbeat::<A>(&connector, addr, &peer, timeout).await;
