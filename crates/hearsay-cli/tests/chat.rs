@@ -201,7 +201,13 @@ fn five_peers_print_the_same_lines_once_with_replies_after_what_they_answer() {
     for p in &peers {
         let set: BTreeSet<&str> = p.seen.iter().map(String::as_str).collect();
         assert_eq!(set, expected, "peer {}", p.addr);
-        assert_eq!(p.seen.len(), all.len(), "each line once at {}: {:?}", p.addr, p.seen);
+        assert_eq!(
+            p.seen.len(),
+            all.len(),
+            "each line once at {}: {:?}",
+            p.addr,
+            p.seen
+        );
         assert!(p.index_of("anyone there?") < p.index_of("yes, here"));
         assert!(p.index_of("sorry I'm late") < p.index_of("welcome, late one"));
     }
@@ -244,7 +250,11 @@ fn a_peer_nobody_answers_starts_its_own_network_and_sees_nothing_of_the_first() 
     a.wait_for(&["for the first network", "still the first"]);
     alone.drain(Duration::from_secs(2));
     b.drain(Duration::from_millis(200));
-    assert_eq!(alone.seen, vec!["on my own".to_owned()], "nothing of the first network");
+    assert_eq!(
+        alone.seen,
+        vec!["on my own".to_owned()],
+        "nothing of the first network"
+    );
     assert!(!b.seen.iter().any(|l| l == "on my own"));
     for p in [a, b, alone, invalid] {
         assert!(p.eof().success());

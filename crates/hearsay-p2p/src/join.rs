@@ -77,10 +77,12 @@ where
                 },
             ..
         }) => Ok((addr, roster)),
-        Ok(ReplicaResponse::Error { reason }) => {
-            Err(format!("the peer at {addr} refused to share its list: {reason}"))
-        }
-        Ok(_) => Err(format!("the node at {addr} answered, but not with a peer list")),
+        Ok(ReplicaResponse::Error { reason }) => Err(format!(
+            "the peer at {addr} refused to share its list: {reason}"
+        )),
+        Ok(_) => Err(format!(
+            "the node at {addr} answered, but not with a peer list"
+        )),
         Err(e) => Err(format!(
             "the node at {addr} is not a peer of this kind of network ({e})"
         )),

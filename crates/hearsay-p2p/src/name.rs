@@ -14,10 +14,7 @@ use hearsay_core::ReplicaId;
 pub fn peer_name(addr: SocketAddr) -> ReplicaId {
     let host = match addr.ip() {
         IpAddr::V4(ip) => ip.octets().map(|o| o.to_string()).join("-"),
-        IpAddr::V6(ip) => format!(
-            "v6-{}",
-            ip.segments().map(|s| format!("{s:x}")).join("-")
-        ),
+        IpAddr::V6(ip) => format!("v6-{}", ip.segments().map(|s| format!("{s:x}")).join("-")),
     };
     // Digits, letters and '-' only, at most 53 bytes: always a valid id.
     ReplicaId::new(format!("peer-{host}-{}", addr.port()))
@@ -34,7 +31,11 @@ mod tests {
     fn names_are_valid_certificate_names_for_v4_and_v6() {
         let v4 = peer_name("127.0.0.1:40123".parse().unwrap());
         assert_eq!(v4.as_str(), "peer-127-0-0-1-40123");
-        let v6 = peer_name("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535".parse().unwrap());
+        let v6 = peer_name(
+            "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535"
+                .parse()
+                .unwrap(),
+        );
         assert_eq!(
             v6.as_str(),
             "peer-v6-ffff-ffff-ffff-ffff-ffff-ffff-ffff-ffff-65535"

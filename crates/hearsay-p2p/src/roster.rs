@@ -123,7 +123,10 @@ mod tests {
         }
         assert_eq!(forward, backward);
         assert_eq!(forward.here(), BTreeSet::from([id("a")]));
-        assert!(!forward.note(&id("a"), p(1, false)), "a stale presence changes nothing");
+        assert!(
+            !forward.note(&id("a"), p(1, false)),
+            "a stale presence changes nothing"
+        );
         let mut merged = Roster::default();
         assert!(merged.merge(&forward));
         assert!(!merged.merge(&forward), "idempotent");

@@ -96,7 +96,10 @@ mod tests {
     fn small_networks_link_everyone_else_once() {
         assert!(successors(&ring(1), &0, LINKS).is_empty());
         assert_eq!(successors(&ring(3), &1, LINKS), vec![2, 0]);
-        assert_eq!(neighbours(&ring(5), &2, LINKS), BTreeSet::from([0, 1, 3, 4]));
+        assert_eq!(
+            neighbours(&ring(5), &2, LINKS),
+            BTreeSet::from([0, 1, 3, 4])
+        );
         assert_eq!(link_graph(&ring(4), LINKS).len(), 6, "a full mesh of 4");
     }
 
@@ -106,7 +109,10 @@ mod tests {
             let peers = ring(n);
             for p in &peers {
                 for q in neighbours(&peers, p, LINKS) {
-                    assert!(neighbours(&peers, &q, LINKS).contains(p), "{p} and {q} in {n}");
+                    assert!(
+                        neighbours(&peers, &q, LINKS).contains(p),
+                        "{p} and {q} in {n}"
+                    );
                 }
             }
         }
@@ -127,7 +133,10 @@ mod tests {
             let new = neighbours(&peers, p, LINKS);
             if &new != old {
                 changed += 1;
-                assert!(new.contains(&205), "{p} relinked without linking the newcomer");
+                assert!(
+                    new.contains(&205),
+                    "{p} relinked without linking the newcomer"
+                );
             }
         }
         assert_eq!(changed, 20, "exactly the newcomer's neighbours relink");

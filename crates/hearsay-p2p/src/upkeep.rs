@@ -51,11 +51,7 @@ pub(crate) async fn run<A>(
         if *stop.borrow() {
             break;
         }
-        let Some(replicated) = shared
-            .handle
-            .inspect(|r, _| r.app().roster().clone())
-            .await
-        else {
+        let Some(replicated) = shared.handle.inspect(|r, _| r.app().roster().clone()).await else {
             break; // the replica stopped
         };
         lock(&shared.view).merge(&replicated);
@@ -159,7 +155,10 @@ async fn heartbeat<A: App>(
     let Ok(bytes) = encode(&ReplicaRequest::<PeerApp<A>>::GetStatus) else {
         return false;
     };
-    match connector.request(addr, peer.as_str(), &bytes, timeout).await {
+    match connector
+        .request(addr, peer.as_str(), &bytes, timeout)
+        .await
+    {
         Ok(answer) => matches!(
             decode::<ReplicaResponse<PeerApp<A>>>(&answer),
             Ok(ReplicaResponse::Status(_))

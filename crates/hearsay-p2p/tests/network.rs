@@ -80,9 +80,9 @@ fn settled(peers: &[Peer<ChatApp>], names: &BTreeSet<ReplicaId>) -> bool {
             .collect();
         eprintln!("{}", v.join(" "));
     }
-    peers.iter().all(|p| {
-        p.roster().here() == *names && p.links() == neighbours(names, p.name(), LINKS)
-    })
+    peers
+        .iter()
+        .all(|p| p.roster().here() == *names && p.links() == neighbours(names, p.name(), LINKS))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,9 +111,10 @@ async fn thirty_peers_converge_over_next_ten_links() {
         peers.push(p);
     }
     let names: BTreeSet<ReplicaId> = peers.iter().map(|p| p.name().clone()).collect();
-    wait_for("every peer to know all and link to its neighbours", || async {
-        settled(&peers, &names)
-    })
+    wait_for(
+        "every peer to know all and link to its neighbours",
+        || async { settled(&peers, &names) },
+    )
     .await;
     for p in &peers {
         assert_eq!(p.links().len(), 2 * LINKS, "ten after and ten before");
@@ -146,7 +147,11 @@ async fn thirty_peers_converge_over_next_ten_links() {
     let first = lines(&peers[0]).await;
     assert_eq!(first.len(), LINES);
     for p in &peers {
-        assert_eq!(lines(p).await, first, "every peer holds the same lines in one order");
+        assert_eq!(
+            lines(p).await,
+            first,
+            "every peer holds the same lines in one order"
+        );
     }
     wait_for("every log to be discarded", || async {
         for p in &peers {

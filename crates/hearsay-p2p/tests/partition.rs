@@ -88,7 +88,11 @@ fn flow_graph(n: usize, links: &BTreeSet<(usize, usize)>, extra: usize) -> Flow 
 #[test]
 fn partitioning_a_thousand_peers_takes_twenty_links_for_one_peer_and_110_for_two_arcs() {
     let (n, links) = network(1000);
-    assert_eq!(links.len(), n * LINKS, "ten links per peer, each counted once");
+    assert_eq!(
+        links.len(),
+        n * LINKS,
+        "ten links per peer, each counted once"
+    );
 
     // Isolating one peer: the min cut between it and any other peer. The
     // graph looks the same from every peer (a circulant), so peer 0 stands

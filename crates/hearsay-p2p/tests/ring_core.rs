@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use hearsay_core::testing::{KvApp, KvUpdate};
 use hearsay_core::{
-    ClientId, ClientRequest, Output, PeerMessage, Replica, ReplicaConfig, ReplicaId,
-    RequestToken, Time, UpdateId, VectorTimestamp,
+    ClientId, ClientRequest, Output, PeerMessage, Replica, ReplicaConfig, ReplicaId, RequestToken,
+    Time, UpdateId, VectorTimestamp,
 };
 use hearsay_p2p::topology::neighbours;
 
@@ -90,11 +90,20 @@ fn a_sparse_ring_relays_every_origin_converges_and_discards_its_logs() {
     }
     run(&mut reps, 0, 3_000);
     for r in &reps {
-        assert_eq!(r.app().count("sum"), 78, "{} has every origin's update", r.id());
+        assert_eq!(
+            r.app().count("sum"),
+            78,
+            "{} has every origin's update",
+            r.id()
+        );
         assert_eq!(r.value_ts().len(), 12, "{}", r.id());
         assert_eq!(r.log_len(), 0, "{} discarded its log", r.id());
         assert_eq!(r.executed_len(), 0, "{} retired its executed table", r.id());
-        assert_eq!(r.timestamp_table().len(), 2 * K, "members are the links only");
+        assert_eq!(
+            r.timestamp_table().len(),
+            2 * K,
+            "members are the links only"
+        );
     }
 
     // A late joiner: its neighbours have discarded everything, so it
@@ -123,5 +132,8 @@ fn a_sparse_ring_relays_every_origin_converges_and_discards_its_logs() {
         assert_eq!(r.log_len(), 0, "{}", r.id());
     }
     let joined = reps.last().unwrap();
-    assert!(joined.stats().snapshots_adopted >= 1, "caught up by snapshot");
+    assert!(
+        joined.stats().snapshots_adopted >= 1,
+        "caught up by snapshot"
+    );
 }
