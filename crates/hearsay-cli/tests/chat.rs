@@ -260,3 +260,19 @@ fn a_peer_nobody_answers_starts_its_own_network_and_sees_nothing_of_the_first() 
         assert!(p.eof().success());
     }
 }
+
+#[test]
+fn a_listen_address_others_cannot_reach_is_refused_with_one_clear_error() {
+    let certs = TempDir::new("chat-listen");
+    let mut cmd = hearsay();
+    cmd.args(["chat", "--listen", "0.0.0.0:0", "--certs"])
+        .arg(certs.path());
+    let out = common::run_bounded(cmd, Some(""));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot listen on 0.0.0.0:0") && err.contains("peers are named"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+}
