@@ -14,6 +14,7 @@ mod bench_attach;
 mod claim_args;
 mod cmd_bench;
 mod cmd_certs;
+mod cmd_chat;
 mod cmd_client;
 mod cmd_frontend;
 mod cmd_maelstrom;
@@ -55,6 +56,8 @@ enum Command {
     Simulate(cmd_simulate::Args),
     /// Measure a local cluster, or attach to a running one: throughput, latency, convergence, traffic, memory.
     Bench(cmd_bench::Args),
+    /// Chat with peers on a peer-to-peer network (seed 004): every line typed goes to every peer.
+    Chat(cmd_chat::Args),
 }
 
 /// Logs go to stderr, filtered by RUST_LOG (default: warnings).
@@ -94,6 +97,7 @@ fn main() -> ExitCode {
         Command::Tracker(args) => cmd_tracker::run(args),
         Command::Simulate(args) => cmd_simulate::run(args),
         Command::Bench(args) => cmd_bench::run(args),
+        Command::Chat(args) => cmd_chat::run(args),
     };
     match result {
         Ok(code) => code,

@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use hearsay_activity::Activity;
-use hearsay_core::{App, ReplicaId};
+use hearsay_core::{App, ReplicaConfig, ReplicaId};
 use hearsay_transport::{
     CredentialSource, NodeCredentials, NodeSocket, OpenError, QuicTransport, Role, ServeConfig,
     StopSignal, StopSwitch, Transport,
@@ -95,6 +95,7 @@ where
             data_view: None,
             counters: WireCounters::default(),
             stop_on: None,
+            core: None,
         }
     }
 
@@ -192,6 +193,9 @@ pub struct ReplicaNodeBuilder<A: App> {
     data_view: Option<DataView<A>>,
     counters: WireCounters,
     stop_on: Option<StopSignal>,
+    /// The algorithm's tunables, when the caller's topology needs other
+    /// ones (relaying over a non-full mesh); the spec's defaults otherwise.
+    core: Option<ReplicaConfig>,
 }
 
 impl<A> ReplicaNodeBuilder<A>
@@ -330,6 +334,14 @@ where
         self
     }
 
+    /// The core's tunables (anti-entropy interval and fanout, relaying,
+    /// ...); the defaults of [`ReplicaConfig`] otherwise. A peer network
+    /// whose members are not a full mesh sets [`ReplicaConfig::relay`].
+    pub fn core_config(mut self, config: ReplicaConfig) -> Self {
+        self.core = Some(config);
+        self
+    }
+
     /// Opens the node on its transport, opens the state, and starts the
     /// replica, its gossip sender, its server and its HTTP server (if
     /// asked). Needs a tokio runtime.
@@ -376,6 +388,9 @@ where
         let addr = socket.local_addr();
 
         let mut config = ReplicaServerConfig::new(name.clone());
+        if let Some(core) = self.core {
+            config.core = core;
+        }
         if let Some(n) = self.max_in_flight {
             config.max_in_flight = n;
         }

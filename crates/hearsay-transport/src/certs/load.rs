@@ -70,6 +70,30 @@ impl NodeCredentials {
     }
 }
 
+impl NodeCredentials {
+    /// Credentials from PEM text made in this process (see
+    /// [`super::issue_in_memory`]).
+    pub(crate) fn from_pem(
+        ca: CertificateDer<'static>,
+        cert_pem: &str,
+        key_pem: &str,
+        name: &str,
+        role: Role,
+    ) -> Result<Self, CertsError> {
+        let bad = |what: &str, e: rustls_pki_types::pem::Error| {
+            CertsError::Generate(format!("the {what} just made does not parse: {e}"))
+        };
+        Ok(Self {
+            name: name.to_owned(),
+            role,
+            ca,
+            cert: CertificateDer::from_pem_slice(cert_pem.as_bytes())
+                .map_err(|e| bad("certificate", e))?,
+            key: PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| bad("key", e))?,
+        })
+    }
+}
+
 impl Clone for NodeCredentials {
     fn clone(&self) -> Self {
         Self {

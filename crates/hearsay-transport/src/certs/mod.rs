@@ -16,7 +16,7 @@
 //! because every node is both. These are dev-grade: validity runs from 1975
 //! to 4096 and nothing is revoked; replace the directory to rotate.
 //!
-//! Only [`init`], [`issue`] and [`ensure_dev_certs`] (when it has to make a
+//! Only [`init`], [`issue`], [`issue_in_memory`] and [`ensure_dev_certs`] (when it has to make a
 //! certificate) read `ca.key`. A node needs `ca.pem` and its own `.pem` and
 //! `.key` ([`NodeCredentials::load`]); a directory holding just those is
 //! enough to run it, so the CA's key can stay on one machine.
@@ -136,6 +136,26 @@ pub fn issue(
     }
     let ca = Ca::load(dir)?;
     issue_node(&ca, dir, name, role)
+}
+
+/// Credentials for node `name` in `role`, signed now by the CA in `dir`
+/// (which needs `ca.pem` and `ca.key`) and kept in memory only: for nodes
+/// whose names are made at start (a peer named after its address) and that
+/// should leave no files behind.
+pub fn issue_in_memory(dir: &Path, name: &str, role: Role) -> Result<NodeCredentials, CertsError> {
+    check_node_name(name)?;
+    let ca_key = dir.join(CA_KEY_FILE);
+    if !ca_key.exists() {
+        return Err(CertsError::NoCaKey {
+            ca_key,
+            missing: vec![(name.to_owned(), role)],
+        });
+    }
+    let ca = Ca::load(dir)?;
+    let issued = ca.issue(name, role)?;
+    // The CA as on disk (what every other node trusts), not the rebuilt one.
+    let ca_cert = load::read_cert(&dir.join(CA_CERT_FILE))?;
+    NodeCredentials::from_pem(ca_cert, &issued.cert_pem, &issued.key_pem, name, role)
 }
 
 /// Makes whatever is missing for `nodes` in `dir`, for commands that need

@@ -429,3 +429,27 @@ fn a_certificate_without_a_role_does_not_load() {
         other => panic!("expected NoRole, got {other:?}"),
     }
 }
+
+#[test]
+fn a_certificate_issued_in_memory_names_the_node_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let none: [(&str, Role); 0] = [];
+    init_nodes(dir.path(), &none, Existing::Refuse).unwrap();
+    let before = std::fs::read_dir(dir.path()).unwrap().count();
+    let creds = issue_in_memory(dir.path(), "peer-127-0-0-1-7000", Role::Replica).unwrap();
+    assert_eq!(creds.name, "peer-127-0-0-1-7000");
+    assert_eq!(creds.role, Role::Replica);
+    assert_eq!(Role::of_cert(&creds.cert), Some(Role::Replica));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), before);
+    let no_key = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        dir.path().join(CA_CERT_FILE),
+        no_key.path().join(CA_CERT_FILE),
+    )
+    .unwrap();
+    assert!(matches!(
+        issue_in_memory(no_key.path(), "p", Role::Replica),
+        Err(CertsError::NoCaKey { .. })
+    ));
+    assert!(issue_in_memory(dir.path(), "bad name", Role::Replica).is_err());
+}
