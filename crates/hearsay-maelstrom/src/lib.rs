@@ -27,6 +27,8 @@
 pub mod apps;
 mod codes;
 mod envelope;
+mod forced_app;
+mod forced_server;
 pub mod harness;
 mod links;
 mod node;
@@ -37,6 +39,7 @@ mod tuning;
 mod workload;
 
 pub use codes::ErrorCode;
+pub use forced_server::ForcedTimers;
 pub use node::Node;
 pub use tuning::{Plan, Tuning};
 pub use workload::Workload;

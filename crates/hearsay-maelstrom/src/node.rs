@@ -5,11 +5,13 @@ use std::fmt;
 use hearsay_core::{Dot, ReplicaId, Time};
 use serde_json::Value;
 
-use crate::apps::{Counter, Echo, GrowSet, Registers};
+use crate::apps::{Counter, Echo, GrowSet, LinKv, Registers, SerialRegisters};
 use crate::codes::RequestError;
 use crate::envelope::{Inbound, Request, body, line, parse_line};
+use crate::forced_app::ForcedApp;
+use crate::forced_server::ForcedServer;
 use crate::links::Links;
-use crate::server::{Driver, Out, Server};
+use crate::server::{Assigned, Driver, Out, Server};
 use crate::service::with;
 use crate::tuning::Tuning;
 use crate::workload::Workload;
@@ -36,6 +38,25 @@ pub struct Node {
     logs: Vec<String>,
     /// Updates applied, for the harness (only with `Tuning::emit_applied`).
     applied: Vec<Dot>,
+}
+
+/// The voter of a forced workload for node `index` of `names`.
+fn forced<M: ForcedApp + 'static>(
+    names: &[ReplicaId],
+    index: usize,
+    tuning: &Tuning,
+    now: Time,
+) -> Result<Box<dyn Driver>, RequestError> {
+    let names = names.iter().map(|n| n.as_str().to_owned()).collect();
+    let server = ForcedServer::<M>::new(
+        names,
+        index,
+        tuning.forced,
+        tuning.forced_bugs,
+        tuning.emit_applied,
+        now,
+    )?;
+    Ok(Box::new(server))
 }
 
 /// What `init` told us.
@@ -128,6 +149,23 @@ impl Node {
         std::mem::take(&mut self.applied)
     }
 
+    /// Forced workloads: the order this node has committed so far, one JSON
+    /// entry (`{"id": {"client", "seq"}, "body": {"Op": {"op", "outcome"}}}`)
+    /// per operation; empty for the others and before `init`.
+    pub fn forced_order(&self) -> Vec<Value> {
+        self.joined
+            .as_ref()
+            .map_or_else(Vec::new, |j| j.driver.committed())
+    }
+
+    /// Forced workloads: the request id each client request got since the
+    /// last call (empty unless [`Tuning::emit_applied`]).
+    pub(crate) fn take_assigned(&mut self) -> Vec<Assigned> {
+        self.joined
+            .as_mut()
+            .map_or_else(Vec::new, |j| j.driver.take_assigned())
+    }
+
     fn dispatch(&mut self, now: Time, mut r: Request, out: &mut Vec<Out>) {
         if r.kind == "init" {
             self.init(now, &r, out);
@@ -149,6 +187,14 @@ impl Node {
                 "ignored a {} from {} addressed to {:?}",
                 r.kind, r.src, r.dest
             ));
+            return;
+        }
+        if r.kind == "hs_forced" {
+            let msg = r.body.remove("msg").unwrap_or(Value::Null);
+            if let Err(why) = joined.driver.forced(now, &r.src, msg, out) {
+                self.logs
+                    .push(format!("dropped hs_forced from {}: {why}", r.src));
+            }
             return;
         }
         if r.kind == "hs_peer" {
@@ -257,12 +303,18 @@ impl Node {
             Workload::TxnRwRegister => Box::new(Server::<Registers>::new(
                 id, &nodes, index, plan, gossip, now,
             )),
+            Workload::LinKv => forced::<LinKv>(&nodes, index, &self.tuning, now)?,
+            Workload::TxnSerializable => {
+                forced::<SerialRegisters>(&nodes, index, &self.tuning, now)?
+            }
         };
         self.logs.push(format!(
             "{me}: {} node of {} ({})",
             self.workload,
             nodes.len(),
-            if nodes.len() > self.tuning.mesh_max {
+            if self.workload.is_forced() {
+                format!("every node a voter, {} ms view change", self.tuning.forced.view_change.as_millis())
+            } else if nodes.len() > self.tuning.mesh_max {
                 format!("hub {}", nodes[0])
             } else {
                 "full mesh".into()
@@ -308,6 +360,7 @@ impl Node {
                     let b = with(body("hs_peer"), "msg", msg);
                     (to, with(b, "seq", Value::from(seq)))
                 }
+                Out::Forced { to, msg } => (to, with(body("hs_forced"), "msg", msg)),
                 Out::Applied(dot) => {
                     if self.tuning.emit_applied {
                         self.applied.push(dot);

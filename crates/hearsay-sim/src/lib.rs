@@ -49,7 +49,7 @@ mod workload;
 
 pub use config::{ConfigError, Faults, SimConfig, Timing};
 pub use invariants::{Property, Violation};
-pub use net::NetStats;
+pub use net::{Delay, NetStats, Network, Packet};
 pub use report::{OpStats, ReplicaTotals, SeedReport};
 pub use sweep::{Summary, run_seeds};
 pub use trace::TraceHash;

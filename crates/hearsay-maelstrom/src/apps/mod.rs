@@ -7,9 +7,13 @@
 mod counter;
 mod echo;
 mod grow_set;
+mod lin_kv;
 mod registers;
+mod serial_txn;
 
 pub use counter::Counter;
 pub use echo::Echo;
 pub use grow_set::GrowSet;
+pub use lin_kv::{KvOp, KvOutcome, LinKv};
 pub use registers::{MicroOp, Registers, Writes};
+pub use serial_txn::SerialRegisters;

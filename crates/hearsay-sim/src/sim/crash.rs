@@ -11,7 +11,7 @@ use hearsay_core::{
 
 use super::Sim;
 use crate::invariants::durability::{self, BeforeCrash};
-use crate::net::Node;
+use super::traffic::Node;
 use crate::workload::Workload;
 
 /// One replica's durable store, kept in memory by the simulator.
