@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use hearsay_core::Time;
 use hearsay_core::forced::{
-    Answer, Command, ForcedBugs, ForcedError, Message, NodeId, Output, RequestId,
-    Voter, VoterStatus, VrConfig,
+    Answer, Command, ForcedBugs, ForcedError, Message, NodeId, Output, RequestId, Voter,
+    VoterStatus, VrConfig,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -168,10 +168,7 @@ impl<M: ForcedApp> ForcedServer<M> {
     /// Where to send requests: the primary of this voter's view when it is in
     /// normal status, else the last primary another voter named.
     fn target(&self) -> usize {
-        let own = self
-            .voter
-            .primary()
-            .and_then(|p| usize::try_from(p.0).ok());
+        let own = self.voter.primary().and_then(|p| usize::try_from(p.0).ok());
         let pick = if self.voter.status() == VoterStatus::Normal {
             own
         } else {

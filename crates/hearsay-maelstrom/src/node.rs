@@ -23,7 +23,8 @@ use crate::workload::Workload;
 /// has passed; print every returned line on stdout and every
 /// [`take_logs`](Self::take_logs) line on stderr. Until `init` it answers
 /// requests with error 11 (temporarily unavailable); after it, it is a core replica of the cluster
-/// `init` named and the front end of the clients that talk to it.
+/// `init` named and the front end of the clients that talk to it (for the
+/// forced workloads, one voter of the cluster's forced order instead).
 ///
 /// No input line can make it panic: unreadable lines are logged and dropped,
 /// and readable requests it cannot serve get an `error` reply (code 12, malformed, when
@@ -313,7 +314,10 @@ impl Node {
             self.workload,
             nodes.len(),
             if self.workload.is_forced() {
-                format!("every node a voter, {} ms view change", self.tuning.forced.view_change.as_millis())
+                format!(
+                    "every node a voter, {} ms view change",
+                    self.tuning.forced.view_change.as_millis()
+                )
             } else if nodes.len() > self.tuning.mesh_max {
                 format!("hub {}", nodes[0])
             } else {

@@ -25,6 +25,10 @@
 //!    (bounded). Then convergence and "every acknowledged update applied
 //!    everywhere" are checked.
 //!
+//! The network itself, [`Network`], is generic: it carries any message type
+//! between numbered nodes with these seeded faults, and the Maelstrom harness
+//! (`hearsay-maelstrom`) runs on it too.
+//!
 //! The checkers live in `src/invariants/`, one file per property; see
 //! [`Property`]. Not modelled: replicas leaving the membership, disk faults
 //! (the simulated durable store never loses a committed write), and

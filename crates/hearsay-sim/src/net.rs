@@ -334,10 +334,19 @@ mod tests {
             delay_min: Duration::ZERO,
             ..Faults::none()
         };
-        let mut net = Network::new(faults).with_delay(Delay::Exponential(Duration::from_millis(10)));
+        let mut net =
+            Network::new(faults).with_delay(Delay::Exponential(Duration::from_millis(10)));
         let mut rng = StdRng::seed_from_u64(5);
         for i in 0..400 {
-            net.send(Time::ZERO, Packet { from: 0, to: 1, msg: i }, &mut rng);
+            net.send(
+                Time::ZERO,
+                Packet {
+                    from: 0,
+                    to: 1,
+                    msg: i,
+                },
+                &mut rng,
+            );
         }
         let mut total = 0u64;
         let mut order = Vec::new();

@@ -147,7 +147,9 @@ impl ForcedApp for LinKv {
 
     fn answer(op: &KvOp, outcome: &KvOutcome) -> Result<Body, RequestError> {
         match (op, outcome) {
-            (KvOp::Read { .. }, KvOutcome::Value(v)) => Ok(with(body("read_ok"), "value", v.clone())),
+            (KvOp::Read { .. }, KvOutcome::Value(v)) => {
+                Ok(with(body("read_ok"), "value", v.clone()))
+            }
             (KvOp::Write { .. }, KvOutcome::Done) => Ok(body("write_ok")),
             (KvOp::Cas { .. }, KvOutcome::Done) => Ok(body("cas_ok")),
             (_, KvOutcome::Missing) => Err(RequestError::new(
@@ -178,7 +180,9 @@ mod tests {
     use serde_json::json;
 
     fn op(v: Value) -> KvOp {
-        let Value::Object(b) = v else { panic!("an object") };
+        let Value::Object(b) = v else {
+            panic!("an object")
+        };
         let kind = b["type"].as_str().unwrap().to_owned();
         LinKv::request(&kind, &b).unwrap()
     }
@@ -206,12 +210,18 @@ mod tests {
             LinKv::answer(&o, &d).map_err(|e| e.code.code())
         };
         assert_eq!(run(json!({"type": "read", "key": 1})), Err(20));
-        assert_eq!(run(json!({"type": "cas", "key": 1, "from": 1, "to": 2})), Err(20));
+        assert_eq!(
+            run(json!({"type": "cas", "key": 1, "from": 1, "to": 2})),
+            Err(20)
+        );
         assert_eq!(
             run(json!({"type": "write", "key": 1, "value": 3})),
             Ok(body("write_ok"))
         );
-        assert_eq!(run(json!({"type": "cas", "key": 1, "from": 1, "to": 2})), Err(22));
+        assert_eq!(
+            run(json!({"type": "cas", "key": 1, "from": 1, "to": 2})),
+            Err(22)
+        );
         assert_eq!(
             run(json!({"type": "cas", "key": 1, "from": 3, "to": 4})),
             Ok(body("cas_ok"))
@@ -220,7 +230,11 @@ mod tests {
             run(json!({"type": "read", "key": 1})),
             Ok(with(body("read_ok"), "value", json!(4)))
         );
-        assert_eq!(run(json!({"type": "read", "key": "1"})), Err(20), "keys are typed");
+        assert_eq!(
+            run(json!({"type": "read", "key": "1"})),
+            Err(20),
+            "keys are typed"
+        );
     }
 
     #[test]
@@ -229,7 +243,10 @@ mod tests {
             ("read", json!({})),
             ("write", json!({"key": 1})),
             ("cas", json!({"key": 1, "from": 1})),
-            ("cas", json!({"key": 1, "from": 1, "to": 2, "create_if_not_exists": 3})),
+            (
+                "cas",
+                json!({"key": 1, "from": 1, "to": 2, "create_if_not_exists": 3}),
+            ),
             ("delete", json!({"key": 1})),
         ] {
             let Value::Object(b) = b else { unreachable!() };

@@ -1,8 +1,12 @@
-//! One [`hearsay_core::App`] per Maelstrom workload.
+//! One [`hearsay_core::App`] per causal Maelstrom workload, and one
+//! [`hearsay_core::forced::Machine`] per forced one.
 //!
 //! Each app meets the core's correctness contract (deterministic, concurrent
 //! updates commute, `validate` is pure, `PartialEq` compares what queries
 //! see) and runs [`hearsay_core::conformance::check_convergence`] in its tests.
+//! Each machine meets the forced order's ("decisions that read state": the
+//! outcome is decided once, at the operation's place in the order, and
+//! replayed) and runs [`hearsay_core::forced::check_decisions`] in its tests.
 
 mod counter;
 mod echo;

@@ -84,7 +84,11 @@ impl ForcedApp for SerialRegisters {
             .map(|op| match *op {
                 MicroOp::Read(k) => {
                     let v = reads.next().copied().flatten();
-                    Value::Array(vec!["r".into(), k.into(), v.map_or(Value::Null, Value::from)])
+                    Value::Array(vec![
+                        "r".into(),
+                        k.into(),
+                        v.map_or(Value::Null, Value::from),
+                    ])
                 }
                 MicroOp::Write(k, v) => Value::Array(vec!["w".into(), k.into(), v.into()]),
             })
@@ -136,7 +140,12 @@ mod tests {
         let reply = SerialRegisters::answer(&t2, &d).unwrap();
         assert_eq!(
             reply.get("txn"),
-            Some(&json!([["r", 1, 5], ["w", 1, 7], ["r", 1, 7], ["r", 3, null]]))
+            Some(&json!([
+                ["r", 1, 5],
+                ["w", 1, 7],
+                ["r", 1, 7],
+                ["r", 3, null]
+            ]))
         );
         s.apply(&t2, &d);
         assert_eq!(s.get(1), Some(7));

@@ -237,10 +237,26 @@ impl Cluster {
         let line = serde_json::json!({"src": client, "dest": node, "body": body}).to_string();
         let from = self.client(client);
         match self.names.iter().position(|n| n == node) {
-            Some(to) => self.net.send(self.now, Packet { from, to, msg: line }, &mut self.rng),
+            Some(to) => self.net.send(
+                self.now,
+                Packet {
+                    from,
+                    to,
+                    msg: line,
+                },
+                &mut self.rng,
+            ),
             None => {
                 let to = self.client(node);
-                self.net.send(self.now, Packet { from, to, msg: line }, &mut self.rng);
+                self.net.send(
+                    self.now,
+                    Packet {
+                        from,
+                        to,
+                        msg: line,
+                    },
+                    &mut self.rng,
+                );
             }
         }
         msg_id

@@ -27,7 +27,10 @@ pub(crate) struct Evidence {
 
 /// Every node's committed order is a prefix of the longest one. Returns the
 /// longest, or a problem naming the first disagreement.
-pub(crate) fn same_order(orders: &[(String, Vec<Value>)], problems: &mut Vec<String>) -> Vec<Value> {
+pub(crate) fn same_order(
+    orders: &[(String, Vec<Value>)],
+    problems: &mut Vec<String>,
+) -> Vec<Value> {
     let Some((longest_node, longest)) = orders.iter().max_by_key(|(_, o)| o.len()) else {
         return Vec::new();
     };
@@ -145,7 +148,10 @@ pub(crate) fn check_serializable(
             .request
             .get("txn")
             .and_then(Value::as_array)
-            .is_some_and(|a| a.iter().any(|m| m.get(0).and_then(Value::as_str) == Some("w")));
+            .is_some_and(|a| {
+                a.iter()
+                    .any(|m| m.get(0).and_then(Value::as_str) == Some("w"))
+            });
         match (o.outcome, at) {
             (Outcome::Ok, None) => problems.push(format!(
                 "{} acknowledged txn {} of {}, which is not in the order",
@@ -174,7 +180,9 @@ pub(crate) fn check_serializable(
                 }
             }
             (Outcome::Fail, Some(_))
-                if writes && o.error_code().is_some_and(|c| c != ErrorCode::Timeout.code()) =>
+                if writes
+                    && o.error_code()
+                        .is_some_and(|c| c != ErrorCode::Timeout.code()) =>
             {
                 problems.push(format!(
                     "txn {} of {} was refused (code {:?}) but took effect",
@@ -225,7 +233,14 @@ mod tests {
     use hearsay_core::Time;
     use serde_json::json;
 
-    fn record(client: &str, msg_id: u64, invoke: u64, complete: u64, request: Value, reply: Value) -> OpRecord {
+    fn record(
+        client: &str,
+        msg_id: u64,
+        invoke: u64,
+        complete: u64,
+        request: Value,
+        reply: Value,
+    ) -> OpRecord {
         OpRecord {
             node: "n0".into(),
             client: client.into(),
@@ -254,12 +269,33 @@ mod tests {
             (("a".to_owned(), 1), RequestId { client: 1, seq: 1 }),
             (("b".to_owned(), 2), RequestId { client: 2, seq: 1 }),
         ]);
-        let w = record("a", 1, 0, 10, json!({"type": "txn", "txn": [["w", 0, 1]]}), json!({"txn": [["w", 0, 1]]}));
-        let good = record("b", 2, 20, 30, json!({"type": "txn", "txn": [["r", 0, null]]}), json!({"txn": [["r", 0, 1]]}));
+        let w = record(
+            "a",
+            1,
+            0,
+            10,
+            json!({"type": "txn", "txn": [["w", 0, 1]]}),
+            json!({"txn": [["w", 0, 1]]}),
+        );
+        let good = record(
+            "b",
+            2,
+            20,
+            30,
+            json!({"type": "txn", "txn": [["r", 0, null]]}),
+            json!({"txn": [["r", 0, 1]]}),
+        );
         let mut problems = Vec::new();
         check_serializable(&[w.clone(), good], &order, &ids, &mut problems);
         assert!(problems.is_empty(), "{problems:?}");
-        let stale = record("b", 2, 20, 30, json!({"type": "txn", "txn": [["r", 0, null]]}), json!({"txn": [["r", 0, null]]}));
+        let stale = record(
+            "b",
+            2,
+            20,
+            30,
+            json!({"type": "txn", "txn": [["r", 0, null]]}),
+            json!({"txn": [["r", 0, null]]}),
+        );
         check_serializable(&[w, stale], &order, &ids, &mut problems);
         assert_eq!(problems.len(), 1, "{problems:?}");
     }
@@ -283,20 +319,47 @@ mod tests {
         let b = entry(2, json!([{"Write": [0, 2]}]), json!([]));
         let mut problems = Vec::new();
         let longest = same_order(
-            &[("n0".into(), vec![a.clone()]), ("n1".into(), vec![a.clone(), b.clone()])],
+            &[
+                ("n0".into(), vec![a.clone()]),
+                ("n1".into(), vec![a.clone(), b.clone()]),
+            ],
             &mut problems,
         );
         assert!(problems.is_empty() && longest.len() == 2);
-        same_order(&[("n0".into(), vec![b]), ("n1".into(), vec![a.clone(), a])], &mut problems);
+        same_order(
+            &[("n0".into(), vec![b]), ("n1".into(), vec![a.clone(), a])],
+            &mut problems,
+        );
         assert_eq!(problems.len(), 1);
     }
 
     #[test]
     fn a_lin_kv_read_of_an_overwritten_value_is_caught() {
-        let w = |v: u64, t: u64| record("a", t, t, t + 1, json!({"type": "write", "key": 3, "value": v}), json!({"type": "write_ok"}));
-        let r = |v: u64, t: u64| record("b", t, t, t + 1, json!({"type": "read", "key": 3}), json!({"type": "read_ok", "value": v}));
+        let w = |v: u64, t: u64| {
+            record(
+                "a",
+                t,
+                t,
+                t + 1,
+                json!({"type": "write", "key": 3, "value": v}),
+                json!({"type": "write_ok"}),
+            )
+        };
+        let r = |v: u64, t: u64| {
+            record(
+                "b",
+                t,
+                t,
+                t + 1,
+                json!({"type": "read", "key": 3}),
+                json!({"type": "read_ok", "value": v}),
+            )
+        };
         let mut problems = Vec::new();
-        assert_eq!(check_lin_kv(&[w(1, 0), w(2, 10), r(2, 20)], &mut problems), (1, 0));
+        assert_eq!(
+            check_lin_kv(&[w(1, 0), w(2, 10), r(2, 20)], &mut problems),
+            (1, 0)
+        );
         assert!(problems.is_empty(), "{problems:?}");
         check_lin_kv(&[w(1, 0), w(2, 10), r(1, 20)], &mut problems);
         assert_eq!(problems.len(), 1, "{problems:?}");

@@ -472,7 +472,12 @@ pub fn simulate(config: &SimConfig) -> SimReport {
             })
             .collect(),
     };
-    let ordered = evidence.orders.iter().map(|(_, o)| o.len()).max().unwrap_or(0);
+    let ordered = evidence
+        .orders
+        .iter()
+        .map(|(_, o)| o.len())
+        .max()
+        .unwrap_or(0);
     let verdict = check(config.workload, &run.history, &evidence);
     let (spread, unpropagated) = run.net.propagation();
     let history = &run.history;

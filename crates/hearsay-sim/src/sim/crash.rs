@@ -10,8 +10,8 @@ use hearsay_core::{
 };
 
 use super::Sim;
-use crate::invariants::durability::{self, BeforeCrash};
 use super::traffic::Node;
+use crate::invariants::durability::{self, BeforeCrash};
 use crate::workload::Workload;
 
 /// One replica's durable store, kept in memory by the simulator.

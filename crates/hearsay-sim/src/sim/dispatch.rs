@@ -5,9 +5,9 @@ use hearsay_core::{
     RequestToken,
 };
 
+use super::traffic::{Envelope, Node, Payload};
 use super::{Client, Phase, Sim, Ticket};
 use crate::net::Packet;
-use super::traffic::{Envelope, Node, Payload};
 use crate::workload::{Pending, Workload};
 
 impl<W: Workload> Sim<W> {
@@ -206,7 +206,7 @@ impl<W: Workload> Sim<W> {
             },
         };
         let packet = env.packet(self.replicas.len());
-                    self.net.send(self.now, packet, &mut self.net_rng);
+        self.net.send(self.now, packet, &mut self.net_rng);
     }
 
     /// Client `c` issues its next request.

@@ -26,8 +26,8 @@ use crate::trace::TraceHash;
 use crate::workload::{Client, Workload};
 use crash::Durable;
 use faults::{FaultEvent, FaultPlan};
-use traffic::{Envelope, Node};
 use phase::Phase;
+use traffic::{Envelope, Node};
 use variant::GossipVariant;
 
 /// Events at one virtual instant before the run counts as stuck: far more
