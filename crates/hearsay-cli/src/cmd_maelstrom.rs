@@ -101,7 +101,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(f) = args.anti_entropy_fanout {
         tuning.hub_anti_entropy_fanout = f;
     }
-    if !args.bugs.is_empty() && !(args.simulate && args.workload.is_forced()) {
+    let bugs_allowed = args.simulate && args.workload.is_forced();
+    if !args.bugs.is_empty() && !bugs_allowed {
         anyhow::bail!("--bug needs --simulate and a forced workload (lin-kv, txn-serializable)");
     }
     let mut bugs = ForcedBugs::default();
