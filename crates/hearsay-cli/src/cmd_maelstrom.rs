@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use hearsay_core::forced::ForcedBugs;
 use hearsay_maelstrom::harness::{Latency, SimConfig, simulate};
 use hearsay_maelstrom::{Tuning, Workload, stdio};
 
@@ -26,7 +27,10 @@ const TUNING: DurationFlag =
 /// after `maelstrom test`'s shape an in-process run on a virtual clock.
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
-    /// The Maelstrom workload: echo, broadcast, g-counter or txn-rw-register.
+    /// The Maelstrom workload: echo, broadcast, g-counter, txn-rw-register
+    /// (causal, totally available), lin-kv (read, write, cas ordered by the
+    /// voters) or txn-serializable (txn-rw-register, each transaction ordered
+    /// by the voters: strict serializable).
     #[arg(long, short = 'w')]
     workload: Workload,
 
@@ -60,6 +64,11 @@ pub(crate) struct Args {
     /// Simulation: seed for the network, clients and nemesis.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Simulation, lin-kv and txn-serializable: plant a bug in every voter
+    /// to see the checkers catch it: ack-before-quorum or forget-committed
+    /// (repeatable).
+    #[arg(long = "bug", value_name = "NAME")]
+    bugs: Vec<String>,
 
     /// Tuning: largest cluster that gossips as a full mesh (larger: a hub).
     #[arg(long)]
@@ -92,6 +101,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(f) = args.anti_entropy_fanout {
         tuning.hub_anti_entropy_fanout = f;
     }
+    let bugs_allowed = args.simulate && args.workload.is_forced();
+    if !args.bugs.is_empty() && !bugs_allowed {
+        anyhow::bail!("--bug needs --simulate and a forced workload (lin-kv, txn-serializable)");
+    }
+    let mut bugs = ForcedBugs::default();
+    for name in &args.bugs {
+        bugs.enable(name)
+            .map_err(|e| anyhow::anyhow!("--bug: {e}"))?;
+    }
+    tuning.forced_bugs = bugs;
     if !args.simulate {
         stdio::run_stdio(args.workload, tuning)?;
         return Ok(ExitCode::SUCCESS);
@@ -164,6 +183,12 @@ mod tests {
             parse("-w echo --latency 0").unwrap().latency,
             Duration::ZERO
         );
+        let forced =
+            parse("-w lin-kv --simulate --bug ack-before-quorum --bug forget-committed").unwrap();
+        assert_eq!(forced.workload, Workload::LinKv);
+        assert_eq!(forced.bugs.len(), 2);
+        assert!(parse("-w txn-serializable").is_ok());
+        assert!(parse("-w txn-rw-register-serializable").is_err());
         for bad in [
             "--time-limit 0",
             "--latency -1",
@@ -171,6 +196,18 @@ mod tests {
             "--latency 1.5",
         ] {
             assert!(parse(&format!("-w echo {bad}")).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bugs_need_a_simulated_forced_workload_and_a_known_name() {
+        for line in [
+            "-w lin-kv --bug ack-before-quorum",
+            "-w g-counter --simulate --bug ack-before-quorum",
+            "-w lin-kv --simulate --bug nonsense",
+        ] {
+            let err = run(parse(line).unwrap()).unwrap_err().to_string();
+            assert!(err.contains("--bug"), "{line}: {err}");
         }
     }
 }

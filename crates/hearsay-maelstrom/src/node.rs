@@ -5,11 +5,13 @@ use std::fmt;
 use hearsay_core::{Dot, ReplicaId, Time};
 use serde_json::Value;
 
-use crate::apps::{Counter, Echo, GrowSet, Registers};
+use crate::apps::{Counter, Echo, GrowSet, LinKv, Registers, SerialRegisters};
 use crate::codes::RequestError;
 use crate::envelope::{Inbound, Request, body, line, parse_line};
+use crate::forced_app::ForcedApp;
+use crate::forced_server::ForcedServer;
 use crate::links::Links;
-use crate::server::{Driver, Out, Server};
+use crate::server::{Assigned, Driver, Out, Server};
 use crate::service::with;
 use crate::tuning::Tuning;
 use crate::workload::Workload;
@@ -21,7 +23,8 @@ use crate::workload::Workload;
 /// has passed; print every returned line on stdout and every
 /// [`take_logs`](Self::take_logs) line on stderr. Until `init` it answers
 /// requests with error 11 (temporarily unavailable); after it, it is a core replica of the cluster
-/// `init` named and the front end of the clients that talk to it.
+/// `init` named and the front end of the clients that talk to it (for the
+/// forced workloads, one voter of the cluster's forced order instead).
 ///
 /// No input line can make it panic: unreadable lines are logged and dropped,
 /// and readable requests it cannot serve get an `error` reply (code 12, malformed, when
@@ -36,6 +39,25 @@ pub struct Node {
     logs: Vec<String>,
     /// Updates applied, for the harness (only with `Tuning::emit_applied`).
     applied: Vec<Dot>,
+}
+
+/// The voter of a forced workload for node `index` of `names`.
+fn forced<M: ForcedApp + 'static>(
+    names: &[ReplicaId],
+    index: usize,
+    tuning: &Tuning,
+    now: Time,
+) -> Result<Box<dyn Driver>, RequestError> {
+    let names = names.iter().map(|n| n.as_str().to_owned()).collect();
+    let server = ForcedServer::<M>::new(
+        names,
+        index,
+        tuning.forced,
+        tuning.forced_bugs,
+        tuning.emit_applied,
+        now,
+    )?;
+    Ok(Box::new(server))
 }
 
 /// What `init` told us.
@@ -128,6 +150,23 @@ impl Node {
         std::mem::take(&mut self.applied)
     }
 
+    /// Forced workloads: the order this node has committed so far, one JSON
+    /// entry (`{"id": {"client", "seq"}, "body": {"Op": {"op", "outcome"}}}`)
+    /// per operation; empty for the others and before `init`.
+    pub fn forced_order(&self) -> Vec<Value> {
+        self.joined
+            .as_ref()
+            .map_or_else(Vec::new, |j| j.driver.committed())
+    }
+
+    /// Forced workloads: the request id each client request got since the
+    /// last call (empty unless [`Tuning::emit_applied`]).
+    pub(crate) fn take_assigned(&mut self) -> Vec<Assigned> {
+        self.joined
+            .as_mut()
+            .map_or_else(Vec::new, |j| j.driver.take_assigned())
+    }
+
     fn dispatch(&mut self, now: Time, mut r: Request, out: &mut Vec<Out>) {
         if r.kind == "init" {
             self.init(now, &r, out);
@@ -149,6 +188,14 @@ impl Node {
                 "ignored a {} from {} addressed to {:?}",
                 r.kind, r.src, r.dest
             ));
+            return;
+        }
+        if r.kind == "hs_forced" {
+            let msg = r.body.remove("msg").unwrap_or(Value::Null);
+            if let Err(why) = joined.driver.forced(now, &r.src, msg, out) {
+                self.logs
+                    .push(format!("dropped hs_forced from {}: {why}", r.src));
+            }
             return;
         }
         if r.kind == "hs_peer" {
@@ -257,12 +304,21 @@ impl Node {
             Workload::TxnRwRegister => Box::new(Server::<Registers>::new(
                 id, &nodes, index, plan, gossip, now,
             )),
+            Workload::LinKv => forced::<LinKv>(&nodes, index, &self.tuning, now)?,
+            Workload::TxnSerializable => {
+                forced::<SerialRegisters>(&nodes, index, &self.tuning, now)?
+            }
         };
         self.logs.push(format!(
             "{me}: {} node of {} ({})",
             self.workload,
             nodes.len(),
-            if nodes.len() > self.tuning.mesh_max {
+            if self.workload.is_forced() {
+                format!(
+                    "every node a voter, {} ms view change",
+                    self.tuning.forced.view_change.as_millis()
+                )
+            } else if nodes.len() > self.tuning.mesh_max {
                 format!("hub {}", nodes[0])
             } else {
                 "full mesh".into()
@@ -308,6 +364,7 @@ impl Node {
                     let b = with(body("hs_peer"), "msg", msg);
                     (to, with(b, "seq", Value::from(seq)))
                 }
+                Out::Forced { to, msg } => (to, with(body("hs_forced"), "msg", msg)),
                 Out::Applied(dot) => {
                     if self.tuning.emit_applied {
                         self.applied.push(dot);

@@ -42,6 +42,15 @@ pub(crate) enum Out {
         /// The `PeerMessage`, as JSON.
         msg: Value,
     },
+    /// Send a forced-order message (already JSON) to another node, as a body
+    /// of type `hs_forced`. Unnumbered: the voters cope with loss and
+    /// reordering themselves.
+    Forced {
+        /// The node.
+        to: String,
+        /// The message, as JSON.
+        msg: Value,
+    },
     /// The replica applied the update `dot` (only with `emit_applied`).
     Applied(Dot),
     /// A line for stderr.
@@ -63,10 +72,45 @@ pub(crate) trait Driver {
     /// Handles a peer message from the node `from`.
     fn peer(&mut self, now: Time, from: &str, msg: Value, out: &mut Vec<Out>)
     -> Result<(), String>;
+    /// Handles an `hs_forced` message from the node `from`; workloads without
+    /// a forced order refuse it.
+    fn forced(
+        &mut self,
+        _now: Time,
+        from: &str,
+        _msg: Value,
+        _out: &mut Vec<Out>,
+    ) -> Result<(), String> {
+        Err(format!(
+            "an hs_forced message from {from}, but this workload has no forced order"
+        ))
+    }
     /// Runs the replica's timers.
     fn timeout(&mut self, now: Time, out: &mut Vec<Out>);
     /// When the replica's timers next need running.
     fn poll_timeout(&self) -> Time;
+    /// The forced order this node has committed, each entry as JSON (empty
+    /// for workloads without one); the harness checks it.
+    fn committed(&self) -> Vec<Value> {
+        Vec::new()
+    }
+    /// Which forced request id each client request got, since the last call
+    /// (only when the harness asks for it with `Tuning::emit_applied`).
+    fn take_assigned(&mut self) -> Vec<Assigned> {
+        Vec::new()
+    }
+}
+
+/// A client request and the forced request id its node gave it, so the
+/// harness can find the request in the committed order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Assigned {
+    /// The Maelstrom client.
+    pub(crate) client: String,
+    /// Its request's `msg_id`.
+    pub(crate) msg_id: u64,
+    /// The id the voters know it by.
+    pub(crate) id: hearsay_core::forced::RequestId,
 }
 
 /// A request waiting for the replica's answer.

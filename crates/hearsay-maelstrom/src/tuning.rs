@@ -3,7 +3,10 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use hearsay_core::forced::ForcedBugs;
 use hearsay_core::{ReplicaConfig, ReplicaId};
+
+use crate::forced_server::ForcedTimers;
 
 /// How nodes gossip, chosen once at `init` from the cluster's node list.
 ///
@@ -34,8 +37,15 @@ pub struct Tuning {
     /// it before the node gives up on the earlier one (see `links.rs`).
     pub reorder_hold: Duration,
     /// Have the replica report every applied update (the harness measures
-    /// propagation with it); off in real runs.
+    /// propagation with it), and the forced workloads note the request id of
+    /// every client request (the harness finds them in the order with it);
+    /// off in real runs.
     pub emit_applied: bool,
+    /// The forced order's timers (`lin-kv`, `txn-serializable`).
+    pub forced: ForcedTimers,
+    /// Planted bugs in the voters, for showing that the harness's checkers
+    /// catch them; never on in real runs.
+    pub forced_bugs: ForcedBugs,
 }
 
 impl Default for Tuning {
@@ -48,6 +58,8 @@ impl Default for Tuning {
             hub_anti_entropy_fanout: 1,
             reorder_hold: Duration::from_millis(200),
             emit_applied: false,
+            forced: ForcedTimers::default(),
+            forced_bugs: ForcedBugs::default(),
         }
     }
 }

@@ -12,17 +12,25 @@ pub enum Workload {
     Broadcast,
     /// A counter: `add`, `read`.
     GCounter,
-    /// A register map with transactions: `txn`.
+    /// A register map with transactions: `txn` (causal, totally available).
     TxnRwRegister,
+    /// A linearizable key-value map: `read`, `write`, `cas`, each a forced
+    /// operation.
+    LinKv,
+    /// Maelstrom's `txn-rw-register`, strict-serializable: each `txn` is one
+    /// forced operation, evaluated at its place in the order.
+    TxnSerializable,
 }
 
 impl Workload {
     /// Every workload, in the order the CLI lists them.
-    pub const ALL: [Workload; 4] = [
+    pub const ALL: [Workload; 6] = [
         Self::Echo,
         Self::Broadcast,
         Self::GCounter,
         Self::TxnRwRegister,
+        Self::LinKv,
+        Self::TxnSerializable,
     ];
 
     /// The name Maelstrom uses.
@@ -32,7 +40,15 @@ impl Workload {
             Self::Broadcast => "broadcast",
             Self::GCounter => "g-counter",
             Self::TxnRwRegister => "txn-rw-register",
+            Self::LinKv => "lin-kv",
+            Self::TxnSerializable => "txn-serializable",
         }
+    }
+
+    /// Whether requests go through the forced order (every node a voter)
+    /// rather than the causal replica.
+    pub fn is_forced(self) -> bool {
+        matches!(self, Self::LinKv | Self::TxnSerializable)
     }
 }
 
@@ -64,6 +80,7 @@ mod tests {
         for w in Workload::ALL {
             assert_eq!(w.as_str().parse::<Workload>(), Ok(w));
         }
-        assert!("lin-kv".parse::<Workload>().is_err());
+        assert!("lin_kv".parse::<Workload>().is_err());
+        assert!(Workload::LinKv.is_forced() && !Workload::TxnRwRegister.is_forced());
     }
 }

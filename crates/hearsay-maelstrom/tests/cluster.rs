@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use hearsay_maelstrom::harness::{Latency, Network, SimConfig, simulate};
+use hearsay_maelstrom::harness::{Cluster, Latency, SimConfig, simulate};
 use hearsay_maelstrom::{Tuning, Workload};
 use serde_json::{Map, Value, json};
 
@@ -16,7 +16,7 @@ fn body(v: Value) -> Map<String, Value> {
 
 /// Sends `request` from a fresh client to each node at once; returns each
 /// node's reply body.
-fn ask_all(net: &mut Network, request: Value, wait_ms: u64) -> Vec<Value> {
+fn ask_all(net: &mut Cluster, request: Value, wait_ms: u64) -> Vec<Value> {
     let nodes = net.node_ids();
     for n in &nodes {
         net.send(&format!("reader-{n}"), n, body(request.clone()));
@@ -39,15 +39,15 @@ fn partitioned_run(
     nodes: usize,
     tuning: Tuning,
     writes: impl Fn(u64) -> Value,
-) -> (Network, Vec<u64>) {
+) -> (Cluster, Vec<u64>) {
     let latency = Latency::Uniform(Duration::from_millis(20));
-    let mut net = Network::new(workload, nodes, tuning, latency, 42);
+    let mut net = Cluster::new(workload, nodes, tuning, latency, 42);
     let ids = net.node_ids();
     let (left, right) = ids.split_at(nodes / 2);
     eprintln!("phase: writes with the network whole");
     let mut acked = Vec::new();
     let mut i = 0u64;
-    let write_round = |net: &mut Network, acked: &mut Vec<u64>, i: &mut u64| {
+    let write_round = |net: &mut Cluster, acked: &mut Vec<u64>, i: &mut u64| {
         for n in &ids {
             *i += 1;
             let msg_id = net.send(&format!("c{i}"), n, body(writes(*i)));

@@ -7,7 +7,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-const WORKLOADS: [&str; 4] = ["echo", "broadcast", "g-counter", "txn-rw-register"];
+const WORKLOADS: [&str; 6] = [
+    "echo",
+    "broadcast",
+    "g-counter",
+    "txn-rw-register",
+    "lin-kv",
+    "txn-rw-register-serializable",
+];
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -50,6 +57,21 @@ fn a_missing_binary_is_reported_clearly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("not built") && err.contains("cargo build --release"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_serializable_entry_point_names_itself_when_the_binary_is_missing() {
+    let out = Command::new(script("txn-rw-register-serializable"))
+        .env("HEARSAY_BIN", "/nonexistent/hearsay")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the script runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("scripts/maelstrom/txn-rw-register-serializable: the hearsay release binary is not built"),
         "{err}"
     );
 }

@@ -25,6 +25,10 @@
 //!    (bounded). Then convergence and "every acknowledged update applied
 //!    everywhere" are checked.
 //!
+//! The network itself, [`Network`], is generic: it carries any message type
+//! between numbered nodes with these seeded faults, and the Maelstrom harness
+//! (`hearsay-maelstrom`) runs on it too.
+//!
 //! The checkers live in `src/invariants/`, one file per property; see
 //! [`Property`]. Not modelled: replicas leaving the membership, disk faults
 //! (the simulated durable store never loses a committed write), and
@@ -49,7 +53,7 @@ mod workload;
 
 pub use config::{ConfigError, Faults, SimConfig, Timing};
 pub use invariants::{Property, Violation};
-pub use net::NetStats;
+pub use net::{Delay, NetStats, Network, Packet};
 pub use report::{OpStats, ReplicaTotals, SeedReport};
 pub use sweep::{Summary, run_seeds};
 pub use trace::TraceHash;

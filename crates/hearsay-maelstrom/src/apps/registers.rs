@@ -148,7 +148,7 @@ impl MaelstromApp for Registers {
 }
 
 /// Reads `[["r", k, null], ["w", k, v], ...]`.
-fn parse_txn(txn: Option<&Value>) -> Result<Vec<MicroOp>, RequestError> {
+pub(crate) fn parse_txn(txn: Option<&Value>) -> Result<Vec<MicroOp>, RequestError> {
     let Some(Value::Array(items)) = txn else {
         return Err(RequestError::malformed(
             "`txn` must be an array of micro-operations",

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::forced_check::{Evidence, check_lin_kv, check_serializable, same_order};
 use super::ops::{OpRecord, Outcome};
 use crate::workload::Workload;
 
@@ -15,10 +16,15 @@ pub(crate) struct Verdict {
     pub(crate) problems: Vec<String>,
     /// Broadcast only: per acknowledged message, Jepsen's stable latency.
     pub(crate) stable_latencies: Vec<Duration>,
+    /// lin-kv only: keys whose histories were searched.
+    pub(crate) keys_checked: usize,
+    /// lin-kv only: keys whose search gave up (too large to decide).
+    pub(crate) keys_undecided: usize,
 }
 
-/// Checks `ops` for `workload`.
-pub(crate) fn check(workload: Workload, ops: &[OpRecord]) -> Verdict {
+/// Checks `ops` for `workload`; `evidence` is what the nodes said about the
+/// forced order (unused by the other workloads).
+pub(crate) fn check(workload: Workload, ops: &[OpRecord], evidence: &Evidence) -> Verdict {
     let mut v = Verdict::default();
     let finals: Vec<&OpRecord> = ops.iter().filter(|o| o.is_final).collect();
     if workload != Workload::Echo {
@@ -34,6 +40,15 @@ pub(crate) fn check(workload: Workload, ops: &[OpRecord]) -> Verdict {
         Workload::Broadcast => check_broadcast(ops, &mut v),
         Workload::GCounter => check_counter(ops, &mut v),
         Workload::TxnRwRegister => check_txn(ops, &mut v),
+        Workload::LinKv => {
+            same_order(&evidence.orders, &mut v.problems);
+            (v.keys_checked, v.keys_undecided) = check_lin_kv(ops, &mut v.problems);
+        }
+        Workload::TxnSerializable => {
+            check_txn(ops, &mut v);
+            let order = same_order(&evidence.orders, &mut v.problems);
+            check_serializable(ops, &order, &evidence.ids, &mut v.problems);
+        }
     }
     v
 }
@@ -141,9 +156,11 @@ fn check_counter(ops: &[OpRecord], v: &mut Verdict) {
 /// aborted or intermediate reads, Adya's G1a and G1b).
 fn check_txn(ops: &[OpRecord], v: &mut Verdict) {
     let mut committed: BTreeSet<(i64, i64)> = BTreeSet::new();
+    // Writes that may have taken effect: all but definite failures (an
+    // error 0, timeout, is indefinite).
     for o in ops
         .iter()
-        .filter(|o| o.kind() == "txn" && o.outcome != Outcome::Fail)
+        .filter(|o| o.kind() == "txn" && (o.outcome != Outcome::Fail || o.error_code() == Some(0)))
     {
         let mut last: BTreeMap<i64, i64> = BTreeMap::new();
         for (f, k, x) in micro_ops(o.request.get("txn")) {

@@ -1,5 +1,5 @@
-//! `simulate`: a Maelstrom-shaped run on the in-memory [`Network`], with
-//! Maelstrom's figures at the end.
+//! `simulate`: a Maelstrom-shaped run on a [`Cluster`], with Maelstrom's
+//! figures at the end.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -7,10 +7,13 @@ use std::time::Duration;
 
 use hearsay_core::Time;
 
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
 use super::check::check;
-use super::network::{Latency, Network};
-use super::ops::{OpGen, OpRecord, Outcome};
-use super::rng::Rng;
+use super::cluster::{Cluster, Latency};
+use super::forced_check::Evidence;
+use super::ops::{OpGen, OpRecord, Outcome, below};
 use crate::tuning::Tuning;
 use crate::workload::Workload;
 
@@ -41,6 +44,11 @@ pub struct SimConfig {
     /// How long a client waits for a reply before giving up (the op is then
     /// indeterminate and the client reconnects under a new name).
     pub client_timeout: Duration,
+    /// Chance that the network loses a message (not Maelstrom's: its network
+    /// loses messages only to partitions; for harsher runs).
+    pub loss: f64,
+    /// Chance that the network delivers a message twice (likewise).
+    pub duplicate: f64,
     /// Seeds the network, the clients and the nemesis.
     pub seed: u64,
     /// The nodes' tuning.
@@ -63,6 +71,8 @@ impl SimConfig {
             nemesis_interval: Duration::from_secs(10),
             recovery: Duration::from_secs(10),
             client_timeout: Duration::from_secs(5),
+            loss: 0.0,
+            duplicate: 0.0,
             seed: 1,
             tuning: Tuning::default(),
         }
@@ -133,6 +143,16 @@ pub struct SimReport {
     pub info: usize,
     /// Node-to-node messages sent.
     pub server_msgs: u64,
+    /// From invocation to reply, of the successful operations (the client's
+    /// view, two client hops included).
+    pub latency: Quantiles,
+    /// lin-kv: keys whose histories the linearizability search checked, and
+    /// how many of them it gave up on (too large to decide; not a failure).
+    pub keys_checked: usize,
+    /// See `keys_checked`.
+    pub keys_undecided: usize,
+    /// Forced workloads: operations in the order the voters committed.
+    pub ordered: usize,
     /// `server_msgs / ops`: Maelstrom's `:net :servers :msgs-per-op`.
     pub msgs_per_op: f64,
     /// Broadcast only: Maelstrom's `:stable-latencies`, from a message's
@@ -190,21 +210,33 @@ impl fmt::Display for SimReport {
         for (text, n) in &self.errors {
             writeln!(f, "error x{n}: {text}")?;
         }
+        writeln!(f, "latency (ok operations) {}", self.latency)?;
         if c.workload == Workload::Broadcast {
             writeln!(f, "stable-latencies {}", self.stable_latency)?;
         }
-        writeln!(
-            f,
-            "propagation (origin applied -> all applied) {}; never everywhere: {}",
-            self.propagation, self.unpropagated
-        )?;
-        match self.converged_after_heal {
-            Some(d) => writeln!(
+        if c.workload.is_forced() {
+            writeln!(f, "forced order: {} operations", self.ordered)?;
+            if c.workload == Workload::LinKv {
+                writeln!(
+                    f,
+                    "linearizability: {} keys searched, {} too large to decide",
+                    self.keys_checked, self.keys_undecided
+                )?;
+            }
+        } else {
+            writeln!(
                 f,
-                "everything everywhere {} ms after the final heal",
-                d.as_millis()
-            )?,
-            None => writeln!(f, "not everything everywhere by the end of recovery")?,
+                "propagation (origin applied -> all applied) {}; never everywhere: {}",
+                self.propagation, self.unpropagated
+            )?;
+            match self.converged_after_heal {
+                Some(d) => writeln!(
+                    f,
+                    "everything everywhere {} ms after the final heal",
+                    d.as_millis()
+                )?,
+                None => writeln!(f, "not everything everywhere by the end of recovery")?,
+            }
         }
         if self.valid() {
             write!(f, "valid: true")
@@ -227,12 +259,12 @@ type Body = serde_json::Map<String, serde_json::Value>;
 
 /// The clients' side of a run: who is busy, what waits, what happened.
 struct Run {
-    net: Network,
+    net: Cluster,
     clients: Vec<Client>,
     /// Requests made by the generator that wait for an idle client.
     backlog: VecDeque<Body>,
     history: Vec<OpRecord>,
-    rng: Rng,
+    rng: StdRng,
     timeout: Duration,
     /// Number for the next reconnecting client's name.
     next_name: usize,
@@ -253,6 +285,8 @@ impl Run {
         let msg_id = self.net.send(&c.name, &c.node, request.clone());
         self.history.push(OpRecord {
             node: c.node.clone(),
+            client: c.name.clone(),
+            msg_id,
             request,
             invoke,
             complete: None,
@@ -275,7 +309,7 @@ impl Run {
             let Some(request) = self.backlog.pop_front() else {
                 return;
             };
-            let i = idle[self.rng.below(idle.len())];
+            let i = idle[below(&mut self.rng, idle.len())];
             self.start_op(i, request, false);
         }
     }
@@ -332,7 +366,15 @@ pub fn simulate(config: &SimConfig) -> SimReport {
     let mut tuning = config.tuning.clone();
     tuning.emit_applied = true;
     let n = config.node_count.max(1);
-    let net = Network::new(config.workload, n, tuning, config.latency, config.seed);
+    let net = Cluster::with_faults(
+        config.workload,
+        n,
+        tuning,
+        config.latency,
+        config.loss,
+        config.duplicate,
+        config.seed,
+    );
     let nodes = net.node_ids();
     let clients: Vec<Client> = (0..config.concurrency.max(1))
         .map(|i| Client {
@@ -347,7 +389,7 @@ pub fn simulate(config: &SimConfig) -> SimReport {
         clients,
         backlog: VecDeque::new(),
         history: Vec::new(),
-        rng: Rng::new(config.seed ^ 0x5EED),
+        rng: StdRng::seed_from_u64(config.seed ^ 0x5EED),
         timeout: config.client_timeout,
     };
     let mut requests = OpGen::new(config.workload);
@@ -355,7 +397,7 @@ pub fn simulate(config: &SimConfig) -> SimReport {
     let start = Time::ZERO + Duration::from_millis(1);
     let end = start + config.time_limit;
     let mean_gap = 1.0 / config.rate.max(1e-6);
-    let mut next_op = start + Duration::from_secs_f64(2.0 * mean_gap * run.rng.unit());
+    let mut next_op = start + Duration::from_secs_f64(2.0 * mean_gap * run.rng.random::<f64>());
     let mut next_nemesis = start + config.nemesis_interval;
     let mut partitioned = false;
 
@@ -378,7 +420,7 @@ pub fn simulate(config: &SimConfig) -> SimReport {
             partitioned = !partitioned;
         }
         if now >= next_op {
-            next_op = next_op + Duration::from_secs_f64(2.0 * mean_gap * run.rng.unit());
+            next_op = next_op + Duration::from_secs_f64(2.0 * mean_gap * run.rng.random::<f64>());
             let request = requests.next(&mut run.rng);
             run.backlog.push_back(request);
             run.issue();
@@ -419,7 +461,24 @@ pub fn simulate(config: &SimConfig) -> SimReport {
         run.expire(deadline);
     }
 
-    let verdict = check(config.workload, &run.history);
+    let evidence = Evidence {
+        orders: run.net.forced_orders(),
+        ids: run
+            .history
+            .iter()
+            .filter_map(|h| {
+                let id = run.net.assigned(&h.client, h.msg_id)?;
+                Some(((h.client.clone(), h.msg_id), id))
+            })
+            .collect(),
+    };
+    let ordered = evidence
+        .orders
+        .iter()
+        .map(|(_, o)| o.len())
+        .max()
+        .unwrap_or(0);
+    let verdict = check(config.workload, &run.history, &evidence);
     let (spread, unpropagated) = run.net.propagation();
     let history = &run.history;
     let count = |o: Outcome| history.iter().filter(|h| h.outcome == o).count();
@@ -431,8 +490,16 @@ pub fn simulate(config: &SimConfig) -> SimReport {
             .get("text")
             .and_then(serde_json::Value::as_str)
             .unwrap_or("");
-        *errors.entry(text.to_owned()).or_insert(0) += 1;
+        let code = h.error_code().map_or_else(|| "?".into(), |c| c.to_string());
+        *errors.entry(format!("code {code}: {text}")).or_insert(0) += 1;
     }
+    let latency = Quantiles::of(
+        history
+            .iter()
+            .filter(|h| h.outcome == Outcome::Ok)
+            .filter_map(|h| Some(h.complete?.saturating_since(h.invoke)))
+            .collect(),
+    );
     let server_msgs = run.net.server_msgs();
     SimReport {
         config: config.clone(),
@@ -442,6 +509,10 @@ pub fn simulate(config: &SimConfig) -> SimReport {
         info: count(Outcome::Info) + count(Outcome::Pending),
         server_msgs,
         msgs_per_op: server_msgs as f64 / ops.max(1) as f64,
+        latency,
+        keys_checked: verdict.keys_checked,
+        keys_undecided: verdict.keys_undecided,
+        ordered,
         stable_latency: Quantiles::of(verdict.stable_latencies),
         propagation: Quantiles::of(spread),
         unpropagated,
@@ -453,12 +524,12 @@ pub fn simulate(config: &SimConfig) -> SimReport {
 }
 
 /// Two random groups, as Maelstrom's partition nemesis makes most often.
-fn random_halves(nodes: &[String], rng: &mut Rng) -> Vec<Vec<String>> {
+fn random_halves(nodes: &[String], rng: &mut StdRng) -> Vec<Vec<String>> {
     let mut shuffled = nodes.to_vec();
     for i in (1..shuffled.len()).rev() {
-        shuffled.swap(i, rng.below(i + 1));
+        shuffled.swap(i, below(rng, i + 1));
     }
-    let cut = 1 + rng.below(shuffled.len().saturating_sub(1).max(1));
+    let cut = 1 + below(rng, shuffled.len().saturating_sub(1).max(1));
     let rest = shuffled.split_off(cut.min(shuffled.len()));
     vec![shuffled, rest]
 }

@@ -10,8 +10,8 @@ use hearsay_core::{
 };
 
 use super::Sim;
+use super::traffic::Node;
 use crate::invariants::durability::{self, BeforeCrash};
-use crate::net::Node;
 use crate::workload::Workload;
 
 /// One replica's durable store, kept in memory by the simulator.

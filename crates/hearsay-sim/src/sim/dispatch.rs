@@ -5,8 +5,9 @@ use hearsay_core::{
     RequestToken,
 };
 
+use super::traffic::{Envelope, Node, Payload};
 use super::{Client, Phase, Sim, Ticket};
-use crate::net::{Envelope, Node, Payload};
+use crate::net::Packet;
 use crate::workload::{Pending, Workload};
 
 impl<W: Workload> Sim<W> {
@@ -16,8 +17,8 @@ impl<W: Workload> Sim<W> {
             return;
         };
         let env = match arrival {
-            Ok(env) => env,
-            Err(cut) => {
+            Ok(packet) => packet.msg,
+            Err(Packet { msg: cut, .. }) => {
                 self.trace
                     .event(self.now.as_micros(), &("cut", cut.from, cut.to));
                 return;
@@ -119,7 +120,8 @@ impl<W: Workload> Sim<W> {
                         to: Node::Replica(j),
                         payload: Payload::Peer(msg),
                     };
-                    self.net.send(self.now, env, &mut self.net_rng);
+                    let packet = env.packet(self.replicas.len());
+                    self.net.send(self.now, packet, &mut self.net_rng);
                 }
                 Output::Reply { token, reply } => {
                     let Some(ticket) = self.replicas[i].tickets.remove(&token) else {
@@ -146,7 +148,8 @@ impl<W: Workload> Sim<W> {
                             reply,
                         },
                     };
-                    self.net.send(self.now, env, &mut self.net_rng);
+                    let packet = env.packet(self.replicas.len());
+                    self.net.send_reply(self.now, packet, &mut self.net_rng);
                 }
                 Output::Applied { id, dot, prev } => {
                     let name = &self.names[i];
@@ -203,7 +206,8 @@ impl<W: Workload> Sim<W> {
                 request,
             },
         };
-        self.net.send(self.now, env, &mut self.net_rng);
+        let packet = env.packet(self.replicas.len());
+        self.net.send(self.now, packet, &mut self.net_rng);
     }
 
     /// Client `c` issues its next request.

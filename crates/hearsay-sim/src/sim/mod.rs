@@ -4,6 +4,7 @@ mod crash;
 mod dispatch;
 mod faults;
 mod phase;
+mod traffic;
 mod variant;
 
 use std::collections::BTreeMap;
@@ -19,13 +20,14 @@ use rand::rngs::StdRng;
 use crate::config::SimConfig;
 use crate::invariants::durability::BeforeCrash;
 use crate::invariants::{Checks, Property};
-use crate::net::{Network, Node};
+use crate::net::Network;
 use crate::report::{OpStats, ReplicaTotals, SeedReport};
 use crate::trace::TraceHash;
 use crate::workload::{Client, Workload};
 use crash::Durable;
 use faults::{FaultEvent, FaultPlan};
 use phase::Phase;
+use traffic::{Envelope, Node};
 use variant::GossipVariant;
 
 /// Events at one virtual instant before the run counts as stuck: far more
@@ -125,7 +127,7 @@ pub(crate) struct Sim<W: Workload> {
     replicas: Vec<ReplicaNode<W::App>>,
     frontends: Vec<FrontEndNode<W::App>>,
     clients: Vec<Client<W::App>>,
-    net: Network<W::App>,
+    net: Network<Envelope<W::App>>,
     /// What the clients send, and the app's own value checks.
     workload: W,
     plan: FaultPlan,
@@ -226,7 +228,7 @@ impl<W: Workload> Sim<W> {
             net_rng: stream(1),
             fault_rng,
             client_rng: stream(3),
-            net: Network::new(cfg.faults.clone(), cfg.replicas),
+            net: Network::new(cfg.faults.clone()),
             plan,
             checks: Checks::new(seed, cfg.replicas, cfg.clients, cfg.timing.hold_timeout),
             trace,
