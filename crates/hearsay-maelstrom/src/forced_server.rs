@@ -256,8 +256,9 @@ impl<M: ForcedApp> ForcedServer<M> {
                 }
                 return; // otherwise the timed retry sends it again
             }
-            // Not committed yet: the timed retry asks again, until the budget.
-            Err(ForcedError::NoQuorum) => return,
+            // Not committed yet, or the primary is between epochs: the timed
+            // retry asks again, until the budget.
+            Err(ForcedError::NoQuorum | ForcedError::Reconfiguring) => return,
             Err(e @ (ForcedError::Retired | ForcedError::Invalid(_))) => {
                 Err(RequestError::unavailable(e.to_string()))
             }
