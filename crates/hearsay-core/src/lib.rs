@@ -64,6 +64,7 @@
 //! its `examples/cart.rs`.
 
 mod app;
+mod bugs;
 mod config;
 pub mod conformance;
 mod executed;
@@ -88,7 +89,9 @@ mod timers;
 mod timestamp;
 
 pub use app::{App, ApplyContext, Arbitration, UpdateClass};
-pub use config::{InjectedBugs, ReplicaConfig};
+#[cfg(feature = "inject-bugs")]
+pub use bugs::InjectedBugs;
+pub use config::ReplicaConfig;
 pub use frontend::{
     AttemptId, BUSY_MESSAGE, FrontEnd, FrontEndConfig, FrontEndOutput, Outcome, ReplicaView,
 };

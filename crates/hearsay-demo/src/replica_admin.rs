@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hearsay_apps::cluster::ClusterApp;
+use crate::cluster::ClusterApp;
 use hearsay_tracker::{AdminError, AdminFuture, ReplicaAdmin};
 use hearsay_transport::Connector;
 use hearsay_wire::tracker::{Peer, ReplicaStatus};
