@@ -137,16 +137,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
 
     fn parse(line: &str) -> Result<Args, clap::Error> {
-        Cli::try_parse_from(std::iter::once("sim").chain(line.split_whitespace())).map(|c| c.args)
+        crate::parse_flags::parse("sim", line)
     }
 
     #[test]
