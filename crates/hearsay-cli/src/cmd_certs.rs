@@ -114,8 +114,8 @@ mod tests {
 
     #[test]
     fn a_bad_role_is_refused_by_the_parser_naming_the_roles() {
-        let mut argv = vec!["certs", "issue", "r1", "--role", "admin"];
-        let err = Cli::try_parse_from(argv.drain(..)).expect_err("bad role");
+        let err = crate::parse_flags::parse::<Args>("certs", "issue r1 --role admin")
+            .expect_err("bad role");
         assert!(
             err.to_string()
                 .contains("replica, frontend, client or tracker"),
