@@ -188,7 +188,12 @@ mod tests {
     fn the_bugs_are_in_test_builds_and_name_the_feature_elsewhere() {
         // `cargo test` turns on the simulator's bugs (a dev-dependency), as
         // the `sim-bugs` feature does; a release build has them off.
-        assert!(BUGS_AVAILABLE);
+        const {
+            assert!(
+                BUGS_AVAILABLE,
+                "the tests build the simulator with its bugs"
+            )
+        };
         assert_eq!(bug_name("stale-read").unwrap(), "stale-read");
         let config = parse("--bug double-apply").unwrap().config().unwrap();
         assert!(config.replica_config().bugs.skip_dedup);
