@@ -218,35 +218,31 @@ impl ClaimTally {
     /// A claim this node presented to `peer` has completed: counts it (sent,
     /// the answer, a wrong one) overall and for the peer.
     pub fn sent(&self, peer: &str, answer: ClaimAnswer) {
+        // (true answers, false answers, wrong answers, unanswered): 0 or 1 each.
+        let (yes, no, wrong, none) = match answer {
+            ClaimAnswer::Verdict { got, deserved } => (
+                u64::from(got),
+                u64::from(!got),
+                u64::from(got != deserved),
+                0,
+            ),
+            ClaimAnswer::Unanswered => (0, 0, 0, 1),
+        };
         self.count(
             peer,
             |c| {
                 c.claims_sent += 1;
-                match answer {
-                    ClaimAnswer::Verdict { got, deserved } => {
-                        if got {
-                            c.answers_true += 1;
-                        } else {
-                            c.answers_false += 1;
-                        }
-                        c.wrong_answers += u64::from(got != deserved);
-                    }
-                    ClaimAnswer::Unanswered => c.claims_unanswered += 1,
-                }
+                c.answers_true += yes;
+                c.answers_false += no;
+                c.wrong_answers += wrong;
+                c.claims_unanswered += none;
             },
             |p| {
                 p.sent += 1;
-                match answer {
-                    ClaimAnswer::Verdict { got, deserved } => {
-                        if got {
-                            p.answers_true += 1;
-                        } else {
-                            p.answers_false += 1;
-                        }
-                        p.wrong_answers += u64::from(got != deserved);
-                    }
-                    ClaimAnswer::Unanswered => p.unanswered += 1,
-                }
+                p.answers_true += yes;
+                p.answers_false += no;
+                p.wrong_answers += wrong;
+                p.unanswered += none;
             },
         );
     }
