@@ -1,5 +1,6 @@
 //! [`Activity`]: a node's activity log and counters, behind one cheap handle.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +12,7 @@ use hearsay_wire::node::{NodeActivityEntry, NodeActivityKind, NodeActivityQuery,
 use hearsay_wire::tracker::{DEFAULT_PAGE, MAX_PAGE};
 
 use crate::counter::Counter;
+use crate::extension::{ExtendError, MAX_EXTENSIONS, MetricsExtension};
 use crate::store::{ActivityError, LogStore, NewEntry};
 use crate::tally::Tallies;
 use crate::writer::{Msg, Writer, now_ms};
@@ -44,21 +46,6 @@ impl Default for ActivityConfig {
     }
 }
 
-/// What came of a claim this node presented.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ClaimAnswer {
-    /// The peer gave a verdict.
-    Verdict {
-        /// Its verdict.
-        got: bool,
-        /// The verdict the claim deserved (`true` only for a good claim).
-        deserved: bool,
-    },
-    /// No verdict: the peer was unreachable, busy, offline or could not catch
-    /// up in time.
-    Unanswered,
-}
-
 /// A node's activity: the counters behind `/v1/metrics` and the log behind
 /// `/v1/activity`. Cheap to clone; clones share everything.
 ///
@@ -79,6 +66,9 @@ struct Inner {
     store: Arc<LogStore>,
     /// Entries lost to a full queue or a failed commit.
     dropped: Arc<AtomicU64>,
+    /// What the application added to the metrics, by name
+    /// ([`Activity::extend`]; at most [`MAX_EXTENSIONS`]).
+    extensions: Mutex<BTreeMap<String, Arc<dyn MetricsExtension>>>,
     /// Joined on drop, so the log is committed and closed when the last
     /// handle goes (a node can reopen its directory at once).
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -176,6 +166,7 @@ impl Activity {
                 tx,
                 store,
                 dropped,
+                extensions: Mutex::new(BTreeMap::new()),
                 writer: Mutex::new(Some(writer)),
             }),
         }
@@ -218,57 +209,34 @@ impl Activity {
         self.tallies().count(second, counter, n);
     }
 
-    /// A claim this node presented to `peer` has completed: counts it (sent,
-    /// the answer, a wrong one) overall and for the peer, and logs it.
-    pub fn claim_sent(&self, peer: &str, answer: ClaimAnswer, detail: impl Into<String>) {
-        let second = self.second();
-        {
-            let mut t = self.tallies();
-            t.count(second, Counter::ClaimsSent, 1);
-            t.peer(peer).sent += 1;
-            match answer {
-                ClaimAnswer::Verdict { got, deserved } => {
-                    let c = if got {
-                        Counter::AnswersTrue
-                    } else {
-                        Counter::AnswersFalse
-                    };
-                    t.count(second, c, 1);
-                    let p = t.peer(peer);
-                    if got {
-                        p.answers_true += 1;
-                    } else {
-                        p.answers_false += 1;
-                    }
-                    if got != deserved {
-                        t.count(second, Counter::WrongAnswers, 1);
-                        t.peer(peer).wrong_answers += 1;
-                    }
-                }
-                ClaimAnswer::Unanswered => {
-                    t.count(second, Counter::ClaimsUnanswered, 1);
-                    t.peer(peer).unanswered += 1;
-                }
-            }
+    /// Adds an application's figures to this node's `/v1/metrics` and
+    /// `/metrics`. Refused when the name is taken or the node has
+    /// [`MAX_EXTENSIONS`].
+    pub fn extend(&self, extension: Arc<dyn MetricsExtension>) -> Result<(), ExtendError> {
+        let mut all = self.extensions();
+        let name = extension.name().to_owned();
+        if all.contains_key(&name) {
+            return Err(ExtendError::Taken(name));
         }
-        self.record(NodeActivityKind::ClaimSent, Some(peer), detail);
+        if all.len() >= MAX_EXTENSIONS {
+            return Err(ExtendError::Full);
+        }
+        all.insert(name, extension);
+        Ok(())
     }
 
-    /// `peer` presented a claim to this node, which answered `verdict`
-    /// (`None`: no verdict, such as "not yet" or "unavailable").
-    pub fn claim_received(&self, peer: &str, verdict: Option<bool>, detail: impl Into<String>) {
-        let second = self.second();
-        {
-            let mut t = self.tallies();
-            t.count(second, Counter::ClaimsReceived, 1);
-            t.peer(peer).received += 1;
-            match verdict {
-                Some(true) => t.count(second, Counter::ClaimsAnsweredTrue, 1),
-                Some(false) => t.count(second, Counter::ClaimsAnsweredFalse, 1),
-                None => {}
-            }
-        }
-        self.record(NodeActivityKind::ClaimReceived, Some(peer), detail);
+    fn extensions(&self) -> MutexGuard<'_, BTreeMap<String, Arc<dyn MetricsExtension>>> {
+        // Inserting is one step: a panic elsewhere cannot leave it half-done.
+        self.inner
+            .extensions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The registered extensions, outside the lock (they are asked for
+    /// their figures without holding it).
+    fn extension_list(&self) -> Vec<Arc<dyn MetricsExtension>> {
+        self.extensions().values().cloned().collect()
     }
 
     /// A call to the tracker (register, heartbeat, peer list, deregister)
@@ -335,6 +303,11 @@ impl Activity {
         let second = self.second();
         let uptime_ms = u64::try_from(self.uptime().as_millis()).unwrap_or(u64::MAX);
         let memory = crate::process::read();
+        let extensions = self
+            .extension_list()
+            .iter()
+            .map(|e| (e.name().to_owned(), e.metrics(second)))
+            .collect();
         let t = self.tallies();
         NodeMetrics {
             uptime_ms,
@@ -343,7 +316,7 @@ impl Activity {
             peak_rss_bytes: memory.map(|m| m.peak),
             total: t.total,
             last_minute: t.window.sum(second),
-            peers: t.peers.clone(),
+            extensions,
             ..NodeMetrics::default()
         }
     }
@@ -390,7 +363,7 @@ impl Activity {
         }
     }
 
-    /// The counters and per-peer claim figures as Prometheus text, each
+    /// The counters and the extensions' figures as Prometheus text, each
     /// sample labelled with `labels` (such as `replica="r1"`); counters in
     /// `skip` are left out (a node that exports them under other names).
     pub fn prometheus(&self, labels: &str, skip: &[Counter]) -> String {
@@ -405,25 +378,9 @@ impl Activity {
                 c.get(&metrics.total)
             );
         }
-        let _ = writeln!(
-            out,
-            "# HELP hearsay_peer_claims_total Claim figures with each peer since start\n# TYPE hearsay_peer_claims_total counter"
-        );
-        for (peer, p) in &metrics.peers {
-            let peer = label_value(peer);
-            for (figure, v) in [
-                ("sent", p.sent),
-                ("received", p.received),
-                ("answers_true", p.answers_true),
-                ("answers_false", p.answers_false),
-                ("wrong_answers", p.wrong_answers),
-                ("unanswered", p.unanswered),
-            ] {
-                let _ = writeln!(
-                    out,
-                    "hearsay_peer_claims_total{{{labels},peer=\"{peer}\",figure=\"{figure}\"}} {v}"
-                );
-            }
+        let second = self.second();
+        for e in self.extension_list() {
+            e.prometheus(second, labels, &mut out);
         }
         let _ = writeln!(
             out,

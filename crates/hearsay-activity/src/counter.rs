@@ -6,22 +6,6 @@ use hearsay_wire::node::Counters;
 /// One counter of [`Counters`].
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum Counter {
-    /// [`Counters::claims_sent`].
-    ClaimsSent,
-    /// [`Counters::claims_received`].
-    ClaimsReceived,
-    /// [`Counters::claims_answered_true`].
-    ClaimsAnsweredTrue,
-    /// [`Counters::claims_answered_false`].
-    ClaimsAnsweredFalse,
-    /// [`Counters::answers_true`].
-    AnswersTrue,
-    /// [`Counters::answers_false`].
-    AnswersFalse,
-    /// [`Counters::wrong_answers`].
-    WrongAnswers,
-    /// [`Counters::claims_unanswered`].
-    ClaimsUnanswered,
     /// [`Counters::tracker_calls`].
     TrackerCalls,
     /// [`Counters::tracker_failures`].
@@ -40,15 +24,7 @@ pub enum Counter {
 
 impl Counter {
     /// Every counter, in the order of [`Counters`]' fields.
-    pub const ALL: [Counter; 15] = [
-        Self::ClaimsSent,
-        Self::ClaimsReceived,
-        Self::ClaimsAnsweredTrue,
-        Self::ClaimsAnsweredFalse,
-        Self::AnswersTrue,
-        Self::AnswersFalse,
-        Self::WrongAnswers,
-        Self::ClaimsUnanswered,
+    pub const ALL: [Counter; 7] = [
         Self::TrackerCalls,
         Self::TrackerFailures,
         Self::GossipMessages,
@@ -62,14 +38,6 @@ impl Counter {
     /// Prometheus).
     pub fn name(self) -> &'static str {
         match self {
-            Self::ClaimsSent => "claims_sent",
-            Self::ClaimsReceived => "claims_received",
-            Self::ClaimsAnsweredTrue => "claims_answered_true",
-            Self::ClaimsAnsweredFalse => "claims_answered_false",
-            Self::AnswersTrue => "answers_true",
-            Self::AnswersFalse => "answers_false",
-            Self::WrongAnswers => "wrong_answers",
-            Self::ClaimsUnanswered => "claims_unanswered",
             Self::TrackerCalls => "tracker_calls",
             Self::TrackerFailures => "tracker_failures",
             Self::GossipMessages => "gossip_messages",
@@ -83,18 +51,6 @@ impl Counter {
     /// One line for people (Prometheus `# HELP`).
     pub fn help(self) -> &'static str {
         match self {
-            Self::ClaimsSent => "Claims this node presented to peers (counted when they complete)",
-            Self::ClaimsReceived => "Claims peers presented to this node",
-            Self::ClaimsAnsweredTrue => "Claims presented to this node that it answered true",
-            Self::ClaimsAnsweredFalse => "Claims presented to this node that it answered false",
-            Self::AnswersTrue => "True answers this node got to its claims",
-            Self::AnswersFalse => "False answers this node got to its claims",
-            Self::WrongAnswers => {
-                "Answers to this node's claims that the claim did not deserve (must stay 0)"
-            }
-            Self::ClaimsUnanswered => {
-                "Claims of this node that got no verdict (peer unreachable, busy or behind)"
-            }
             Self::TrackerCalls => "Calls this node made to the tracker",
             Self::TrackerFailures => "Calls to the tracker that failed",
             Self::GossipMessages => "Gossip messages delivered to peers",
@@ -108,14 +64,6 @@ impl Counter {
     /// The field in `c`.
     pub fn field(self, c: &mut Counters) -> &mut u64 {
         match self {
-            Self::ClaimsSent => &mut c.claims_sent,
-            Self::ClaimsReceived => &mut c.claims_received,
-            Self::ClaimsAnsweredTrue => &mut c.claims_answered_true,
-            Self::ClaimsAnsweredFalse => &mut c.claims_answered_false,
-            Self::AnswersTrue => &mut c.answers_true,
-            Self::AnswersFalse => &mut c.answers_false,
-            Self::WrongAnswers => &mut c.wrong_answers,
-            Self::ClaimsUnanswered => &mut c.claims_unanswered,
             Self::TrackerCalls => &mut c.tracker_calls,
             Self::TrackerFailures => &mut c.tracker_failures,
             Self::GossipMessages => &mut c.gossip_messages,
@@ -173,11 +121,11 @@ mod tests {
     fn add_all_sums_fieldwise() {
         let mut a = Counters::default();
         let mut b = Counters::default();
-        Counter::ClaimsSent.add(&mut a, 2);
-        Counter::ClaimsSent.add(&mut b, 3);
+        Counter::TrackerCalls.add(&mut a, 2);
+        Counter::TrackerCalls.add(&mut b, 3);
         Counter::GossipBytes.add(&mut b, 7);
         add_all(&mut a, &b);
-        assert_eq!(a.claims_sent, 5);
+        assert_eq!(a.tracker_calls, 5);
         assert_eq!(a.gossip_bytes, 7);
     }
 }

@@ -2,11 +2,13 @@
 //! behind `/v1/metrics`, shared by replicas and front ends.
 //!
 //! [`Activity`] is the one handle. Code that does something worth knowing
-//! calls it — [`Activity::claim_sent`], [`Activity::tracker_call`],
-//! [`Activity::client_request`], [`Activity::gossip`], [`Activity::record`]
-//! — and the node's HTTP side reads it back: [`Activity::metrics`] (totals,
-//! the last minute in one-second buckets, per-peer claim figures) and
-//! [`Activity::entries`] (the log, newest first, filtered).
+//! calls it — [`Activity::tracker_call`], [`Activity::client_request`],
+//! [`Activity::gossip`], [`Activity::record`] — and the node's HTTP side
+//! reads it back: [`Activity::metrics`] (totals, the last minute in
+//! one-second buckets, and what the application's [`MetricsExtension`]s
+//! add) and [`Activity::entries`] (the log, newest first, filtered). The
+//! counters are the library's own; an application's (the demo's claim
+//! figures) come through [`Activity::extend`].
 //!
 //! Recording stays off the hot path: counting is a few additions under a
 //! short lock, and log entries go through a bounded queue to a writer thread
@@ -18,6 +20,7 @@
 
 mod activity;
 mod counter;
+mod extension;
 pub mod http;
 pub mod process;
 mod serve;
@@ -27,14 +30,14 @@ mod window;
 mod writer;
 
 pub use activity::{
-    Activity, ActivityConfig, ClaimAnswer, MAX_DETAIL, MAX_PEER_NAME, QueryError, check_query,
-    label_value,
+    Activity, ActivityConfig, MAX_DETAIL, MAX_PEER_NAME, QueryError, check_query, label_value,
 };
 pub use counter::{Counter, add_all};
+pub use extension::{ExtendError, MAX_EXTENSIONS, MetricsExtension};
 pub use serve::serve_http;
 pub use store::{ActivityError, DB_FILE};
-pub use tally::{MAX_PEERS, OTHERS};
-pub use window::{WINDOW_SECONDS, Window};
+pub use tally::{MAX_PEERS, OTHERS, bounded};
+pub use window::{Tally, WINDOW_SECONDS, Window};
 
 #[cfg(test)]
 mod tests;

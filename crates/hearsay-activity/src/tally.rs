@@ -1,10 +1,10 @@
 //! [`Tallies`]: everything counted in memory — the totals, the last minute,
-//! the per-peer claim figures, and the client and gossip traffic summed up
-//! between two summary entries of the log.
+//! and the client and gossip traffic summed up between two summary entries
+//! of the log.
 
 use std::collections::BTreeMap;
 
-use hearsay_wire::node::{Counters, NodeActivityKind, PeerClaims};
+use hearsay_wire::node::{Counters, NodeActivityKind};
 
 use crate::counter::Counter;
 use crate::store::NewEntry;
@@ -37,7 +37,6 @@ pub(crate) struct GossipTally {
 pub(crate) struct Tallies {
     pub(crate) total: Counters,
     pub(crate) window: Window,
-    pub(crate) peers: BTreeMap<String, PeerClaims>,
     /// Client requests by requester since the last summary: one log entry per
     /// requester and period instead of one per request.
     clients: BTreeMap<String, u64>,
@@ -46,8 +45,8 @@ pub(crate) struct Tallies {
 }
 
 /// The entry for `key` in `map`, or the one for [`OTHERS`] once the map holds
-/// [`MAX_PEERS`] names.
-fn bounded<'a, V: Default>(map: &'a mut BTreeMap<String, V>, key: &str) -> &'a mut V {
+/// [`MAX_PEERS`] names. For an extension's per-peer maps too.
+pub fn bounded<'a, V: Default>(map: &'a mut BTreeMap<String, V>, key: &str) -> &'a mut V {
     let key = if map.contains_key(key) || map.len() < MAX_PEERS {
         key
     } else {
@@ -61,11 +60,6 @@ impl Tallies {
     pub(crate) fn count(&mut self, second: u64, counter: Counter, n: u64) {
         counter.add(&mut self.total, n);
         self.window.add(second, counter, n);
-    }
-
-    /// The claim figures with `peer`.
-    pub(crate) fn peer(&mut self, peer: &str) -> &mut PeerClaims {
-        bounded(&mut self.peers, peer)
     }
 
     /// One client request from `from`, for the next summary.
@@ -145,14 +139,14 @@ mod tests {
 
     #[test]
     fn peer_maps_are_bounded() {
-        let mut t = Tallies::default();
+        let mut peers = BTreeMap::<String, u64>::new();
         for i in 0..MAX_PEERS + 10 {
-            t.peer(&format!("p{i}")).sent += 1;
+            *bounded(&mut peers, &format!("p{i}")) += 1;
         }
-        assert_eq!(t.peers.len(), MAX_PEERS + 1);
-        assert_eq!(t.peers[OTHERS].sent, 10);
+        assert_eq!(peers.len(), MAX_PEERS + 1);
+        assert_eq!(peers[OTHERS], 10);
         // A name already known keeps its own entry.
-        t.peer("p0").sent += 1;
-        assert_eq!(t.peers["p0"].sent, 2);
+        *bounded(&mut peers, "p0") += 1;
+        assert_eq!(peers["p0"], 2);
     }
 }

@@ -25,54 +25,59 @@ fn all(a: &Activity) -> Vec<hearsay_wire::node::NodeActivityEntry> {
     .unwrap()
 }
 
+/// An application's figures: one count, given at the second asked for.
+struct Hits(std::sync::atomic::AtomicU64, &'static str);
+
+impl MetricsExtension for Hits {
+    fn name(&self) -> &str {
+        self.1
+    }
+
+    fn metrics(&self, second: u64) -> serde_json::Value {
+        serde_json::json!({"hits": self.0.load(std::sync::atomic::Ordering::Relaxed), "second": second})
+    }
+
+    fn prometheus(&self, _second: u64, labels: &str, out: &mut String) {
+        let n = self.0.load(std::sync::atomic::Ordering::Relaxed);
+        out.push_str(&format!("app_hits_total{{{labels}}} {n}\n"));
+    }
+}
+
 #[test]
-fn claims_are_counted_overall_per_peer_and_in_the_last_minute() {
+fn an_applications_figures_come_through_its_extension() {
     let a = Activity::in_memory(quick());
-    a.claim_sent(
-        "r2",
-        ClaimAnswer::Verdict {
-            got: true,
-            deserved: true,
-        },
-        "good",
-    );
-    a.claim_sent(
-        "r2",
-        ClaimAnswer::Verdict {
-            got: false,
-            deserved: false,
-        },
-        "bad",
-    );
-    a.claim_sent(
-        "r3",
-        ClaimAnswer::Verdict {
-            got: true,
-            deserved: false,
-        },
-        "wrong",
-    );
-    a.claim_sent("r3", ClaimAnswer::Unanswered, "not yet");
-    a.claim_received("r2", Some(false), "bad claim");
-    a.claim_received("r3", None, "unavailable");
+    assert!(a.metrics().extensions.is_empty());
+    let hits = std::sync::Arc::new(Hits(std::sync::atomic::AtomicU64::new(0), "hits"));
+    a.extend(hits.clone()).unwrap();
+    hits.0.fetch_add(3, std::sync::atomic::Ordering::Relaxed);
     let m = a.metrics();
-    assert_eq!(m.total.claims_sent, 4);
-    assert_eq!(m.total.answers_true, 2);
-    assert_eq!(m.total.answers_false, 1);
-    assert_eq!(m.total.wrong_answers, 1);
-    assert_eq!(m.total.claims_unanswered, 1);
-    assert_eq!(m.total.claims_received, 2);
-    assert_eq!(m.total.claims_answered_false, 1);
-    assert_eq!(m.total.claims_answered_true, 0);
-    assert_eq!(m.last_minute, m.total);
-    assert_eq!(m.peers["r2"].sent, 2);
-    assert_eq!(m.peers["r2"].received, 1);
-    assert_eq!(m.peers["r3"].wrong_answers, 1);
-    assert_eq!(m.peers["r3"].unanswered, 1);
-    a.flush();
-    let kinds: Vec<NodeActivityKind> = all(&a).iter().map(|e| e.kind).collect();
-    assert_eq!(kinds.len(), 6);
-    assert_eq!(kinds[0], NodeActivityKind::ClaimReceived, "newest first");
+    assert_eq!(m.extensions["hits"]["hits"], 3);
+    assert_eq!(m.extensions["hits"]["second"], 0);
+    let text = a.prometheus("replica=\"r1\"", &[]);
+    assert!(
+        text.contains("app_hits_total{replica=\"r1\"} 3\n"),
+        "{text}"
+    );
+    // One name once; the number of extensions is bounded.
+    let again = std::sync::Arc::new(Hits(std::sync::atomic::AtomicU64::new(0), "hits"));
+    assert_eq!(
+        a.extend(again).unwrap_err(),
+        ExtendError::Taken("hits".into())
+    );
+    let names = [
+        "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9", "e10", "e11", "e12", "e13", "e14",
+        "e15",
+    ];
+    for name in names {
+        a.extend(std::sync::Arc::new(Hits(
+            std::sync::atomic::AtomicU64::new(0),
+            name,
+        )))
+        .unwrap();
+    }
+    let more = std::sync::Arc::new(Hits(std::sync::atomic::AtomicU64::new(0), "more"));
+    assert_eq!(a.extend(more).unwrap_err(), ExtendError::Full);
+    assert_eq!(a.metrics().extensions.len(), MAX_EXTENSIONS);
 }
 
 #[test]
@@ -192,32 +197,23 @@ fn a_restarted_node_keeps_its_log() {
 }
 
 #[test]
-fn prometheus_text_has_the_claim_counters_and_per_peer_figures() {
+fn prometheus_text_has_the_counters_but_the_skipped_ones() {
     let a = Activity::in_memory(quick());
-    a.claim_sent(
-        "r2",
-        ClaimAnswer::Verdict {
-            got: false,
-            deserved: false,
-        },
-        "",
-    );
+    a.tracker_call_counted(false);
     let text = a.prometheus("replica=\"r1\"", &[Counter::UpdatesApplied]);
     assert!(
-        text.contains("hearsay_claims_sent_total{replica=\"r1\"} 1"),
+        text.contains("hearsay_tracker_failures_total{replica=\"r1\"} 1"),
         "{text}"
     );
     assert!(
-        text.contains("hearsay_wrong_answers_total{replica=\"r1\"} 0"),
-        "{text}"
-    );
-    assert!(
-        text.contains(
-            "hearsay_peer_claims_total{replica=\"r1\",peer=\"r2\",figure=\"answers_false\"} 1"
-        ),
+        text.contains("hearsay_gossip_bytes_total{replica=\"r1\"} 0"),
         "{text}"
     );
     assert!(!text.contains("hearsay_updates_applied_total"), "{text}");
+    assert!(
+        !text.contains("claims"),
+        "the library counts no claims: {text}"
+    );
 }
 
 async fn get(app: axum::Router, path: &str) -> (StatusCode, serde_json::Value) {
@@ -235,9 +231,9 @@ async fn get(app: axum::Router, path: &str) -> (StatusCode, serde_json::Value) {
 #[tokio::test]
 async fn the_activity_route_filters_and_refuses_bad_queries_with_a_reason() {
     let a = Activity::in_memory(quick());
-    a.claim_sent("r2", ClaimAnswer::Unanswered, "one");
+    a.record(NodeActivityKind::ClaimSent, Some("r2"), "one");
     a.membership("r3", true);
-    a.claim_received("r3", Some(true), "two");
+    a.record(NodeActivityKind::ClaimReceived, Some("r3"), "two");
     let flushing = a.clone();
     tokio::task::spawn_blocking(move || flushing.flush())
         .await

@@ -42,7 +42,7 @@
 //!
 //! [`attach`] runs the same phases against a running cluster: the load goes
 //! through its front end as movie ratings (the cluster runs
-//! [`hearsay_apps::cluster::ClusterApp`]) by bench users from
+//! [`hearsay_demo::cluster::ClusterApp`]) by bench users from
 //! [`BENCH_USER`]; convergence, logs and counters come from polling every
 //! replica's `/v1/status`, traffic and memory from their `/v1/metrics`, and
 //! every counter is taken as its growth over the run.

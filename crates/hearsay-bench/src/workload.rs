@@ -4,9 +4,9 @@
 //! `--payload-bytes` of payload. An attached cluster runs
 //! [`ClusterApp`], so the load rates movies there ([`MovieWorkload`]).
 
-use hearsay_apps::cluster::{ClusterApp, ClusterQuery, ClusterUpdate};
 use hearsay_apps::movies::{MovieId, MovieQuery, MovieUpdate, Movies, Rating, UserId};
 use hearsay_core::App;
+use hearsay_demo::cluster::{ClusterApp, ClusterQuery, ClusterUpdate};
 use rand::Rng;
 use rand::rngs::StdRng;
 

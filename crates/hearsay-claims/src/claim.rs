@@ -1,10 +1,11 @@
 //! [`Claim`]: what a replica presents to a peer, how it is made good or bad,
 //! and what the answer must be.
 
-use hearsay_apps::cluster::{ClusterApp, ClusterReply};
-use hearsay_apps::payloads::{PayloadId, PayloadReply};
+use hearsay_apps::payloads::PayloadId;
 use hearsay_core::ClientReply;
 use rand::Rng;
+
+use crate::ClaimsApp;
 
 /// What kind of claim it is, which decides the answer it deserves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,14 +104,10 @@ pub fn make_claim(
 }
 
 /// The verdict in a replica's reply to a claim, or why there is none.
-pub fn verdict_of(reply: &ClientReply<ClusterApp>) -> Result<bool, String> {
+pub fn verdict_of<A: ClaimsApp>(reply: &ClientReply<A>) -> Result<bool, String> {
     match reply {
-        ClientReply::Answer {
-            reply: ClusterReply::Payload(PayloadReply::Verdict(v)),
-            ..
-        } => Ok(*v),
         ClientReply::Answer { reply, .. } => {
-            Err(format!("an answer that is no verdict: {reply:?}"))
+            A::verdict(reply).ok_or_else(|| format!("an answer that is no verdict: {reply:?}"))
         }
         ClientReply::NotYet { .. } => {
             Err("not yet: it could not catch up with the claimant in time".into())
@@ -129,7 +126,7 @@ pub fn verdict_of(reply: &ClientReply<ClusterApp>) -> Result<bool, String> {
 
 #[cfg(test)]
 mod tests {
-    use hearsay_apps::payloads::{PayloadUpdate, Payloads};
+    use hearsay_apps::payloads::{PayloadReply, PayloadUpdate, Payloads};
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
@@ -191,14 +188,14 @@ mod tests {
     #[test]
     fn only_a_verdict_is_an_answer() {
         let ts = hearsay_core::VectorTimestamp::new();
-        let yes = ClientReply::Answer {
-            reply: ClusterReply::Payload(PayloadReply::Verdict(true)),
+        let yes = ClientReply::<Payloads>::Answer {
+            reply: PayloadReply::Verdict(true),
             ts: ts.clone(),
         };
         assert_eq!(verdict_of(&yes), Ok(true));
-        let not_yet = ClientReply::<ClusterApp>::NotYet { value_ts: ts };
+        let not_yet = ClientReply::<Payloads>::NotYet { value_ts: ts };
         assert!(verdict_of(&not_yet).unwrap_err().starts_with("not yet"));
-        let off = ClientReply::<ClusterApp>::Unavailable {
+        let off = ClientReply::<Payloads>::Unavailable {
             status: hearsay_core::Status::Offline,
         };
         assert_eq!(verdict_of(&off), Err("unavailable: it is offline".into()));

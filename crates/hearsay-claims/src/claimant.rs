@@ -5,12 +5,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hearsay_activity::{Activity, ClaimAnswer};
-use hearsay_apps::cluster::{ClusterApp, ClusterQuery};
-use hearsay_apps::payloads::PayloadQuery;
+use hearsay_activity::Activity;
 use hearsay_core::{ClientRequest, ReplicaId, Status, VectorTimestamp};
 use hearsay_replica::{AddressBook, ReplicaHandle};
 use hearsay_transport::NodeSocket;
+use hearsay_wire::node::NodeActivityKind;
 use hearsay_wire::{ReplicaRequest, ReplicaResponse, decode, encode};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -18,6 +17,7 @@ use tokio::sync::Semaphore;
 use tracing::{debug, error};
 
 use crate::claim::{Claim, make_claim, short, verdict_of};
+use crate::{ClaimAnswer, ClaimTally, ClaimsApp};
 
 /// How a replica presents claims.
 #[derive(Clone, Debug)]
@@ -47,8 +47,8 @@ impl Default for ClaimConfig {
 }
 
 /// Presents claims from replica `me` (behind `handle`) to peers in `book`
-/// until `shutdown`, counting and logging each outcome in the replica's
-/// activity.
+/// until `shutdown`, counting each outcome in `tally` and logging it in the
+/// replica's activity.
 ///
 /// Each round picks a random peer and a random payload the replica holds,
 /// read inside the replica's actor together with its value timestamp, which
@@ -56,9 +56,10 @@ impl Default for ClaimConfig {
 /// state includes everything the claimant's did (or says "not yet" after its
 /// held-query deadline), so a lagging peer can be slow but never wrong. A
 /// replica that is offline presents none.
-pub async fn run(
+pub async fn run<A: ClaimsApp>(
     me: ReplicaId,
-    handle: ReplicaHandle<ClusterApp>,
+    handle: ReplicaHandle<A>,
+    tally: Arc<ClaimTally>,
     socket: Arc<dyn NodeSocket>,
     book: AddressBook,
     config: ClaimConfig,
@@ -97,11 +98,7 @@ pub async fn run(
         let pick = rng.random::<u32>() as usize;
         let read = handle
             .inspect(move |r, _| {
-                let held = r
-                    .app()
-                    .payloads
-                    .nth(pick)
-                    .map(|(id, c)| (*id, c.to_owned()));
+                let held = r.app().held_payload(pick);
                 (held, r.value_ts().clone(), r.status())
             })
             .await;
@@ -118,11 +115,14 @@ pub async fn run(
         let presenting = Presenting {
             socket: socket.clone(),
             activity: handle.activity().clone(),
+            tally: tally.clone(),
             timeout: config.timeout,
         };
         tokio::spawn(async move {
             let _slot = slot;
-            presenting.present(peer, addr, claim, prev, attempt).await;
+            presenting
+                .present::<A>(peer, addr, claim, prev, attempt)
+                .await;
         });
     }
     debug!(replica = %me, "claims stopped");
@@ -132,13 +132,14 @@ pub async fn run(
 struct Presenting {
     socket: Arc<dyn NodeSocket>,
     activity: Activity,
+    tally: Arc<ClaimTally>,
     timeout: Duration,
 }
 
 impl Presenting {
     /// Sends `claim` to `peer` as a causal query after `prev` and records the
     /// outcome.
-    async fn present(
+    async fn present<A: ClaimsApp>(
         self,
         peer: ReplicaId,
         addr: SocketAddr,
@@ -147,14 +148,11 @@ impl Presenting {
         attempt: u64,
     ) {
         let started = Instant::now();
-        let request = ReplicaRequest::<ClusterApp>::Client {
+        let request = ReplicaRequest::<A>::Client {
             attempt,
             request: ClientRequest::Query {
                 prev,
-                query: ClusterQuery::Payload(PayloadQuery::Verify {
-                    id: claim.id,
-                    content: claim.content.clone(),
-                }),
+                query: A::verify_query(claim.id, claim.content.clone()),
             },
         };
         let outcome = match encode(&request) {
@@ -165,7 +163,7 @@ impl Presenting {
                 .await
             {
                 Err(e) => Err(format!("unreachable: {e}")),
-                Ok(answer) => match decode::<ReplicaResponse<ClusterApp>>(&answer) {
+                Ok(answer) => match decode::<ReplicaResponse<A>>(&answer) {
                     Ok(ReplicaResponse::Client { reply, .. }) => verdict_of(&reply),
                     Ok(ReplicaResponse::Error { reason }) => Err(format!("refused: {reason}")),
                     Ok(other) => Err(format!("an unexpected answer: {other:?}")),
@@ -185,20 +183,20 @@ impl Presenting {
                     error!(%peer, claim = %what, verdict = got, deserved, "WRONG ANSWER to a claim");
                     format!("WRONG ANSWER: {what} answered {got}, deserved {deserved} ({ms} ms)")
                 };
-                self.activity.claim_sent(
-                    peer.as_str(),
-                    ClaimAnswer::Verdict { got, deserved },
-                    detail,
-                );
+                self.outcome(&peer, ClaimAnswer::Verdict { got, deserved }, detail);
             }
             Err(why) => {
                 debug!(%peer, claim = %what, %why, "claim not answered");
-                self.activity.claim_sent(
-                    peer.as_str(),
-                    ClaimAnswer::Unanswered,
-                    format!("{what} not answered: {why} ({ms} ms)"),
-                );
+                let detail = format!("{what} not answered: {why} ({ms} ms)");
+                self.outcome(&peer, ClaimAnswer::Unanswered, detail);
             }
         }
+    }
+
+    /// Counts a completed claim and logs it.
+    fn outcome(&self, peer: &ReplicaId, answer: ClaimAnswer, detail: String) {
+        self.tally.sent(peer.as_str(), answer);
+        self.activity
+            .record(NodeActivityKind::ClaimSent, Some(peer.as_str()), detail);
     }
 }

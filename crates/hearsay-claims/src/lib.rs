@@ -7,12 +7,15 @@
 //!
 //! [`run`] is the claimant's loop; [`ClaimObserver`] is the receiver's side,
 //! a [`hearsay_replica::RequestObserver`] that counts claims received and
-//! verdicts given per claimant. Both record in the replica's
-//! [`hearsay_activity::Activity`], which serves them as `/v1/metrics` and
-//! `/v1/activity`.
+//! verdicts given per claimant. Both count in the replica's [`ClaimTally`],
+//! registered with its [`hearsay_activity::Activity`] as the `"claims"`
+//! metrics extension (`/v1/metrics`' `extensions.claims`, and the same
+//! Prometheus names as ever), and log in that activity (`/v1/activity`).
+//! The library's own counters know nothing of claims.
 //!
-//! A claim is an ordinary causal query of the payloads app
-//! (`PayloadQuery::Verify`) sent to the peer over QUIC as a
+//! Claims run on any app that holds payloads ([`ClaimsApp`]: the payloads
+//! app itself, or the demo's `ClusterApp`). A claim is an ordinary causal
+//! query of that app (for the payloads, `PayloadQuery::Verify`) sent to the peer over QUIC as a
 //! `ReplicaRequest::Client`, with the claimant's value timestamp as its
 //! `prev`. The peer's core holds a query until its state covers `prev` (up
 //! to its held-query deadline, then "not yet"), so it judges the claim only
@@ -20,10 +23,16 @@
 //! falsifies it. The claimant is named by its certificate, which the peer's
 //! QUIC layer has verified, so a claim cannot be made in another's name.
 
+mod app;
 mod claim;
 mod claimant;
 mod observer;
+mod tally;
 
+pub use app::ClaimsApp;
 pub use claim::{Claim, ClaimKind, make_claim, short, verdict_of};
 pub use claimant::{ClaimConfig, run};
 pub use observer::ClaimObserver;
+pub use tally::{
+    CLAIMS_EXTENSION, ClaimAnswer, ClaimCounters, ClaimMetrics, ClaimTally, PeerClaims,
+};

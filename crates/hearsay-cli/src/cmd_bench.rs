@@ -178,15 +178,8 @@ async fn find_cluster(
 mod tests {
     use super::*;
 
-    #[derive(clap::Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
-
     fn parse(line: &str) -> Result<Args, clap::Error> {
-        use clap::Parser as _;
-        Cli::try_parse_from(std::iter::once("bench").chain(line.split_whitespace())).map(|c| c.args)
+        crate::parse_flags::parse("bench", line)
     }
 
     #[test]

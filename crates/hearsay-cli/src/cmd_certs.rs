@@ -96,20 +96,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 #[cfg(test)]
 /// The parser only: what `init` and `issue` do is tested in `hearsay_demo::certs`.
 mod tests {
-    use clap::Parser;
-
     use super::*;
 
-    #[derive(Parser, Debug)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
-
     fn parse(line: &[&str]) -> Args {
-        let mut argv = vec!["certs"];
-        argv.extend_from_slice(line);
-        Cli::try_parse_from(argv).expect("parses").args
+        crate::parse_flags::parse("certs", &line.join(" ")).expect("parses")
     }
 
     #[test]
@@ -124,8 +114,8 @@ mod tests {
 
     #[test]
     fn a_bad_role_is_refused_by_the_parser_naming_the_roles() {
-        let mut argv = vec!["certs", "issue", "r1", "--role", "admin"];
-        let err = Cli::try_parse_from(argv.drain(..)).expect_err("bad role");
+        let err = crate::parse_flags::parse::<Args>("certs", "issue r1 --role admin")
+            .expect_err("bad role");
         assert!(
             err.to_string()
                 .contains("replica, frontend, client or tracker"),

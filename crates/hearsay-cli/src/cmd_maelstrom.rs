@@ -148,19 +148,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
 
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
-
     fn parse(line: &str) -> Result<Args, clap::Error> {
-        Cli::try_parse_from(std::iter::once("maelstrom").chain(line.split_whitespace()))
-            .map(|c| c.args)
+        crate::parse_flags::parse("maelstrom", line)
     }
 
     #[test]

@@ -4,9 +4,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use clap::builder::PossibleValuesParser;
-use hearsay_core::InjectedBugs;
-use hearsay_sim::{Faults, SimConfig, Summary, run_seeds};
+use hearsay_sim::{BUG_NAMES, BUGS_AVAILABLE, Faults, SimConfig, Summary, run_seeds};
 
 use crate::duration_flag::DurationFlag;
 use crate::sim_output;
@@ -64,8 +62,11 @@ pub(crate) struct Args {
     /// No faults at all: overrides every fault flag (only delay remains).
     #[arg(long)]
     no_faults: bool,
-    /// Give every replica a deliberate bug, to see the checkers catch it.
-    #[arg(long = "bug", value_name = "NAME", value_parser = PossibleValuesParser::new(InjectedBugs::NAMES))]
+    /// Give every replica a deliberate bug, to see the checkers catch it:
+    /// apply-early, double-apply or stale-read. Only in a binary built with
+    /// the `sim-bugs` feature (`cargo build --release -p hearsay-cli
+    /// --features sim-bugs`); release builds leave the bugs out.
+    #[arg(long = "bug", value_name = "NAME", value_parser = bug_name)]
     bugs: Vec<String>,
     /// Print the result as one JSON object on stdout.
     #[arg(long)]
@@ -78,6 +79,24 @@ pub(crate) struct Args {
 /// `--max-delay-ms`: up to an hour, in whole milliseconds (the reproduce
 /// command prints it as a number of milliseconds).
 const MAX_DELAY: DurationFlag = DurationFlag::millis(Duration::ZERO, Duration::from_secs(3600));
+
+/// `--bug`: a known bug's name, in a binary that has the bugs.
+fn bug_name(name: &str) -> Result<String, String> {
+    if !BUG_NAMES.contains(&name) {
+        return Err(format!(
+            "unknown bug: choose one of {}",
+            BUG_NAMES.join(", ")
+        ));
+    }
+    if !BUGS_AVAILABLE {
+        return Err(format!(
+            "this hearsay is built without deliberate bugs (the `sim-bugs` feature is off); \
+             build one with them: cargo build --release -p hearsay-cli --features sim-bugs, \
+             or run cargo run --release -p hearsay-cli --features sim-bugs -- sim --bug {name}"
+        ));
+    }
+    Ok(name.to_owned())
+}
 
 /// Runs `hearsay sim`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -118,16 +137,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
 
     fn parse(line: &str) -> Result<Args, clap::Error> {
-        Cli::try_parse_from(std::iter::once("sim").chain(line.split_whitespace())).map(|c| c.args)
+        crate::parse_flags::parse("sim", line)
     }
 
     #[test]
@@ -173,12 +185,31 @@ mod tests {
     }
 
     #[test]
+    fn the_bugs_are_in_test_builds_and_name_the_feature_elsewhere() {
+        // `cargo test` turns on the simulator's bugs (a dev-dependency), as
+        // the `sim-bugs` feature does; a release build has them off.
+        const {
+            assert!(
+                BUGS_AVAILABLE,
+                "the tests build the simulator with its bugs"
+            )
+        };
+        assert_eq!(bug_name("stale-read").unwrap(), "stale-read");
+        let config = parse("--bug double-apply").unwrap().config().unwrap();
+        assert!(config.replica_config().bugs.skip_dedup);
+    }
+
+    #[test]
     fn bad_flags_get_clear_errors() {
         let err = |line: &str| format!("{:#}", parse(line).unwrap().config().unwrap_err());
         assert!(err("--replicas 0").contains("replicas must be between 1"));
         assert!(err("--loss 1").contains("loss must be at least 0 and below 1"));
         assert!(err("--seeds 0").contains("--seeds must be at least 1"));
-        assert!(parse("--bug nonsense").is_err());
+        let bug = |line: &str| parse(line).map(drop).unwrap_err().to_string();
+        assert!(
+            bug("--bug nonsense")
+                .contains("unknown bug: choose one of apply-early, double-apply, stale-read")
+        );
         assert!(parse("--replicas -1").is_err());
     }
 }

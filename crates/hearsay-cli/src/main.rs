@@ -24,6 +24,8 @@ mod cmd_simulate;
 mod cmd_tracker;
 mod cmd_up;
 mod duration_flag;
+#[cfg(test)]
+mod parse_flags;
 mod sim_output;
 
 /// hearsay: highly available replicated services on the gossip architecture.

@@ -240,9 +240,9 @@ fn a_client_certificate_cannot_run_a_replica_or_a_front_end() {
 /// the tracker's admin (status changes) or gossip; nothing changes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_certificate_cannot_act_as_a_replica_front_end_or_tracker() {
-    use hearsay_apps::cluster::{ClusterApp, ClusterUpdate};
     use hearsay_apps::payloads::PayloadUpdate;
     use hearsay_core::{ClientId, PeerMessage, ReplicaId, Session, Status};
+    use hearsay_demo::cluster::{ClusterApp, ClusterUpdate};
     use hearsay_transport::TransportError;
     use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig, NodeCredentials};
     use hearsay_wire::{PeerFrame, ReplicaRequest, encode};

@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 use common::Cluster;
 use common::http::{get, get_json};
 use common::procs::Procs;
-use hearsay_apps::cluster::{ClusterApp, ClusterUpdate};
 use hearsay_apps::payloads::PayloadUpdate;
+use hearsay_claims::ClaimMetrics;
 use hearsay_client::{Client, SessionClient};
 use hearsay_core::{ClientId, ReplicaId};
+use hearsay_demo::cluster::{ClusterApp, ClusterUpdate};
 use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig, NodeCredentials};
 use hearsay_wire::node::{NodeActivityPage, NodeMetrics};
 
@@ -49,8 +50,30 @@ async fn put_all(client: Client, session: u64, payloads: Vec<String>, prefer: Op
     }
 }
 
-fn metrics(addr: &str) -> NodeMetrics {
-    serde_json::from_value(get_json(addr, "/v1/metrics")).unwrap()
+/// A replica's `/v1/metrics`, read through its claim figures (the "claims"
+/// extension) with the node's own counters beside them.
+#[derive(Debug)]
+struct Figures {
+    node: NodeMetrics,
+    claims: ClaimMetrics,
+}
+
+impl std::ops::Deref for Figures {
+    type Target = ClaimMetrics;
+    fn deref(&self) -> &ClaimMetrics {
+        &self.claims
+    }
+}
+
+fn metrics(addr: &str) -> Figures {
+    let node: NodeMetrics = serde_json::from_value(get_json(addr, "/v1/metrics")).unwrap();
+    assert!(
+        node.extensions
+            .contains_key(hearsay_claims::CLAIMS_EXTENSION),
+        "a replica's metrics carry its claim figures: {node:#?}"
+    );
+    let claims = ClaimMetrics::of(&node);
+    Figures { node, claims }
 }
 
 /// Polls every replica's metrics until `done` holds for all, or panics after
@@ -59,11 +82,11 @@ fn wait_for(
     nodes: &[(String, String)],
     limit: Duration,
     what: &str,
-    done: impl Fn(&str, &NodeMetrics) -> bool,
-) -> Vec<(String, NodeMetrics)> {
+    done: impl Fn(&str, &Figures) -> bool,
+) -> Vec<(String, Figures)> {
     let start = Instant::now();
     loop {
-        let all: Vec<(String, NodeMetrics)> =
+        let all: Vec<(String, Figures)> =
             nodes.iter().map(|(n, a)| (n.clone(), metrics(a))).collect();
         if all.iter().all(|(n, m)| done(n, m)) {
             return all;
@@ -77,7 +100,7 @@ fn wait_for(
 }
 
 /// No replica ever got a wrong answer, overall or from any peer.
-fn assert_no_wrong_answers(all: &[(String, NodeMetrics)]) {
+fn assert_no_wrong_answers(all: &[(String, Figures)]) {
     for (n, m) in all {
         assert_eq!(m.total.wrong_answers, 0, "{n}: {m:#?}");
         assert_eq!(m.last_minute.wrong_answers, 0, "{n}: {m:#?}");
@@ -139,7 +162,7 @@ fn claims_under_load_get_the_verdicts_they_deserve_and_never_a_wrong_one() {
         Duration::from_secs(30),
         "every payload, and true and false answers from each peer",
         |n, m| {
-            m.total.updates_applied >= 200
+            m.node.total.updates_applied >= 200
                 && nodes.iter().filter(|(p, _)| p != n).all(|(p, _)| {
                     m.peers.get(p).is_some_and(|f| {
                         f.answers_true > 0 && f.answers_false > 0 && f.received > 0
@@ -155,7 +178,7 @@ fn claims_under_load_get_the_verdicts_they_deserve_and_never_a_wrong_one() {
         );
         assert!(m.last_minute.claims_sent > 0, "{n}: {m:#?}");
         assert!(
-            m.total.gossip_messages > 0 && m.total.gossip_bytes > 0,
+            m.node.total.gossip_messages > 0 && m.node.total.gossip_bytes > 0,
             "{n}: {m:#?}"
         );
         let sent: u64 = m.peers.values().map(|p| p.sent).sum();

@@ -6,33 +6,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::http::{get_json, peer_names, request};
 use common::procs::Procs;
-use common::{Cluster, lines};
-
-/// Polls `check` every 100 ms until it holds; panics with `what` and the
-/// last value after `limit`.
-fn eventually<T: std::fmt::Debug>(
-    what: &str,
-    limit: Duration,
-    mut probe: impl FnMut() -> T,
-    check: impl Fn(&T) -> bool,
-) -> T {
-    let start = Instant::now();
-    loop {
-        let v = probe();
-        if check(&v) {
-            return v;
-        }
-        assert!(
-            start.elapsed() < limit,
-            "not within {limit:?}: {what}; last: {v:#?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
+use common::{Cluster, eventually, lines};
 
 /// `n` ratings of `title` by users `first..first+n`, 1 to 5 stars.
 fn ratings(title: &str, first: u32, n: u32) -> Vec<String> {

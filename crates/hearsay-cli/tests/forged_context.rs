@@ -10,9 +10,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{Cluster, lines};
-use hearsay_apps::cluster::{ClusterApp, ClusterUpdate};
 use hearsay_apps::payloads::PayloadUpdate;
 use hearsay_core::{ClientId, ClientReply, ClientRequest, ReplicaId, UpdateId, VectorTimestamp};
+use hearsay_demo::cluster::{ClusterApp, ClusterUpdate};
 use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig, NodeCredentials};
 use hearsay_wire::{FrontendRequest, FrontendResponse, SessionRequest, decode, encode};
 

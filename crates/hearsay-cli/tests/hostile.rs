@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{Cluster, lines};
-use hearsay_apps::cluster::ClusterApp;
+use hearsay_demo::cluster::ClusterApp;
 use hearsay_transport::{Connector, ConnectorConfig, EndpointConfig, NodeCredentials};
 use hearsay_wire::{FrontendRequest, FrontendResponse, ReplicaResponse, decode, encode};
 

@@ -6,36 +6,14 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::http::get_json;
-use common::lines;
 use common::procs::Procs;
+use common::{eventually, lines};
 
 /// Generous: the front end probes a replica it has offline every 250 ms.
 const LIMIT: Duration = Duration::from_secs(10);
-
-/// Polls `probe` every 100 ms until `check` holds; panics with `what` and
-/// the last value after `limit`.
-fn eventually<T: std::fmt::Debug>(
-    what: &str,
-    limit: Duration,
-    mut probe: impl FnMut() -> T,
-    check: impl Fn(&T) -> bool,
-) -> T {
-    let start = Instant::now();
-    loop {
-        let v = probe();
-        if check(&v) {
-            return v;
-        }
-        assert!(
-            start.elapsed() < limit,
-            "not within {limit:?}: {what}; last: {v:#?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// The front end's `/v1/status` entry of replica `name`.
 fn fe_entry(p: &Procs, name: &str) -> serde_json::Value {

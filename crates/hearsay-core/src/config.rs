@@ -50,8 +50,10 @@ pub struct ReplicaConfig {
     /// a durable shell learns what to write before [`crate::Replica::advance`]
     /// lets any reply or gossip out.
     pub journal: bool,
-    /// Deliberate bugs, for showing that the simulator's checkers catch them.
-    pub bugs: InjectedBugs,
+    /// Deliberate bugs, for showing that the simulator's checkers catch them
+    /// (only with the `inject-bugs` feature, which release builds leave off).
+    #[cfg(feature = "inject-bugs")]
+    pub bugs: crate::InjectedBugs,
     /// Forced updates (issue #13): the voters of the forced order and its
     /// timers. `None` (the default): the cluster has no forced order, and
     /// forced requests are refused with a reason.
@@ -74,7 +76,8 @@ impl Default for ReplicaConfig {
             snapshot_interval: Duration::from_millis(500),
             emit_applied: false,
             journal: false,
-            bugs: InjectedBugs::default(),
+            #[cfg(feature = "inject-bugs")]
+            bugs: crate::InjectedBugs::default(),
             forced: None,
         }
     }
@@ -134,45 +137,6 @@ impl ForcedConfig {
             seed: 0,
             bugs: ForcedBugs::default(),
         }
-    }
-}
-
-/// Bugs a replica can be told to have. All off by default; never turn them on
-/// outside a demonstration of the checkers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct InjectedBugs {
-    /// Apply a record as soon as its origin's previous record is applied,
-    /// ignoring the rest of its causal past.
-    pub apply_before_causal_past: bool,
-    /// Apply every record, even a second copy of an applied update id.
-    pub skip_dedup: bool,
-    /// Answer queries at once, whatever the session has already seen.
-    pub answer_stale_queries: bool,
-}
-
-impl InjectedBugs {
-    /// Names accepted by [`InjectedBugs::parse`].
-    pub const NAMES: [&'static str; 3] = ["apply-early", "double-apply", "stale-read"];
-
-    /// Turns on the bug named `name`.
-    pub fn enable(&mut self, name: &str) -> Result<(), String> {
-        match name {
-            "apply-early" => self.apply_before_causal_past = true,
-            "double-apply" => self.skip_dedup = true,
-            "stale-read" => self.answer_stale_queries = true,
-            other => {
-                return Err(format!(
-                    "unknown bug {other:?}: choose one of {}",
-                    Self::NAMES.join(", ")
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// Whether any bug is on.
-    pub fn any(&self) -> bool {
-        *self != Self::default()
     }
 }
 

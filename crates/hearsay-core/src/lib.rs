@@ -66,6 +66,7 @@
 //! its `examples/cart.rs`.
 
 mod app;
+mod bugs;
 mod config;
 pub mod conformance;
 mod executed;
@@ -91,7 +92,9 @@ mod timers;
 mod timestamp;
 
 pub use app::{App, ApplyContext, Arbitration, UpdateClass};
-pub use config::{ForcedConfig, ForcedConfigError, InjectedBugs, ReplicaConfig};
+#[cfg(feature = "inject-bugs")]
+pub use bugs::InjectedBugs;
+pub use config::{ForcedConfig, ForcedConfigError, ReplicaConfig};
 pub use forced_status::{ForcedRole, ForcedStatus};
 pub use frontend::{
     AttemptId, BUSY_MESSAGE, FrontEnd, FrontEndConfig, FrontEndOutput, Outcome, ReplicaView,

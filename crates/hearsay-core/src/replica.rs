@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::app::{App, ApplyContext, UpdateClass};
+use crate::bugs::{self, Bug};
 use crate::config::{ForcedConfigError, ReplicaConfig};
 use crate::executed::{ExecutedTable, Seen};
 use crate::held::{HeldUpdate, HeldUpdates};
@@ -605,7 +606,7 @@ impl<A: App> Replica<A> {
         prev: VectorTimestamp,
         query: A::Query,
     ) {
-        if prev.le(&self.value_ts) || self.config.bugs.answer_stale_queries {
+        if prev.le(&self.value_ts) || bugs::on(&self.config, Bug::StaleRead) {
             self.answer(token, &query);
             return;
         }
@@ -1123,7 +1124,7 @@ impl<A: App> Replica<A> {
                     let Some(rec) = self.log.next_of(&origin, next) else {
                         break;
                     };
-                    let stable = if self.config.bugs.apply_before_causal_past {
+                    let stable = if bugs::on(&self.config, Bug::ApplyEarly) {
                         true
                     } else {
                         rec.is_stable(&self.value_ts)
@@ -1148,7 +1149,8 @@ impl<A: App> Replica<A> {
     }
 
     fn apply_one(&mut self, now: Time, rec: &UpdateRecord<A::Update>) {
-        let duplicate = self.executed.is_applied(&rec.id) && !self.config.bugs.skip_dedup;
+        let duplicate =
+            self.executed.is_applied(&rec.id) && !bugs::on(&self.config, Bug::DoubleApply);
         if duplicate {
             self.stats.duplicates_skipped += 1;
         } else {

@@ -7,9 +7,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::cluster::ClusterApp;
 use anyhow::Context;
 use hearsay_activity::Activity;
-use hearsay_apps::cluster::ClusterApp;
 use hearsay_core::{ReplicaId, Status};
 use hearsay_discovery::{
     CallHook, Change, Discovery, DiscoveryConfig, Member, Membership, StatusFn, TrackerClient,

@@ -3,8 +3,10 @@
 //!
 //! The library crates name no application (STYLE 21); this crate is where
 //! the movie-ratings and claims demo lives, over the demo's
-//! [`ClusterApp`](hearsay_apps::cluster::ClusterApp):
+//! [`ClusterApp`](cluster::ClusterApp):
 //!
+//! - [`cluster`]: the movies and the payloads side by side, what a
+//!   `hearsay up` cluster replicates (the claims run on it: [`hearsay_claims::ClaimsApp`]).
 //! - [`repl`]: the interactive movie-ratings client (`hearsay client`, `hearsay up`).
 //! - [`simulate`]: `hearsay simulate`'s traffic, progress and summary.
 //! - [`up`], [`replica`], [`frontend`], [`tracker`]: the cluster commands'
@@ -22,6 +24,7 @@
 //! library layer anyone embeds.
 
 pub mod certs;
+pub mod cluster;
 pub mod discover;
 pub mod faults;
 pub mod frontend;

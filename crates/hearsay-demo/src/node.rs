@@ -5,10 +5,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::cluster::ClusterApp;
 use anyhow::Context;
 use hearsay_activity::{Activity, ActivityConfig};
-use hearsay_apps::cluster::ClusterApp;
 use hearsay_apps::movies::Movies;
+use hearsay_claims::ClaimTally;
 use hearsay_core::ReplicaId;
 use hearsay_frontend::FrontendNode;
 use hearsay_replica::{DataEntry, DataPage, ReplicaHandle, ReplicaNode};
@@ -164,6 +165,9 @@ pub async fn start_replica(
     shutdown: &Shutdown,
 ) -> anyhow::Result<RunningReplica> {
     let activity = open_activity(spec.data_dir.as_deref())?;
+    // The claim counters are the demo's: they join the node's metrics as
+    // its "claims" extension, beside the library's own counters.
+    let tally = ClaimTally::register(&activity).context("counting claims")?;
     let mut builder = ReplicaNode::builder(app)
         .name(spec.name.as_str())
         .certs_dir(certs)
@@ -171,7 +175,10 @@ pub async fn start_replica(
         .admission(Arc::new(spec.isolation))
         .max_in_flight(spec.max_in_flight)
         .activity(activity.clone())
-        .observer(Arc::new(hearsay_claims::ClaimObserver::new(activity)))
+        .observer(Arc::new(hearsay_claims::ClaimObserver::new(
+            activity,
+            tally.clone(),
+        )))
         .data_view(cluster_view)
         .stop_on(shutdown.wait());
     if spec.overload_probability > 0.0 {
@@ -197,6 +204,7 @@ pub async fn start_replica(
     tokio::spawn(hearsay_claims::run(
         spec.name.clone(),
         node.handle().clone(),
+        tally,
         node.socket().clone(),
         node.book().clone(),
         spec.claims,

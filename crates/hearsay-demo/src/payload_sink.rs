@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use hearsay_apps::cluster::{ClusterApp, ClusterUpdate};
+use crate::cluster::{ClusterApp, ClusterUpdate};
 use hearsay_apps::payloads::PayloadUpdate;
 use hearsay_client::{SessionClient, SessionError};
 use hearsay_core::{ClientId, Session};

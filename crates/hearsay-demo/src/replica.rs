@@ -56,7 +56,7 @@ fn inspect(name: &ReplicaId, dir: &std::path::Path) -> anyhow::Result<ExitCode> 
         anyhow::bail!("{} holds no replica state", dir.display());
     }
     let store = hearsay_replica::store::Store::open(dir, name)?;
-    let i = store.inspect::<hearsay_apps::cluster::ClusterApp>()?;
+    let i = store.inspect::<crate::cluster::ClusterApp>()?;
     println!("data directory   {}", dir.display());
     println!("replica          {}", i.replica);
     println!("format           {}", hearsay_replica::store::FORMAT);

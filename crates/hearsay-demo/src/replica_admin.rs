@@ -3,14 +3,15 @@
 //! `tracker`, to the replica's registered address; the answer is the status
 //! the replica reports.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use hearsay_apps::cluster::ClusterApp;
+use hearsay_discovery::resolve;
 use hearsay_tracker::{AdminError, AdminFuture, ReplicaAdmin};
 use hearsay_transport::Connector;
 use hearsay_wire::tracker::{Peer, ReplicaStatus};
 use hearsay_wire::{ReplicaRequest, ReplicaResponse, decode, encode};
+
+use crate::cluster::ClusterApp;
 
 /// How long the tracker waits for a replica to answer a status change.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(3);
@@ -70,17 +71,4 @@ impl ReplicaAdmin for QuicReplicaAdmin {
     fn set_status<'a>(&'a self, replica: &'a Peer, status: ReplicaStatus) -> AdminFuture<'a> {
         Box::pin(self.ask(replica, status))
     }
-}
-
-/// A registered `HOST:PORT` as a socket address; host names are looked up
-/// (bounded by a second).
-async fn resolve(addr: &str) -> Option<SocketAddr> {
-    if let Ok(a) = addr.parse() {
-        return Some(a);
-    }
-    tokio::time::timeout(Duration::from_secs(1), tokio::net::lookup_host(addr))
-        .await
-        .ok()?
-        .ok()?
-        .next()
 }

@@ -423,9 +423,11 @@ impl Worker {
     }
 }
 
-/// A peer's `HOST:PORT` as a socket address (host names are looked up,
-/// bounded by a second).
-async fn resolve(addr: &str) -> Option<SocketAddr> {
+/// A peer's `HOST:PORT`, as the tracker lists it, as a socket address (host
+/// names are looked up, bounded by a second); `None` when it does not
+/// resolve. Discovery uses it for the peer list, and the tracker's QUIC
+/// admin for the replica it asks.
+pub async fn resolve(addr: &str) -> Option<SocketAddr> {
     if let Ok(a) = addr.parse() {
         return Some(a);
     }

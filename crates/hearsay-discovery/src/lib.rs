@@ -28,7 +28,7 @@ mod url;
 pub use client::{DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, TrackerClient};
 pub use discovery::{
     CallFn, CallHook, Discovery, DiscoveryConfig, HeartbeatNudge, StatusFn, StatusFuture,
-    fixed_status, follow,
+    fixed_status, follow, resolve,
 };
 pub use error::TrackerError;
 pub use membership::{Change, Member, Membership};

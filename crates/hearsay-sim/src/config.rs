@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use hearsay_core::{FrontEndConfig, InjectedBugs, ReplicaConfig};
+use hearsay_core::{FrontEndConfig, ReplicaConfig};
 
 /// The shape of one simulated run; the seed is given separately.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,8 +20,10 @@ pub struct SimConfig {
     pub timing: Timing,
     /// What goes wrong during the fault phase.
     pub faults: Faults,
-    /// Deliberate replica bugs, to show the checkers catch them.
-    pub bugs: InjectedBugs,
+    /// Deliberate replica bugs, to show the checkers catch them (only with
+    /// the `inject-bugs` feature; see [`SimConfig::inject_bug`]).
+    #[cfg(feature = "inject-bugs")]
+    pub bugs: hearsay_core::InjectedBugs,
     /// Draw the replicas' gossip settings from the seed: eager or batched
     /// pushes, a relay ring instead of a full mesh, anti-entropy fanout, and
     /// tiny gossip messages. Off, every seed uses [`ReplicaConfig`]'s defaults
@@ -38,7 +40,8 @@ impl Default for SimConfig {
             ops_per_client: 30,
             timing: Timing::default(),
             faults: Faults::default(),
-            bugs: InjectedBugs::default(),
+            #[cfg(feature = "inject-bugs")]
+            bugs: hearsay_core::InjectedBugs::default(),
             vary_gossip: true,
         }
     }
@@ -270,6 +273,7 @@ impl SimConfig {
             dedup_retention: self.timing.dedup_retention,
             emit_applied: true,
             journal: true,
+            #[cfg(feature = "inject-bugs")]
             bugs: self.bugs,
             ..ReplicaConfig::default()
         }

@@ -42,6 +42,7 @@
 //! assert!(report.is_clean(), "{:?}", report.violations);
 //! ```
 
+mod bugs;
 mod config;
 mod invariants;
 mod net;
@@ -51,6 +52,7 @@ mod sweep;
 mod trace;
 mod workload;
 
+pub use bugs::{BUG_NAMES, BUGS_AVAILABLE};
 pub use config::{ConfigError, Faults, SimConfig, Timing};
 pub use invariants::{Property, Violation};
 pub use net::{Delay, NetStats, Network, Packet};

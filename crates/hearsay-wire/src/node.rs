@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::tracker::{PeerRole, ReplicaStatus};
 
 /// `GET /v1/metrics`: a node's counters, over the whole run and over the last
-/// minute, its per-peer claim figures and its gauges.
+/// minute, its gauges, and the figures its application adds.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 pub struct NodeMetrics {
     /// The node's name.
@@ -29,9 +29,12 @@ pub struct NodeMetrics {
     pub total: Counters,
     /// Counters over the last 60 seconds.
     pub last_minute: Counters,
-    /// Claim figures per peer (by name), since start.
-    #[serde(default)]
-    pub peers: BTreeMap<String, PeerClaims>,
+    /// Figures the application running on the node adds, by the name it
+    /// registered them under (`hearsay_activity::MetricsExtension`): the
+    /// demo's claims network puts its claim counters under `"claims"`. The
+    /// library knows none of them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extensions: BTreeMap<String, serde_json::Value>,
     /// Records in the update log now (replicas only).
     #[serde(default)]
     pub log_len: u64,
@@ -54,23 +57,6 @@ pub struct NodeMetrics {
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Counters {
-    /// Claims this node presented to a peer.
-    pub claims_sent: u64,
-    /// Claims presented to this node.
-    pub claims_received: u64,
-    /// Claims presented to this node that it answered `true`.
-    pub claims_answered_true: u64,
-    /// Claims presented to this node that it answered `false`.
-    pub claims_answered_false: u64,
-    /// Answers this node got to its claims: `true`.
-    pub answers_true: u64,
-    /// Answers this node got to its claims: `false`.
-    pub answers_false: u64,
-    /// Answers that were not what the claim deserved (a good claim answered
-    /// `false` or a bad one `true`); must stay 0.
-    pub wrong_answers: u64,
-    /// Claims that got no verdict (the peer was unreachable, busy or offline).
-    pub claims_unanswered: u64,
     /// Calls this node made to the tracker.
     pub tracker_calls: u64,
     /// Of those, the ones that failed.
@@ -85,24 +71,6 @@ pub struct Counters {
     pub client_requests: u64,
     /// Status changes.
     pub status_changes: u64,
-}
-
-/// Claim figures between this node and one peer.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct PeerClaims {
-    /// Claims this node presented to the peer.
-    pub sent: u64,
-    /// Claims the peer presented to this node.
-    pub received: u64,
-    /// The peer's `true` answers to this node's claims.
-    pub answers_true: u64,
-    /// The peer's `false` answers to this node's claims.
-    pub answers_false: u64,
-    /// The peer's wrong answers to this node's claims (must stay 0).
-    pub wrong_answers: u64,
-    /// This node's claims to the peer that got no verdict.
-    pub unanswered: u64,
 }
 
 /// What a node's activity-log entry records.
@@ -177,13 +145,10 @@ mod tests {
             role: Some(PeerRole::Replica),
             ..NodeMetrics::default()
         };
-        m.total.claims_sent = 3;
-        m.peers.insert(
-            "r2".into(),
-            PeerClaims {
-                sent: 3,
-                ..PeerClaims::default()
-            },
+        m.total.gossip_messages = 3;
+        m.extensions.insert(
+            "claims".into(),
+            serde_json::json!({"peers": {"r2": {"sent": 3}}}),
         );
         let text = serde_json::to_string(&m).unwrap();
         assert_eq!(serde_json::from_str::<NodeMetrics>(&text).unwrap(), m);
@@ -192,7 +157,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(old.total.client_requests, 2);
-        assert_eq!(old.total.claims_sent, 0);
+        assert_eq!(old.total.gossip_messages, 0);
+        assert!(old.extensions.is_empty());
+        // A node from before extensions, with claim counters among its
+        // counters and a `peers` map, still reads (unknown fields ignored).
+        let older: NodeMetrics = serde_json::from_str(
+            r#"{"name":"r1","uptime_ms":5,"total":{"claims_sent":4,"gossip_bytes":9},"last_minute":{},"peers":{"r2":{"sent":4}}}"#,
+        )
+        .unwrap();
+        assert_eq!(older.total.gossip_bytes, 9);
     }
 
     #[test]

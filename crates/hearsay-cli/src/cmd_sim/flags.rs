@@ -49,7 +49,7 @@ impl super::Args {
             };
         }
         for bug in &self.bugs {
-            config.bugs.enable(bug).map_err(anyhow::Error::msg)?;
+            config.inject_bug(bug)?;
         }
         config.validate().context("bad simulation flags")?;
         Ok(config)

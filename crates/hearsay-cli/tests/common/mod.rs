@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The binary under test.
 pub(crate) fn hearsay() -> Command {
@@ -304,4 +304,26 @@ pub(crate) fn lines(out: &Output) -> Vec<String> {
         .lines()
         .map(str::to_owned)
         .collect()
+}
+
+/// Polls `probe` every 100 ms until `check` holds and returns that value;
+/// panics with `what` and the last value after `limit`.
+pub(crate) fn eventually<T: std::fmt::Debug>(
+    what: &str,
+    limit: Duration,
+    mut probe: impl FnMut() -> T,
+    check: impl Fn(&T) -> bool,
+) -> T {
+    let start = Instant::now();
+    loop {
+        let v = probe();
+        if check(&v) {
+            return v;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "not within {limit:?}: {what}; last: {v:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

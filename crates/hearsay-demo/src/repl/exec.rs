@@ -1,6 +1,6 @@
 //! What each REPL command does against the service.
 
-use hearsay_apps::cluster::{ClusterApp, ClusterQuery, ClusterReply, ClusterUpdate};
+use crate::cluster::{ClusterApp, ClusterQuery, ClusterReply, ClusterUpdate};
 use hearsay_apps::movies::{Movie, MovieQuery, MovieReply, MovieUpdate, Rating, UserId};
 use hearsay_client::{SessionClient, SessionError};
 use hearsay_core::{BUSY_MESSAGE, ReplicaId, Status};

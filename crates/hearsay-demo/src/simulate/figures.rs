@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use hearsay_wire::node::{Counters, NodeMetrics, PeerClaims};
+use hearsay_claims::{ClaimCounters, ClaimMetrics, PeerClaims};
+use hearsay_wire::node::{Counters, NodeMetrics};
 use serde::Serialize;
 
 use super::latency::Percentiles;
@@ -106,12 +107,14 @@ pub(super) fn row(before: Option<&NodeMetrics>, after: &NodeMetrics) -> (PeerRow
     let zero = NodeMetrics::default();
     let before = before.unwrap_or(&zero);
     let c: Counters = minus(&after.total, &before.total);
+    let (claims_after, claims_before) = (ClaimMetrics::of(after), ClaimMetrics::of(before));
+    let k: ClaimCounters = minus(&claims_after.total, &claims_before.total);
     let role = after
         .role
         .map_or_else(|| "?".to_owned(), |r| r.as_str().to_owned());
     let mut pairs = Vec::new();
-    for (peer, now) in &after.peers {
-        let then = before.peers.get(peer).copied().unwrap_or_default();
+    for (peer, now) in &claims_after.peers {
+        let then = claims_before.peers.get(peer).copied().unwrap_or_default();
         let d: PeerClaims = minus(now, &then);
         if d.sent > 0 {
             pairs.push(Pair {
@@ -124,14 +127,14 @@ pub(super) fn row(before: Option<&NodeMetrics>, after: &NodeMetrics) -> (PeerRow
     let row = PeerRow {
         name: after.name.clone(),
         role,
-        claims_sent: c.claims_sent,
-        claims_received: c.claims_received,
-        answered_true: c.claims_answered_true,
-        answered_false: c.claims_answered_false,
-        answers_true: c.answers_true,
-        answers_false: c.answers_false,
-        wrong_answers: c.wrong_answers,
-        unanswered: c.claims_unanswered,
+        claims_sent: k.claims_sent,
+        claims_received: k.claims_received,
+        answered_true: k.claims_answered_true,
+        answered_false: k.claims_answered_false,
+        answers_true: k.answers_true,
+        answers_false: k.answers_false,
+        wrong_answers: k.wrong_answers,
+        unanswered: k.claims_unanswered,
         tracker_calls: c.tracker_calls,
         tracker_failures: c.tracker_failures,
         gossip_messages: c.gossip_messages,
@@ -321,10 +324,11 @@ mod tests {
             role: Some(PeerRole::Replica),
             ..NodeMetrics::default()
         };
+        let mut claims = ClaimMetrics::default();
         for (peer, n) in sent_to {
-            m.total.claims_sent += n;
-            m.total.answers_true += n;
-            m.peers.insert(
+            claims.total.claims_sent += n;
+            claims.total.answers_true += n;
+            claims.peers.insert(
                 (*peer).into(),
                 PeerClaims {
                     sent: *n,
@@ -333,7 +337,11 @@ mod tests {
                 },
             );
         }
-        m.total.wrong_answers = wrong;
+        claims.total.wrong_answers = wrong;
+        m.extensions.insert(
+            hearsay_claims::CLAIMS_EXTENSION.into(),
+            serde_json::to_value(claims).unwrap(),
+        );
         m
     }
 

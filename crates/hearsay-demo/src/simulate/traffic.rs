@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hearsay_apps::cluster::{ClusterApp, ClusterQuery, ClusterReply, ClusterUpdate};
+use crate::cluster::{ClusterApp, ClusterQuery, ClusterReply, ClusterUpdate};
 use hearsay_apps::movies::{MovieId, MovieQuery, MovieUpdate, Rating, UserId};
 use hearsay_client::{SessionClient, SessionError};
 use hearsay_core::ClientId;

@@ -1,12 +1,14 @@
 //! [`ClusterApp`]: what a `hearsay up` cluster replicates — the movie ratings
 //! and the tracker's payloads, side by side in one store, so one set of
-//! replicas serves the REPL and the claims network alike.
+//! replicas serves the REPL and the claims network alike. It is the demo's
+//! app, so it lives here, above the library; the claims reach its payloads
+//! through [`ClaimsApp`], and the bench's attached mode names it from here.
 
+use hearsay_apps::movies::{MovieQuery, MovieReply, MovieUpdate, Movies};
+use hearsay_apps::payloads::{PayloadId, PayloadQuery, PayloadReply, PayloadUpdate, Payloads};
+use hearsay_claims::ClaimsApp;
 use hearsay_core::{App, ApplyContext};
 use serde::{Deserialize, Serialize};
-
-use crate::movies::{MovieQuery, MovieReply, MovieUpdate, Movies};
-use crate::payloads::{PayloadQuery, PayloadReply, PayloadUpdate, Payloads};
 
 /// The movies and the payloads, each its own app; an operation names which.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -94,12 +96,36 @@ impl App for ClusterApp {
     }
 }
 
+impl ClaimsApp for ClusterApp {
+    fn held_payload(&self, pick: usize) -> Option<(PayloadId, String)> {
+        self.payloads.held_payload(pick)
+    }
+
+    fn verify_query(id: PayloadId, content: String) -> ClusterQuery {
+        ClusterQuery::Payload(Payloads::verify_query(id, content))
+    }
+
+    fn claimed_id(query: &ClusterQuery) -> Option<&PayloadId> {
+        match query {
+            ClusterQuery::Payload(q) => Payloads::claimed_id(q),
+            ClusterQuery::Movie(_) => None,
+        }
+    }
+
+    fn verdict(reply: &ClusterReply) -> Option<bool> {
+        match reply {
+            ClusterReply::Payload(r) => Payloads::verdict(r),
+            ClusterReply::Movie(_) => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use hearsay_apps::movies::{MovieId, Rating, UserId};
     use hearsay_core::conformance::check_convergence;
 
     use super::*;
-    use crate::movies::{MovieId, Rating, UserId};
 
     #[test]
     fn movies_and_payloads_converge_together() {
@@ -138,5 +164,27 @@ mod tests {
             payload: String::new(),
         });
         assert!(ClusterApp::validate(&bad).is_err());
+    }
+
+    #[test]
+    fn claims_reach_the_payloads_and_only_them() {
+        let id = PayloadId::of(b"a");
+        let q = ClusterApp::verify_query(id, "a".into());
+        assert_eq!(ClusterApp::claimed_id(&q), Some(&id));
+        assert_eq!(
+            ClusterApp::claimed_id(&ClusterQuery::Payload(PayloadQuery::Count)),
+            None
+        );
+        let app = ClusterApp::new(Movies::sample());
+        assert_eq!(
+            ClusterApp::verdict(&app.query(&q)),
+            Some(false),
+            "nothing is held yet"
+        );
+        assert_eq!(app.held_payload(3), None);
+        assert_eq!(
+            ClusterApp::verdict(&ClusterReply::Payload(PayloadReply::Count(1))),
+            None
+        );
     }
 }
