@@ -12,6 +12,7 @@
 //! - [`up`], [`replica`], [`frontend`], [`tracker`]: the cluster commands'
 //!   runs (a whole local cluster, or one node of it).
 //! - [`certs`]: `hearsay certs init` and `issue`, what they write and say.
+//! - [`chat`]: `hearsay chat`, the chat room of seed 004 on the peer network.
 //! - [`node`]: starting replicas and front ends, with claims beside each replica.
 //! - [`faults`]: the demo's overload roll and the tests' partition switch,
 //!   as admission policies of the replicas it starts.
@@ -24,6 +25,7 @@
 //! library layer anyone embeds.
 
 pub mod certs;
+pub mod chat;
 pub mod cluster;
 pub mod discover;
 pub mod faults;
