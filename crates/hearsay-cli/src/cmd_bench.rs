@@ -11,8 +11,8 @@ use hearsay_bench::{Attach, BenchConfig, MAX_CLIENTS, MAX_PAYLOAD, MAX_REPLICAS}
 use hearsay_discovery::{TrackerClient, TrackerUrl};
 use hearsay_wire::tracker::PeerQuery;
 
-use crate::bench_attach::{pick_frontend, replica_urls};
 use crate::duration_flag::DurationFlag;
+use hearsay_demo::bench_attach::{pick_frontend, replica_urls};
 use hearsay_demo::node;
 
 /// The tracker attached runs ask when only `--frontend` is given.

@@ -10,7 +10,6 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-mod bench_attach;
 mod claim_args;
 mod cmd_bench;
 mod cmd_certs;

@@ -11,6 +11,7 @@
 //! - [`simulate`]: `hearsay simulate`'s traffic, progress and summary.
 //! - [`up`], [`replica`], [`frontend`], [`tracker`]: the cluster commands'
 //!   runs (a whole local cluster, or one node of it).
+//! - [`bench_attach`]: which front end and replicas `hearsay bench --attach` drives.
 //! - [`certs`]: `hearsay certs init` and `issue`, what they write and say.
 //! - [`chat`]: `hearsay chat`, the chat room of seed 004 on the peer network.
 //! - [`node`]: starting replicas and front ends, with claims beside each replica.
@@ -24,6 +25,7 @@
 //! binary it reports errors with `anyhow`: it is the application, not a
 //! library layer anyone embeds.
 
+pub mod bench_attach;
 pub mod certs;
 pub mod chat;
 pub mod cluster;

@@ -1,4 +1,4 @@
-//! `hearsay bench` attached to a running cluster: which front end to drive
+//! `hearsay bench` attached to a running cluster (`--tracker`): which front end to drive
 //! and where each replica's metrics are, from the tracker's peer list.
 
 use std::net::SocketAddr;
@@ -9,10 +9,7 @@ use hearsay_wire::tracker::{Peer, PeerRole};
 
 /// The front end `wanted` names (its name or QUIC address), or the first by
 /// name.
-pub(crate) fn pick_frontend(
-    peers: &[Peer],
-    wanted: Option<&str>,
-) -> anyhow::Result<(String, SocketAddr)> {
+pub fn pick_frontend(peers: &[Peer], wanted: Option<&str>) -> anyhow::Result<(String, SocketAddr)> {
     let mut frontends: Vec<&Peer> = peers
         .iter()
         .filter(|p| p.role == PeerRole::Frontend)
@@ -54,7 +51,7 @@ pub(crate) fn pick_frontend(
 
 /// Every replica the tracker lists, with the URL of its HTTP side (which
 /// the bench polls, so every replica needs one).
-pub(crate) fn replica_urls(peers: &[Peer]) -> anyhow::Result<Vec<(String, TrackerUrl)>> {
+pub fn replica_urls(peers: &[Peer]) -> anyhow::Result<Vec<(String, TrackerUrl)>> {
     let mut out = Vec::new();
     for p in peers.iter().filter(|p| p.role == PeerRole::Replica) {
         let Some(http) = &p.http_addr else {
