@@ -2,7 +2,7 @@
 //! and the tracker's payloads, side by side in one store, so one set of
 //! replicas serves the REPL and the claims network alike.
 
-use hearsay_core::{App, ApplyContext};
+use hearsay_core::{App, ApplyContext, UpdateClass};
 use serde::{Deserialize, Serialize};
 
 use crate::movies::{MovieQuery, MovieReply, MovieUpdate, Movies};
@@ -77,6 +77,20 @@ impl App for ClusterApp {
         match update {
             ClusterUpdate::Movie(u) => Movies::validate(u),
             ClusterUpdate::Payload(u) => Payloads::validate(u),
+        }
+    }
+
+    fn class(update: &ClusterUpdate) -> UpdateClass {
+        match update {
+            ClusterUpdate::Movie(u) => Movies::class(u),
+            ClusterUpdate::Payload(u) => Payloads::class(u),
+        }
+    }
+
+    fn decide_forced(&self, update: &ClusterUpdate) -> Result<(), String> {
+        match update {
+            ClusterUpdate::Movie(u) => self.movies.decide_forced(u),
+            ClusterUpdate::Payload(u) => self.payloads.decide_forced(u),
         }
     }
 }

@@ -47,7 +47,7 @@ pub use error::WireError;
 pub use frontend::{FrontendRequest, FrontendResponse, ReplicaEntry, SessionRequest};
 pub use peer::PeerFrame;
 pub use replica::{ReplicaRequest, ReplicaResponse};
-pub use report::StatusReport;
+pub use report::{ForcedReport, StatusReport};
 
 /// The version of this format; bump it on any change the rules above forbid.
 /// Version 3 (issue #13): update records carry `refused` (a forced update
