@@ -151,7 +151,11 @@ fn forced_updates_are_totally_ordered_survive_the_primary_and_refuse_without_quo
     assert_eq!(forced_view(&procs, "Jumanji"), Some(4.0));
 
     eprintln!("phase: two of three down: no quorum for forced, causal still works");
-    let q: usize = new_primary.trim_start_matches('r').parse::<usize>().unwrap() - 1;
+    let q: usize = new_primary
+        .trim_start_matches('r')
+        .parse::<usize>()
+        .unwrap()
+        - 1;
     procs.kill9(q);
     let asked = Instant::now();
     let out = procs.client(7, &["--json"], &["cas Heat none 2".to_string()]);
@@ -163,7 +167,10 @@ fn forced_updates_are_totally_ordered_survive_the_primary_and_refuse_without_quo
     assert_eq!(v["unavailable"], true, "{v}");
     // Within the front end's request budget (5 s), with room for a noisy
     // machine and the client's start.
-    assert!(took < Duration::from_secs(20), "no-quorum answer took {took:?}");
+    assert!(
+        took < Duration::from_secs(20),
+        "no-quorum answer took {took:?}"
+    );
     eprintln!("no-quorum answer after {took:?}");
     let out = procs.client(
         7,
