@@ -58,9 +58,13 @@ if [ ! -f "$CERTS/$NAME.pem" ] || [ ! -f "$CERTS/$NAME.key" ]; then
 fi
 
 echo "$port" >"$RUN_DIR/$NAME.port"
+# The cluster's voters (start-cluster.sh wrote them): the new replica is a
+# learner that forwards forced requests to their primary.
+voters=()
+if [ -s "$RUN_DIR/voters" ]; then voters=(--voters "$(cat "$RUN_DIR/voters")"); fi
 start_node "$NAME" replica --name "$NAME" --listen "$HOST:$port" --tracker "$TRACKER_URL" \
   --overload-probability "$OVERLOAD" --certs "$CERTS" --data-dir "$RUN_DIR/data/$NAME" \
-  --http "$HOST:$http"
+  --http "$HOST:$http" "${voters[@]}"
 if ! wait_listening "$NAME" 30; then
   kill -TERM "$(cat "$RUN_DIR/$NAME.pid")" 2>/dev/null || true
   rm -f "$RUN_DIR/$NAME.pid"

@@ -49,6 +49,10 @@ wait_listening tracker || fail
 
 replica_flags=()
 for i in $(seq 1 "$REPLICAS"); do replica_flags+=(--replica "r$i=$HOST:$((FE_PORT + i))"); done
+# The voters of the forced order (the REPL's cas and fview): r1..r3, or
+# every replica when fewer; add-replica.sh gives a new replica the same list.
+VOTERS=$(seq -s, -f "r%g" 1 "$(( REPLICAS < 3 ? REPLICAS : 3 ))")
+echo "$VOTERS" >"$RUN_DIR/voters"
 for i in $(seq 1 "$REPLICAS"); do
   peers=()
   for j in $(seq 1 "$REPLICAS"); do
@@ -57,7 +61,7 @@ for i in $(seq 1 "$REPLICAS"); do
   echo "$((FE_PORT + i))" >"$RUN_DIR/r$i.port"
   start_node "r$i" replica --name "r$i" --listen "$HOST:$((FE_PORT + i))" "${peers[@]}" \
     --overload-probability "$OVERLOAD" --certs "$CERTS" --data-dir "$RUN_DIR/data/r$i" \
-    --http "$HOST:$((FE_PORT + 100 + i))" --tracker "$TRACKER_URL"
+    --http "$HOST:$((FE_PORT + 100 + i))" --tracker "$TRACKER_URL" --voters "$VOTERS"
 done
 start_node fe frontend --name fe --listen "$HOST:$FE_PORT" "${replica_flags[@]}" --certs "$CERTS" \
   --http "$HOST:$((FE_PORT + 100))" --data-dir "$RUN_DIR/data/fe" --tracker "$TRACKER_URL"

@@ -69,6 +69,12 @@ pub(crate) struct Args {
     /// replica` do; by default the local replicas keep it in memory.
     #[arg(long, conflicts_with_all = ["frontend", "tracker"])]
     durable: bool,
+    /// Measure forced updates instead (issue #13): a local cluster of 3
+    /// voters, forced-update latency one at a time, throughput with
+    /// --clients sessions, and the view change (from stopping the primary
+    /// to the next acknowledged forced update).
+    #[arg(long, conflicts_with_all = ["frontend", "tracker", "rate", "durable"])]
+    forced: bool,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
@@ -101,6 +107,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..BenchConfig::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    if args.forced {
+        return run_forced(&args, &runtime);
+    }
     let attached = args.frontend.is_some() || args.tracker.is_some();
     // Light load (locally twice: hearsay and the bare QUIC floor), closed
     // loop, open loop; each warmed up.
@@ -127,6 +136,32 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         runtime.block_on(hearsay_bench::run(&config))?
     };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).context("writing the report as JSON")?
+        );
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hearsay bench --forced`.
+fn run_forced(args: &Args, runtime: &tokio::runtime::Runtime) -> anyhow::Result<ExitCode> {
+    let config = hearsay_bench::ForcedBenchConfig {
+        clients: args.clients,
+        duration: args.duration,
+        warmup: args.warmup,
+    };
+    if !args.json {
+        let about = 2.0 * (config.warmup + config.duration).as_secs_f64() + 2.0;
+        eprintln!(
+            "hearsay bench --forced: starting {} voter replicas and a front end on loopback; about {about:.0} s",
+            hearsay_bench::FORCED_VOTERS
+        );
+    }
+    let report = runtime.block_on(hearsay_bench::run_forced(&config))?;
     if args.json {
         println!(
             "{}",

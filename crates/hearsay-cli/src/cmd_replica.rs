@@ -52,6 +52,13 @@ pub(crate) struct Args {
     /// gossip in and out (it still serves clients).
     #[arg(long, hide = true)]
     isolate_file: Option<PathBuf>,
+    /// The voters of the forced order, comma-separated (such as
+    /// r1,r2,r3): they order forced updates (the REPL's `cas`) and forced
+    /// queries (`fview`); a majority must be up. Give every replica of the
+    /// cluster the same list; a replica not in it forwards forced requests
+    /// to the primary. Without it, forced requests are refused.
+    #[arg(long, value_delimiter = ',', value_parser = |s: &str| ReplicaId::new(s).map_err(|e| e.to_string()))]
+    voters: Vec<ReplicaId>,
     #[command(flatten)]
     claims: crate::claim_args::ClaimArgs,
 }
@@ -84,5 +91,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         tracker: args.tracker,
         isolate_file: args.isolate_file,
         claims: args.claims.config(),
+        voters: args.voters,
     })
 }

@@ -4,6 +4,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use hearsay_core::ReplicaId;
+
 use crate::cmd_client::ReplArgs;
 use crate::cmd_replica::probability;
 
@@ -41,6 +43,11 @@ pub(crate) struct Args {
     /// port the system picks with --port 0).
     #[arg(long)]
     tracker_listen: Option<SocketAddr>,
+    /// The voters of the forced order, comma-separated (default: r1,r2,r3,
+    /// or every replica when fewer); `none` runs without one (forced
+    /// updates and queries are then refused).
+    #[arg(long, value_delimiter = ',', value_parser = voter_name)]
+    voters: Option<Vec<String>>,
     #[command(flatten)]
     claims: crate::claim_args::ClaimArgs,
     #[command(flatten)]
@@ -60,6 +67,22 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         data_dir: args.data_dir,
         tracker_listen: args.tracker_listen,
         claims: args.claims.config(),
+        voters: args.voters.map(|v| {
+            v.into_iter()
+                .filter(|n| n != "none")
+                .filter_map(|n| ReplicaId::new(n).ok())
+                .collect()
+        }),
         repl: args.repl.into(),
     })
+}
+
+/// Checks one `--voters` name: a replica name, or `none`.
+fn voter_name(s: &str) -> Result<String, String> {
+    if s == "none" {
+        return Ok(s.to_owned());
+    }
+    ReplicaId::new(s)
+        .map(|_| s.to_owned())
+        .map_err(|e| e.to_string())
 }

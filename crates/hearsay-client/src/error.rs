@@ -71,6 +71,16 @@ pub enum SessionError {
     Refused(String),
     /// The front end was not reached, even after the retries.
     Client(ClientError),
+    /// A forced update was ordered and the app's decision refused it
+    /// ([`hearsay_core::App::decide_forced`]): it changed nothing anywhere,
+    /// and the session's context covers it. Retrying the same operation
+    /// gets the same answer unless the state changes.
+    Denied(String),
+    /// The forced order could not serve a forced update or forced query in
+    /// time; the reason is "unavailable: no quorum" when the voters
+    /// reachable are not a majority. Causal operations still work.
+    /// Retryable later (a forced update answered so may still commit).
+    Unavailable(String),
     /// The front end answered something a session request never gets.
     Unexpected(String),
 }
@@ -79,9 +89,9 @@ impl SessionError {
     /// Whether trying the same operation later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Busy(_) => true,
+            Self::Busy(_) | Self::Unavailable(_) => true,
             Self::Client(e) => e.is_retryable(),
-            Self::Rejected(_) | Self::Refused(_) | Self::Unexpected(_) => false,
+            Self::Rejected(_) | Self::Refused(_) | Self::Denied(_) | Self::Unexpected(_) => false,
         }
     }
 }
@@ -90,7 +100,10 @@ impl fmt::Display for SessionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Busy(message) => f.write_str(message),
-            Self::Rejected(reason) | Self::Refused(reason) => f.write_str(reason),
+            Self::Rejected(reason) | Self::Refused(reason) | Self::Unavailable(reason) => {
+                f.write_str(reason)
+            }
+            Self::Denied(reason) => write!(f, "refused: {reason}"),
             Self::Client(e) => e.fmt(f),
             Self::Unexpected(what) => write!(f, "unexpected answer from the front end: {what}"),
         }

@@ -102,10 +102,37 @@ impl<A: App> SessionClient<A> {
 
     /// Applies `op` everywhere (eventually); returns the update's timestamp
     /// once a replica has accepted it.
+    ///
+    /// A forced update (one [`App::class`] calls
+    /// [`UpdateClass::Forced`](hearsay_core::UpdateClass::Forced)) returns
+    /// once it is committed in the forced order: `Ok` when the app's
+    /// decision granted it, [`SessionError::Denied`] when it refused it,
+    /// [`SessionError::Unavailable`] ("unavailable: no quorum") when the
+    /// order could not commit it in time.
     pub async fn update(&mut self, op: A::Update) -> Result<VectorTimestamp, SessionError> {
         let request = self.update_request(op);
         match self.send(request).await? {
             ClientReply::Accepted { ts } => Ok(ts),
+            ClientReply::Forced {
+                outcome: Ok(()),
+                ts,
+            } => Ok(ts),
+            ClientReply::Forced {
+                outcome: Err(reason),
+                ..
+            } => Err(SessionError::Denied(reason)),
+            other => Err(SessionError::Unexpected(format!("{other:?}"))),
+        }
+    }
+
+    /// Answers `query` at its place in the forced order (linearizable): the
+    /// answer reflects every forced update acknowledged to any client before
+    /// this call, and everything this session has seen or written.
+    /// [`SessionError::Unavailable`] when no majority of voters is reachable.
+    pub async fn forced_query(&mut self, query: A::Query) -> Result<A::Reply, SessionError> {
+        let request = self.session.forced_query::<A>(query);
+        match self.send(request).await? {
+            ClientReply::Answer { reply, .. } => Ok(reply),
             other => Err(SessionError::Unexpected(format!("{other:?}"))),
         }
     }
@@ -133,7 +160,9 @@ impl<A: App> SessionClient<A> {
 
     /// Sends a request of this session, retrying it unchanged (same update
     /// id) while the front end cannot be reached, and merges the reply's
-    /// timestamp into the context. `Ok` is `Accepted` or `Answer`.
+    /// timestamp into the context. `Ok` is `Accepted`, `Answer` or `Forced`
+    /// (whatever its outcome); `ForcedUnavailable` is
+    /// [`SessionError::Unavailable`].
     pub async fn send(
         &mut self,
         request: ClientRequest<A>,
@@ -162,10 +191,15 @@ impl<A: App> SessionClient<A> {
                 Err(SessionError::Rejected(reason))
             }
             FrontendResponse::Reply(
-                reply @ (ClientReply::Accepted { .. } | ClientReply::Answer { .. }),
+                reply @ (ClientReply::Accepted { .. }
+                | ClientReply::Answer { .. }
+                | ClientReply::Forced { .. }),
             ) => {
                 self.session.observe(&reply);
                 Ok(reply)
+            }
+            FrontendResponse::Reply(ClientReply::ForcedUnavailable { reason }) => {
+                Err(SessionError::Unavailable(reason))
             }
             FrontendResponse::Busy { message } => Err(SessionError::Busy(message)),
             FrontendResponse::Error { reason } => Err(SessionError::Refused(reason)),

@@ -7,7 +7,7 @@
 use hearsay_apps::movies::{MovieQuery, MovieReply, MovieUpdate, Movies};
 use hearsay_apps::payloads::{PayloadId, PayloadQuery, PayloadReply, PayloadUpdate, Payloads};
 use hearsay_claims::ClaimsApp;
-use hearsay_core::{App, ApplyContext};
+use hearsay_core::{App, ApplyContext, UpdateClass};
 use serde::{Deserialize, Serialize};
 
 /// The movies and the payloads, each its own app; an operation names which.
@@ -92,6 +92,20 @@ impl App for ClusterApp {
         match update {
             ClusterUpdate::Movie(u) => Movies::validate(u),
             ClusterUpdate::Payload(u) => Payloads::validate(u),
+        }
+    }
+
+    fn class(update: &ClusterUpdate) -> UpdateClass {
+        match update {
+            ClusterUpdate::Movie(u) => Movies::class(u),
+            ClusterUpdate::Payload(u) => Payloads::class(u),
+        }
+    }
+
+    fn decide_forced(&self, update: &ClusterUpdate) -> Result<(), String> {
+        match update {
+            ClusterUpdate::Movie(u) => self.movies.decide_forced(u),
+            ClusterUpdate::Payload(u) => self.payloads.decide_forced(u),
         }
     }
 }

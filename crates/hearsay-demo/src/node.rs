@@ -140,6 +140,9 @@ pub struct ReplicaSpec {
     pub max_in_flight: usize,
     /// How it presents claims to its peers.
     pub claims: hearsay_claims::ClaimConfig,
+    /// The voters of the forced order (empty: none, forced requests are
+    /// refused); the same at every replica of the cluster.
+    pub voters: Vec<ReplicaId>,
 }
 
 /// A replica serving on QUIC.
@@ -193,6 +196,9 @@ pub async fn start_replica(
     }
     if let Some(dir) = spec.data_dir {
         builder = builder.data_dir(dir);
+    }
+    if !spec.voters.is_empty() {
+        builder = builder.voters(spec.voters.iter().map(|v| v.as_str().to_owned()));
     }
     if let Some(at) = spec.http {
         builder = builder.http(at);

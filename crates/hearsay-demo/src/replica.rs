@@ -43,6 +43,8 @@ pub struct Options {
     pub isolate_file: Option<PathBuf>,
     /// How it presents claims to its peers.
     pub claims: hearsay_claims::ClaimConfig,
+    /// The voters of the forced order (`--voters`); empty: none.
+    pub voters: Vec<ReplicaId>,
 }
 
 /// The data directory of replica `name` when none is given.
@@ -105,6 +107,7 @@ pub fn run(args: Options) -> anyhow::Result<ExitCode> {
             overload_probability: args.overload_probability,
             max_in_flight: args.max_in_flight,
             claims: args.claims,
+            voters: args.voters,
         };
         let fixed = spec.peers.keys().cloned().collect();
         let running = node::start_replica(spec, app, &args.certs, &shutdown).await?;

@@ -45,6 +45,9 @@ pub struct Options {
     pub tracker_listen: Option<SocketAddr>,
     /// How every replica presents claims to its peers.
     pub claims: hearsay_claims::ClaimConfig,
+    /// The voters of the forced order (`--voters`); `None`: the first
+    /// three replicas (r1..r3, or all when fewer); empty: no forced order.
+    pub voters: Option<Vec<ReplicaId>>,
     /// The REPL's settings (unused with `no_repl`).
     pub repl: crate::repl::Options,
 }
@@ -58,6 +61,16 @@ pub fn run(args: Options) -> anyhow::Result<ExitCode> {
             .map(|i| ReplicaId::new(format!("r{i}")))
             .collect::<Result<_, _>>()
             .context("replica names")?;
+        let voters: Vec<ReplicaId> = match &args.voters {
+            None => names.iter().take(3).cloned().collect(),
+            Some(v) => v.clone(),
+        };
+        if let Some(stranger) = voters.iter().find(|v| !names.contains(v)) {
+            anyhow::bail!(
+                "--voters names {stranger}, which is not one of this cluster's replicas (r1..r{})",
+                args.replicas
+            );
+        }
         let name_strings: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         let mut nodes: Vec<(&str, hearsay_transport::Role)> = name_strings.iter().map(|n| (n.as_str(), hearsay_transport::Role::Replica)).collect();
         nodes.extend([("fe", hearsay_transport::Role::Frontend), ("client", hearsay_transport::Role::Client), ("tracker", hearsay_transport::Role::Tracker)]);
@@ -92,6 +105,7 @@ pub fn run(args: Options) -> anyhow::Result<ExitCode> {
                 overload_probability: args.overload_probability,
                 max_in_flight: 4096,
                 claims: args.claims.clone(),
+                voters: voters.clone(),
             };
             let running = node::start_replica(spec, app.clone(), &args.certs, &shutdown)
                 .await

@@ -226,8 +226,10 @@ where
                 // A query may be held to everything the session is known to
                 // have seen. Updates keep the client's `prev` untouched, so
                 // every retry of one update is the same request.
-                if let (ClientRequest::Query { prev, .. }, Some(known)) =
-                    (&mut request, self.sessions.get(&client))
+                if let (
+                    ClientRequest::Query { prev, .. } | ClientRequest::ForcedQuery { prev, .. },
+                    Some(known),
+                ) = (&mut request, self.sessions.get(&client))
                 {
                     prev.merge(known);
                 }
@@ -390,8 +392,9 @@ where
                     let response = match outcome {
                         Outcome::Busy => FrontendResponse::busy(),
                         Outcome::Reply(r) => {
-                            if let ClientReply::Accepted { ts } | ClientReply::Answer { ts, .. } =
-                                &r
+                            if let ClientReply::Accepted { ts }
+                            | ClientReply::Answer { ts, .. }
+                            | ClientReply::Forced { ts, .. } = &r
                             {
                                 self.remember(client, ts);
                             }

@@ -81,6 +81,10 @@ pub struct Outbound<A: App> {
     pub msg: PeerMessage<A>,
 }
 
+/// A file in the data directory written at the first start: a voter that
+/// finds it recovers its forced order from the other voters.
+const STARTED_MARK: &str = "started";
+
 /// Inputs taken in one go before outputs are flushed; batching them lets one
 /// gossip message carry many new records.
 const BATCH: usize = 256;
@@ -128,14 +132,35 @@ where
             let snapshot = snapshot.unwrap_or_else(|| {
                 Replica::new(config.name.clone(), core.clone(), app, Time::ZERO).snapshot()
             });
-            let replica = Replica::restore(
-                config.name.clone(),
-                core,
-                &config.members,
-                snapshot,
-                records,
-                Time::ZERO,
-            );
+            // A voter keeps its order in memory only: once it has run, a
+            // restart must recover it from the others even when no record
+            // was stored yet (it may have promised entries). The mark says
+            // it has run.
+            let mark = dir.join(STARTED_MARK);
+            let first_start = fresh && !mark.exists();
+            if let Err(e) = std::fs::write(&mark, b"") {
+                warn!(replica = %config.name, error = %e, "cannot write {}", mark.display());
+            }
+            let replica = if first_start {
+                // Nothing stored: a new replica, whose voter (if it is one)
+                // starts fresh. `restore` would make it a voter that lost
+                // its memory and must recover it from the others, and a
+                // cluster started from nothing has no one to recover from.
+                let mut replica = Replica::new(config.name.clone(), core, snapshot.app, Time::ZERO);
+                for m in &config.members {
+                    replica.add_member(m.clone());
+                }
+                replica
+            } else {
+                Replica::restore(
+                    config.name.clone(),
+                    core,
+                    &config.members,
+                    snapshot,
+                    records,
+                    Time::ZERO,
+                )
+            };
             if !fresh {
                 info!(replica = %config.name, value_ts = %replica.value_ts(), log = replica.log_len(), "resumed from {}", dir.display());
             }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use hearsay_activity::Activity;
 use hearsay_core::{
-    App, ClientReply, ClientRequest, PeerMessage, Replica, ReplicaId, ReplicaStats, Status, Time,
-    VectorTimestamp,
+    App, ClientReply, ClientRequest, ForcedStatus, PeerMessage, Replica, ReplicaId, ReplicaStats,
+    Status, Time, VectorTimestamp,
 };
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -61,6 +61,8 @@ pub struct ReplicaSnapshot {
     pub timestamp_table: BTreeMap<ReplicaId, VectorTimestamp>,
     /// Counters since start.
     pub stats: ReplicaStats,
+    /// Its part in the forced order; `None` when none is configured.
+    pub forced: Option<ForcedStatus>,
 }
 
 /// A cheap, cloneable handle to a running replica.
@@ -321,6 +323,7 @@ where
             }),
             timestamp_table: r.timestamp_table().clone(),
             stats: r.stats().clone(),
+            forced: r.forced_status(),
         })
         .await
     }

@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use hearsay_activity::Activity;
-use hearsay_core::{App, ReplicaConfig, ReplicaId};
+use hearsay_core::{App, ForcedConfig, ReplicaConfig, ReplicaId};
 use hearsay_transport::{
     CredentialSource, NodeCredentials, NodeSocket, OpenError, QuicTransport, Role, ServeConfig,
     StopSignal, StopSwitch, Transport,
@@ -83,6 +83,8 @@ where
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             credentials: None,
             members: Vec::new(),
+            voters: Vec::new(),
+            forced: None,
             peers: BTreeMap::new(),
             data_dir: None,
             http: None,
@@ -176,6 +178,11 @@ pub struct ReplicaNodeBuilder<A: App> {
     /// Peers known by name only: their addresses come later, through the
     /// book (ports the system picks, discovery).
     members: Vec<String>,
+    /// The voters of the forced order (issue #13); empty: no forced order,
+    /// and forced requests are refused.
+    voters: Vec<String>,
+    /// The forced order's timers and bounds; defaults when `None`.
+    forced: Option<ForcedConfig>,
     peers: BTreeMap<String, SocketAddr>,
     data_dir: Option<PathBuf>,
     http: Option<SocketAddr>,
@@ -242,6 +249,30 @@ where
     /// [`ReplicaNode::book`].
     pub fn member(mut self, name: impl Into<String>) -> Self {
         self.members.push(name.into());
+        self
+    }
+
+    /// The voters of the forced order: replicas that order forced updates
+    /// and forced queries by Viewstamped Replication (a majority of them
+    /// must be up for the order to go on). Every replica of a cluster must
+    /// be given the same voters; a replica not among them is a *learner*
+    /// that forwards forced requests to the primary. Each voter is also a
+    /// member (its address can come later, as for [`member`](Self::member)).
+    /// Without voters, forced requests are refused.
+    pub fn voters<I, S>(mut self, voters: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.voters = voters.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The forced order's timers and bounds (heartbeat, view-change timeout,
+    /// request budget, batch size); its `voters` are replaced by those of
+    /// [`voters`](Self::voters). Defaults: [`ForcedConfig::new`].
+    pub fn forced_config(mut self, config: ForcedConfig) -> Self {
+        self.forced = Some(config);
         self
     }
 
@@ -375,6 +406,15 @@ where
             })?);
         }
         members.extend(peers.keys().cloned());
+        let mut voters = Vec::with_capacity(self.voters.len());
+        for v in self.voters {
+            voters.push(ReplicaId::new(v.clone()).map_err(|e| NodeError::Name {
+                name: v,
+                reason: e.to_string(),
+            })?);
+        }
+        // Voter messages go to members only: every voter is a peer.
+        members.extend(voters.iter().cloned());
         members.retain(|m| *m != name);
         members.sort();
         members.dedup();
@@ -396,6 +436,21 @@ where
         }
         config.data_dir = self.data_dir;
         config.members = members;
+        if !voters.is_empty() {
+            let mut forced = self.forced.unwrap_or_else(|| ForcedConfig::new(Vec::new()));
+            forced.voters = voters;
+            if forced.seed == 0 {
+                // Recovery nonces must differ across restarts of one voter
+                // (a reply to an earlier recovery must not count): the
+                // shell, unlike the core, may read the clock.
+                forced.seed = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(1, |d| d.as_nanos() as u64)
+                    | 1;
+            }
+            forced.check().map_err(NodeError::Forced)?;
+            config.core.forced = Some(forced);
+        }
         config.on_applied = self.on_applied;
         let gossip_activity = self.activity.clone();
         if let Some(a) = self.activity {

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 
+use hearsay_core::ForcedConfigError;
 use hearsay_transport::{CertsError, TransportError};
 
 use crate::store::StoreError;
@@ -31,6 +32,8 @@ pub enum NodeError {
     Bind(TransportError),
     /// The replica's durable state could not be opened or read.
     Store(StoreError),
+    /// The forced order's settings cannot run (no voters, a reserved name).
+    Forced(ForcedConfigError),
     /// The HTTP address could not be bound.
     Http {
         /// The address asked for.
@@ -51,6 +54,7 @@ impl fmt::Display for NodeError {
             Self::Credentials(e) => write!(f, "loading the replica's certificate: {e}"),
             Self::Bind(e) => write!(f, "opening the replica's endpoint: {e}"),
             Self::Store(e) => write!(f, "opening the replica's state: {e}"),
+            Self::Forced(e) => write!(f, "the forced order's voters: {e}"),
             Self::Http { addr, source } => {
                 write!(f, "serving the replica's HTTP on {addr}: {source}")
             }
@@ -64,6 +68,7 @@ impl std::error::Error for NodeError {
             Self::Credentials(e) => Some(e),
             Self::Bind(e) => Some(e),
             Self::Store(e) => Some(e),
+            Self::Forced(e) => Some(e),
             Self::Http { source, .. } => Some(source),
             _ => None,
         }

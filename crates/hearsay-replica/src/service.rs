@@ -1,7 +1,8 @@
 //! Answers the front end's requests from a running replica.
 
-use hearsay_core::App;
-use hearsay_wire::{ReplicaRequest, ReplicaResponse, StatusReport};
+use hearsay_core::forced::VoterStatus;
+use hearsay_core::{App, ForcedStatus};
+use hearsay_wire::{ForcedReport, ReplicaRequest, ReplicaResponse, StatusReport};
 
 use crate::handle::{ReplicaHandle, ReplicaSnapshot};
 
@@ -18,6 +19,31 @@ pub fn report(s: &ReplicaSnapshot) -> StatusReport {
             .oldest_held
             .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         executed_len: s.executed_len as u64,
+        forced: s.forced.as_ref().map(forced_report),
+    }
+}
+
+/// The forced order's part of a status report.
+fn forced_report(f: &ForcedStatus) -> ForcedReport {
+    ForcedReport {
+        role: f.role.as_str().to_owned(),
+        voter_status: f.voter_status.map(|v| {
+            match v {
+                VoterStatus::Normal => "normal",
+                VoterStatus::ViewChange => "view-change",
+                VoterStatus::Recovering => "recovering",
+                VoterStatus::Joining => "joining",
+                VoterStatus::Retired => "retired",
+            }
+            .to_owned()
+        }),
+        is_primary: f.is_primary,
+        primary: f.primary.clone(),
+        voters: f.voters.clone(),
+        epoch: f.epoch,
+        view: f.view,
+        commit: f.commit,
+        applied: f.applied,
     }
 }
 

@@ -47,11 +47,14 @@ pub use error::WireError;
 pub use frontend::{FrontendRequest, FrontendResponse, ReplicaEntry, SessionRequest};
 pub use peer::PeerFrame;
 pub use replica::{ReplicaRequest, ReplicaResponse};
-pub use report::StatusReport;
+pub use report::{ForcedReport, StatusReport};
 
 /// The version of this format; bump it on any change the rules above forbid.
 /// Version 3 (issue #13): update records carry `refused` (a forced update
-/// the order refused); the forced-order variants are appended.
+/// the order refused); the forced-order variants are appended (peer `Vr`,
+/// `Forward`, `ForwardReply`; client `ForcedQuery`; replies `Forced`,
+/// `ForcedUnavailable`, `Reconfigured`); [`StatusReport`] ends with the
+/// replica's part in the forced order ([`ForcedReport`]).
 pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The TLS application protocol name: `hearsay/` and [`PROTOCOL_VERSION`].

@@ -20,6 +20,32 @@ const GOLDEN: &[(&str, &str)] = &[
         "0102723302010178010a00070201016e03010272310101070202723101",
     ),
     (
+        "peer/vr",
+        "0102723103000002050107020007020102723201000001780a0004",
+    ),
+    ("peer/forward", "010272320400070201027232010001780c"),
+    (
+        "peer/forward-reply",
+        "010272310507020005010d7820697320352c206e6f7420340206666f726365640402723103",
+    ),
+    (
+        "replica-request/client-forced-query",
+        "02000e0207020102723103000178",
+    ),
+    (
+        "replica-response/forced",
+        "03000e05000206666f726365640402723103",
+    ),
+    (
+        "replica-response/forced-unavailable",
+        "03000f0616756e617661696c61626c653a206e6f2071756f72756d",
+    ),
+    ("replica-response/reconfigured", "0300100701"),
+    (
+        "frontend-request/session-forced-query",
+        "040007020702010272310300017800",
+    ),
+    (
         "replica-request/client-update",
         "0200090007020102723201010178",
     ),
@@ -36,7 +62,7 @@ const GOLDEN: &[(&str, &str)] = &[
     ),
     (
         "replica-response/status",
-        "030102723100010272310302027231030272320101000300",
+        "0301027231000102723103020272310302723201010003000105766f74657201066e6f726d616c01010272310302723102723202723300020504",
     ),
     ("replica-response/error", "030209626164206672616d65"),
     (
@@ -53,11 +79,11 @@ const GOLDEN: &[(&str, &str)] = &[
     ),
     (
         "frontend-response/status",
-        "050202723100010272310302027231030272320101000300",
+        "0502027231000102723103020272310302723201010003000105766f74657201066e6f726d616c01010272310302723102723202723300020504",
     ),
     (
         "frontend-response/replicas",
-        "0503020272310001027231000102723103020272310302723201010003000272320200",
+        "0503020272310001027231000102723103020272310302723201010003000105766f74657201066e6f726d616c010102723103027231027232027233000205040272320200",
     ),
     (
         "frontend-response/error",
@@ -127,6 +153,14 @@ fn every_variant_has_a_sample_named_after_it() {
         "peer/gossip",
         "peer/digest",
         "peer/snapshot",
+        "peer/vr",
+        "peer/forward",
+        "peer/forward-reply",
+        "replica-request/client-forced-query",
+        "replica-response/forced",
+        "replica-response/forced-unavailable",
+        "replica-response/reconfigured",
+        "frontend-request/session-forced-query",
         "replica-request/client-update",
         "replica-request/client-query",
         "replica-request/set-status",

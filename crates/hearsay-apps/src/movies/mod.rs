@@ -9,7 +9,7 @@ mod view;
 
 use std::collections::BTreeMap;
 
-use hearsay_core::{App, ApplyContext, Arbitration, ClientId, UpdateId};
+use hearsay_core::{App, ApplyContext, Arbitration, ClientId, UpdateClass, UpdateId};
 use serde::{Deserialize, Serialize};
 
 pub use catalog::{Catalog, LoadError, Movie, MovieId};
@@ -46,6 +46,21 @@ pub enum MovieUpdate {
         movie: MovieId,
         /// The user.
         user: UserId,
+    },
+    /// Compare-and-set, a *forced* update (the REPL's `cas`): set the
+    /// user's rating to `rating` only if it is `expected` now (`None`: not
+    /// rated). Decided once, at its place in the forced order, so two
+    /// sessions racing to move one rating from the same value cannot both
+    /// win; the loser is refused with the rating it found.
+    CompareAndRate {
+        /// The movie.
+        movie: MovieId,
+        /// The user.
+        user: UserId,
+        /// The rating the user must have now (`None`: not rated).
+        expected: Option<Rating>,
+        /// The new rating.
+        rating: Rating,
     },
 }
 
@@ -216,6 +231,14 @@ impl App for Movies {
                 rating,
             } => self.write(*movie, *user, Some(*rating), ctx.order),
             MovieUpdate::Delete { movie, user } => self.write(*movie, *user, None, ctx.order),
+            // Applied only when granted (a refused forced update is a
+            // no-op): the decided effect, without reading the state again.
+            MovieUpdate::CompareAndRate {
+                movie,
+                user,
+                rating,
+                ..
+            } => self.write(*movie, *user, Some(*rating), ctx.order),
         }
     }
 
@@ -262,7 +285,45 @@ impl App for Movies {
                 .map(|_| ())
                 .map_err(|e| e.to_string()),
             MovieUpdate::Delete { .. } => Ok(()),
+            MovieUpdate::CompareAndRate {
+                expected, rating, ..
+            } => expected
+                .iter()
+                .chain(std::iter::once(rating))
+                .try_for_each(|r| Rating::from_halves(r.halves()).map(|_| ()))
+                .map_err(|e| e.to_string()),
         }
+    }
+
+    fn class(update: &MovieUpdate) -> UpdateClass {
+        match update {
+            MovieUpdate::CompareAndRate { .. } => UpdateClass::Forced,
+            MovieUpdate::Rate { .. } | MovieUpdate::Delete { .. } => UpdateClass::Causal,
+        }
+    }
+
+    /// A compare-and-set is granted when the rating is the expected one at
+    /// its place in the forced order (with the session's causal past).
+    fn decide_forced(&self, update: &MovieUpdate) -> Result<(), String> {
+        let MovieUpdate::CompareAndRate {
+            movie,
+            user,
+            expected,
+            ..
+        } = update
+        else {
+            return Ok(());
+        };
+        let found = self.rating_of(*movie, *user);
+        if found == *expected {
+            return Ok(());
+        }
+        let show = |r: Option<Rating>| r.map_or_else(|| "not rated".to_owned(), |r| r.to_string());
+        Err(format!(
+            "the rating is {}, not {}",
+            show(found),
+            show(*expected)
+        ))
     }
 }
 

@@ -247,3 +247,57 @@ fn the_data_view_shows_live_ratings_as_text() {
     assert_eq!(app.view_len(), before);
     assert!(app.view().all(|(k, _)| k != key));
 }
+
+fn cas(movie: u32, user: u32, expected: Option<u8>, halves: u8) -> MovieUpdate {
+    MovieUpdate::CompareAndRate {
+        movie: MovieId(movie),
+        user: UserId(user),
+        expected: expected.map(|h| Rating::from_halves(h).unwrap()),
+        rating: Rating::from_halves(halves).unwrap(),
+    }
+}
+
+#[test]
+fn compare_and_rate_is_forced_and_decided_on_the_rating_it_finds() {
+    use hearsay_core::UpdateClass;
+    assert_eq!(Movies::class(&cas(1, 900, None, 6)), UpdateClass::Forced);
+    assert_eq!(Movies::class(&rate(1, 900, 6)), UpdateClass::Causal);
+    let mut app = Movies::sample();
+    // Not rated yet: a CAS from "not rated" is granted, one from 3 is not.
+    assert_eq!(app.decide_forced(&cas(1, 900, None, 6)), Ok(()));
+    assert_eq!(
+        app.decide_forced(&cas(1, 900, Some(6), 8)),
+        Err("the rating is not rated, not 3".into())
+    );
+    ctx_apply(&mut app, cas(1, 900, None, 6), 5, 9);
+    assert_eq!(
+        app.rating_of(MovieId(1), UserId(900)).map(|r| r.halves()),
+        Some(6)
+    );
+    assert_eq!(app.decide_forced(&cas(1, 900, Some(6), 8)), Ok(()));
+    assert_eq!(
+        app.decide_forced(&cas(1, 900, None, 8)),
+        Err("the rating is 3, not not rated".into())
+    );
+}
+
+#[test]
+fn two_racing_compare_and_rates_from_one_value_cannot_both_win() {
+    // The forced order decides each against the state the previous one left.
+    let only_one = |a: &Movies| {
+        let r = a.rating_of(MovieId(1), UserId(901)).map(|r| r.halves());
+        if matches!(r, None | Some(2) | Some(4)) {
+            Ok(())
+        } else {
+            Err(format!("rating {r:?}"))
+        }
+    };
+    let forced = [cas(1, 901, None, 2), cas(1, 901, None, 4)];
+    hearsay_core::conformance::check_forced_decisions(&Movies::sample(), &forced, &[], only_one)
+        .unwrap();
+    let mut app = Movies::sample();
+    let first = app.decide_forced(&forced[0]);
+    assert_eq!(first, Ok(()));
+    ctx_apply(&mut app, forced[0].clone(), 5, 9);
+    assert!(app.decide_forced(&forced[1]).is_err(), "the second loses");
+}

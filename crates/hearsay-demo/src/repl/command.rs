@@ -19,6 +19,12 @@ pub enum Command {
     Delete(String),
     /// `search <text>`: titles containing the text.
     Search(String),
+    /// `cas <movie> <expected|none> <0-5>`: a forced compare-and-set of the
+    /// current user's rating.
+    Cas(String, Option<Rating>, Rating),
+    /// `fview <movie>`: the current user's rating, read through the forced
+    /// order (linearizable).
+    ForcedView(String),
     /// `change <replica> [status]`: set a replica's status, or toggle
     /// online/offline when no status is given.
     Change(String, Option<Status>),
@@ -41,6 +47,12 @@ commands (titles need no quotes and ignore case):
   rate <movie> <0-5>                     rate a movie (halves allowed: 3.5)
   delete <movie>                         delete your rating of a movie
   search <text>                          movies whose titles contain the text
+  cas <movie> <expected|none> <0-5>      forced compare-and-set: rate the movie only if your
+                                         rating is <expected> now (none: not rated); totally
+                                         ordered by the voters, so of two racing cas from one
+                                         value exactly one wins; needs a majority of voters
+  fview <movie>                          your rating, read through the forced order: it sees
+                                         every cas acknowledged to anyone before it
   change <replica> [online|offline|overloaded]
                                          set a replica's status (no status: toggle online/offline)
   status                                 every replica: status, value timestamp, log length
@@ -48,9 +60,9 @@ commands (titles need no quotes and ignore case):
   help                                   this list
   quit                                   leave";
 
-const NAMES: [&str; 12] = [
-    "find", "view", "average", "rate", "delete", "search", "change", "status", "user", "help",
-    "quit", "exit",
+const NAMES: [&str; 14] = [
+    "find", "view", "average", "rate", "delete", "search", "cas", "fview", "change", "status",
+    "user", "help", "quit", "exit",
 ];
 
 /// Parses one line. `Ok(None)` for a blank line or a `#` comment.
@@ -95,6 +107,29 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
             };
             let rating: Rating = rating.parse().map_err(|e| format!("{e}"))?;
             Command::Rate(title.trim().to_owned(), rating)
+        }
+        "fview" => Command::ForcedView(need("a movie title", "fview <movie>")?),
+        "cas" => {
+            const USAGE: &str = "cas <movie> <expected|none> <0-5>";
+            let args = need("a movie, the expected rating and the new one", USAGE)?;
+            let (rest, new) = args.rsplit_once(char::is_whitespace).ok_or_else(|| {
+                format!("cas needs a movie, the expected rating and the new one: {USAGE}")
+            })?;
+            let (title, expected) =
+                rest.trim()
+                    .rsplit_once(char::is_whitespace)
+                    .ok_or_else(|| {
+                        format!("cas needs a movie, the expected rating and the new one: {USAGE}")
+                    })?;
+            let expected = match expected.to_lowercase().as_str() {
+                "none" | "-" => None,
+                e => Some(
+                    e.parse::<Rating>()
+                        .map_err(|e| format!("expected rating: {e}"))?,
+                ),
+            };
+            let new: Rating = new.parse().map_err(|e| format!("new rating: {e}"))?;
+            Command::Cas(title.trim().to_owned(), expected, new)
         }
         "change" => {
             let args = need(
@@ -199,6 +234,30 @@ mod tests {
             err("xyzzy"),
             "unknown command \"xyzzy\": type help for the list"
         );
+    }
+
+    #[test]
+    fn cas_and_fview_parse_with_one_reason_per_bad_line() {
+        assert_eq!(
+            ok("cas Toy Story none 4"),
+            Command::Cas("Toy Story".into(), None, "4".parse().unwrap())
+        );
+        assert_eq!(
+            ok("cas Toy Story 3.5 4"),
+            Command::Cas(
+                "Toy Story".into(),
+                Some("3.5".parse().unwrap()),
+                "4".parse().unwrap()
+            )
+        );
+        assert_eq!(
+            ok("fview toy story"),
+            Command::ForcedView("toy story".into())
+        );
+        assert!(err("cas Toy 4").contains("needs a movie, the expected rating and the new one"));
+        assert!(err("cas Toy Story none 9").starts_with("new rating: "));
+        assert!(err("cas Toy Story x 4").starts_with("expected rating: "));
+        assert_eq!(err("fview"), "fview needs a movie title: fview <movie>");
     }
 
     #[test]

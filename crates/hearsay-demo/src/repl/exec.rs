@@ -133,6 +133,8 @@ impl Repl {
                     .await
             }
             Command::Rate(title, rating) => self.rate(title, rating).await,
+            Command::Cas(title, expected, rating) => self.cas(title, expected, rating).await,
+            Command::ForcedView(title) => self.forced_view(title).await,
             Command::Delete(title) => self.delete(title).await,
             Command::Change(replica, status) => self.change(replica, status).await,
             Command::Status => self.status().await,
@@ -212,6 +214,61 @@ impl Repl {
                 json!({"command": "rate", "ok": true, "user": user.0, "movie": render::movie_json(&movie), "rating": rating.stars()}),
             ),
             Err(f) => Self::failure("rate", f),
+        }
+    }
+
+    /// A forced compare-and-set of the user's rating.
+    async fn cas(&mut self, title: String, expected: Option<Rating>, rating: Rating) -> Shown {
+        let movie = match self.resolve("cas", title).await {
+            Ok(m) => m,
+            Err(shown) => return shown,
+        };
+        let user = self.user;
+        let op = MovieUpdate::CompareAndRate {
+            movie: movie.id,
+            user,
+            expected,
+            rating,
+        };
+        let from = expected.map_or_else(|| "not rated".to_owned(), |r| r.to_string());
+        let expected_json = expected.map(Rating::stars);
+        match self.session.update(ClusterUpdate::Movie(op)).await {
+            Ok(_) => Shown::ok(
+                format!("user {} rated {movie} {rating} (was {from})", user.0),
+                json!({"command": "cas", "ok": true, "forced": true, "user": user.0, "movie": render::movie_json(&movie), "expected": expected_json, "rating": rating.stars()}),
+            ),
+            Err(SessionError::Denied(reason)) => {
+                let text = format!("cas refused: {reason}");
+                let mut s = Shown::failed("cas", text);
+                s.json["refused"] = json!(true);
+                s
+            }
+            Err(SessionError::Unavailable(reason)) => {
+                let mut s = Shown::failed("cas", reason);
+                s.json["unavailable"] = json!(true);
+                s
+            }
+            Err(e) => Self::failure("cas", e.into()),
+        }
+    }
+
+    /// The user's rating, read through the forced order.
+    async fn forced_view(&mut self, title: String) -> Shown {
+        let user = self.user;
+        let query = ClusterQuery::Movie(MovieQuery::View { title, user });
+        match self.session.forced_query(query).await {
+            Ok(ClusterReply::Movie(reply)) => {
+                let mut shown = render::movie_reply("fview", user, &reply);
+                shown.json["forced"] = json!(true);
+                shown
+            }
+            Ok(other) => Shown::failed("fview", format!("unexpected reply {other:?}")),
+            Err(SessionError::Unavailable(reason)) => {
+                let mut s = Shown::failed("fview", reason);
+                s.json["unavailable"] = json!(true);
+                s
+            }
+            Err(e) => Self::failure("fview", e.into()),
         }
     }
 

@@ -106,8 +106,8 @@ pub(super) fn status(list: &[ReplicaEntry]) -> Shown {
         .filter_map(|e| e.report.as_ref())
         .fold(VectorTimestamp::new(), |acc, r| acc.merged(&r.rep_ts));
     let mut rows = vec![format!(
-        "{:<8} {:<11} {:<28} {:>5} {:>5} {:>12}  {}",
-        "replica", "status", "value timestamp", "log", "held", "oldest held", "caught up"
+        "{:<8} {:<11} {:<28} {:>5} {:>5} {:>12}  {:<9}  {}",
+        "replica", "status", "value timestamp", "log", "held", "oldest held", "caught up", "forced"
     )];
     let mut json_rows = Vec::new();
     for e in list {
@@ -118,14 +118,15 @@ pub(super) fn status(list: &[ReplicaEntry]) -> Shown {
                     .oldest_held_ms
                     .map_or("-".to_owned(), |ms| format!("{ms} ms"));
                 rows.push(format!(
-                    "{:<8} {:<11} {:<28} {:>5} {:>5} {:>12}  {}",
+                    "{:<8} {:<11} {:<28} {:>5} {:>5} {:>12}  {:<9}  {}",
                     r.name.to_string(),
                     r.status.to_string(),
                     r.value_ts.to_string(),
                     r.log_len,
                     r.held_queries,
                     oldest,
-                    if caught_up { "yes" } else { "no" }
+                    if caught_up { "yes" } else { "no" },
+                    forced_cell(r.forced.as_ref())
                 ));
                 json_rows.push(json!({
                     "replica": r.name.to_string(), "status": r.status.as_str(),
@@ -133,13 +134,19 @@ pub(super) fn status(list: &[ReplicaEntry]) -> Shown {
                     "rep_ts": r.rep_ts.iter().map(|(k, v)| (k.to_string(), v)).collect::<std::collections::BTreeMap<_, _>>(),
                     "log_len": r.log_len, "held_queries": r.held_queries,
                     "oldest_held_ms": r.oldest_held_ms, "caught_up": caught_up,
+                    "forced": r.forced.as_ref().map(|f| json!({
+                        "role": f.role, "voter_status": f.voter_status, "primary": f.is_primary,
+                        "believes_primary": f.primary.as_ref().map(|p| p.to_string()),
+                        "epoch": f.epoch, "view": f.view, "commit": f.commit, "applied": f.applied,
+                    })),
                 }));
             }
             None => {
                 rows.push(format!(
-                    "{:<8} {:<11} {:<28} {:>5} {:>5} {:>12}  {}",
+                    "{:<8} {:<11} {:<28} {:>5} {:>5} {:>12}  {:<9}  {}",
                     e.name.to_string(),
                     "unreachable",
+                    "-",
                     "-",
                     "-",
                     "-",
@@ -155,4 +162,21 @@ pub(super) fn status(list: &[ReplicaEntry]) -> Shown {
         rows.join("\n"),
         json!({"command": "status", "ok": true, "replicas": json_rows}),
     )
+}
+
+/// The `forced` cell of a status row: the replica's part in the forced
+/// order, e.g. `primary (view 2)`, `backup (view 2)`, `learner`.
+fn forced_cell(f: Option<&hearsay_wire::ForcedReport>) -> String {
+    let Some(f) = f else {
+        return "-".to_owned();
+    };
+    if f.role != "voter" {
+        return f.role.clone();
+    }
+    match f.voter_status.as_deref() {
+        Some("normal") if f.is_primary => format!("primary (view {})", f.view),
+        Some("normal") => format!("backup (view {})", f.view),
+        Some(other) => format!("voter, {other} (view {})", f.view),
+        None => "voter".to_owned(),
+    }
 }

@@ -4,14 +4,18 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
+use hearsay_core::forced::{
+    Entry, EntryBody, ForcedBody, ForcedOp, ForcedOutcome, Message, RequestId,
+};
 use hearsay_core::testing::{KvApp, KvQuery, KvReply, KvUpdate};
 use hearsay_core::{
-    App, ApplyContext, Arbitration, ClientId, ClientReply, ClientRequest, Dot, Gossip, PeerMessage,
-    ReplicaId, Snapshot, Status, UpdateId, UpdateRecord, VectorTimestamp,
+    App, ApplyContext, Arbitration, ClientId, ClientReply, ClientRequest, Dot, ForcedRequest,
+    ForwardReply, Gossip, PeerMessage, ReplicaId, Snapshot, Status, UpdateId, UpdateRecord,
+    VectorTimestamp,
 };
 use hearsay_wire::{
-    Frame, FrontendRequest, FrontendResponse, PeerFrame, ReplicaEntry, ReplicaRequest,
-    ReplicaResponse, SessionRequest, StatusReport, decode, encode,
+    ForcedReport, Frame, FrontendRequest, FrontendResponse, PeerFrame, ReplicaEntry,
+    ReplicaRequest, ReplicaResponse, SessionRequest, StatusReport, decode, encode,
 };
 
 /// A message of any of the five frame kinds.
@@ -139,6 +143,32 @@ fn report() -> StatusReport {
         held_queries: 0,
         oldest_held_ms: None,
         executed_len: 3,
+        forced: Some(ForcedReport {
+            role: "voter".into(),
+            voter_status: Some("normal".into()),
+            is_primary: true,
+            primary: Some(r("r1")),
+            voters: vec![r("r1"), r("r2"), r("r3")],
+            epoch: 0,
+            view: 2,
+            commit: 5,
+            applied: 4,
+        }),
+    }
+}
+
+/// The forced timestamp entry and one causal one.
+fn forced_ts() -> VectorTimestamp {
+    let mut t = ts(&[("r1", 3)]);
+    t.set(ReplicaId::forced(), 4);
+    t
+}
+
+fn forced_query_request() -> ClientRequest<KvApp> {
+    ClientRequest::ForcedQuery {
+        id: update_id(),
+        prev: ts(&[("r1", 3)]),
+        query: KvQuery::Get { key: "x".into() },
     }
 }
 
@@ -197,6 +227,100 @@ pub(crate) fn samples() -> Vec<(&'static str, Sample)> {
                     )],
                 })),
             }),
+        ),
+        (
+            "peer/vr",
+            S::Peer(PeerFrame {
+                from: r("r1"),
+                msg: PeerMessage::Vr(Box::new(Message::Prepare {
+                    epoch: 0,
+                    view: 2,
+                    first: 5,
+                    entries: vec![Entry {
+                        id: RequestId { client: 7, seq: 2 },
+                        body: EntryBody::Op {
+                            op: ForcedOp {
+                                id: update_id(),
+                                prev: ts(&[("r2", 1)]),
+                                body: ForcedBody::Update(KvUpdate::Put {
+                                    key: "x".into(),
+                                    value: 5,
+                                }),
+                            },
+                            outcome: ForcedOutcome::Granted,
+                        },
+                    }],
+                    commit: 4,
+                })),
+            }),
+        ),
+        (
+            "peer/forward",
+            S::Peer(PeerFrame {
+                from: r("r2"),
+                msg: PeerMessage::Forward(Box::new(ForcedRequest::Update {
+                    id: update_id(),
+                    prev: ts(&[("r2", 1)]),
+                    op: KvUpdate::Put {
+                        key: "x".into(),
+                        value: 6,
+                    },
+                })),
+            }),
+        ),
+        (
+            "peer/forward-reply",
+            S::Peer(PeerFrame {
+                from: r("r1"),
+                msg: PeerMessage::ForwardReply {
+                    id: update_id(),
+                    reply: Box::new(ForwardReply::Done(ClientReply::Forced {
+                        outcome: Err("x is 5, not 4".into()),
+                        ts: forced_ts(),
+                    })),
+                },
+            }),
+        ),
+        (
+            "replica-request/client-forced-query",
+            S::ReplicaRequest(ReplicaRequest::Client {
+                attempt: 14,
+                request: forced_query_request(),
+            }),
+        ),
+        (
+            "replica-response/forced",
+            S::ReplicaResponse(ReplicaResponse::Client {
+                attempt: 14,
+                reply: ClientReply::Forced {
+                    outcome: Ok(()),
+                    ts: forced_ts(),
+                },
+            }),
+        ),
+        (
+            "replica-response/forced-unavailable",
+            S::ReplicaResponse(ReplicaResponse::Client {
+                attempt: 15,
+                reply: ClientReply::ForcedUnavailable {
+                    reason: "unavailable: no quorum".into(),
+                },
+            }),
+        ),
+        (
+            "replica-response/reconfigured",
+            S::ReplicaResponse(ReplicaResponse::Client {
+                attempt: 16,
+                reply: ClientReply::Reconfigured { epoch: 1 },
+            }),
+        ),
+        (
+            "frontend-request/session-forced-query",
+            S::FrontendRequest(FrontendRequest::Session(SessionRequest {
+                client: ClientId(7),
+                request: forced_query_request(),
+                prefer: None,
+            })),
         ),
         (
             "replica-request/client-update",
@@ -354,8 +478,6 @@ pub(crate) fn variant_tag(sample: &Sample) -> &'static str {
             PeerMessage::Gossip(_) => "peer/gossip",
             PeerMessage::Digest { .. } => "peer/digest",
             PeerMessage::Snapshot(_) => "peer/snapshot",
-            // Forced-order messages (issue #13): samples and vectors come
-            // with their wiring.
             PeerMessage::Vr(_) => "peer/vr",
             PeerMessage::Forward(_) => "peer/forward",
             PeerMessage::ForwardReply { .. } => "peer/forward-reply",
