@@ -6,7 +6,7 @@ use super::machine::Machine;
 use super::message::{
     Answer, Command, Entry, EntryBody, ForcedError, Message, NodeId, Ordered, RequestId,
 };
-use super::voter::{Log, Voter, VoterStatus, Waiter, normalize};
+use super::voter::{Log, MAX_EARLY_BATCHES, Voter, VoterStatus, Waiter, normalize};
 use crate::time::Time;
 
 /// Most `Prepare` batches a heartbeat resends to one lagging backup.
@@ -281,12 +281,14 @@ impl<M: Machine> Voter<M> {
             return;
         }
         self.timer = now + self.config.view_change_timeout;
-        if first <= self.log_len() + 1 {
-            for (i, e) in entries.into_iter().enumerate() {
-                if first + i as u64 > self.log_len() {
-                    self.log.push(e);
-                }
+        if first > self.log_len() + 1 {
+            // Ahead of a gap: keep it for when the batch before it arrives.
+            if self.early.len() < MAX_EARLY_BATCHES || self.early.contains_key(&first) {
+                self.early.insert(first, (epoch, view, entries));
             }
+        } else {
+            self.append_from(first, entries);
+            self.take_early();
         }
         let msg = Message::PrepareOk {
             epoch,
@@ -295,6 +297,33 @@ impl<M: Machine> Voter<M> {
         };
         self.send(from, msg);
         self.execute_upto(now, commit);
+    }
+
+    /// Appends the entries of a batch starting at op `first` that this log
+    /// lacks (`first` at most one past its end).
+    fn append_from(&mut self, first: u64, entries: Log<M>) {
+        for (i, e) in entries.into_iter().enumerate() {
+            if first + i as u64 > self.log_len() {
+                self.log.push(e);
+            }
+        }
+    }
+
+    /// Takes the early batches that now follow the log, dropping those of
+    /// another epoch or view and those the log already covers.
+    fn take_early(&mut self) {
+        let (epoch, view) = (self.epoch, self.view);
+        while let Some((&first, (e, v, _))) = self.early.first_key_value() {
+            let current = *e == epoch && *v == view;
+            if current && first > self.log_len() + 1 {
+                return; // still a gap before it
+            }
+            if let Some((_, _, entries)) = self.early.remove(&first) {
+                if current {
+                    self.append_from(first, entries);
+                }
+            }
+        }
     }
 
     pub(super) fn on_prepare_ok(

@@ -89,6 +89,11 @@ pub struct Voter<M: Machine> {
     pub(super) acked: BTreeMap<NodeId, u64>,
     /// Primary only: entries up to here went out in a `Prepare`.
     pub(super) sent: u64,
+    /// Backup: `Prepare` batches that arrived ahead of a gap (shells may
+    /// deliver peer messages out of order), by first op number, with the
+    /// epoch and view they belong to; taken once the gap fills, so a
+    /// reordered batch costs no heartbeat. At most [`MAX_EARLY_BATCHES`].
+    pub(super) early: BTreeMap<u64, (u64, u64, Log<M>)>,
     /// View change: who sent `StartViewChange` for `view`.
     pub(super) svc: BTreeSet<NodeId>,
     /// View change: whether this voter sent its `DoViewChange` for `view`.
@@ -106,6 +111,10 @@ pub struct Voter<M: Machine> {
     pub(super) timer: Time,
     pub(super) outputs: VecDeque<VrOutput<M>>,
 }
+
+/// Most early `Prepare` batches a backup keeps (see `Voter::early`); more
+/// are dropped and come again with the primary's next heartbeat.
+pub(super) const MAX_EARLY_BATCHES: usize = 64;
 
 /// The time that never comes: a disarmed timer.
 pub(super) const NEVER: Time = Time::from_micros(u64::MAX);
@@ -154,6 +163,7 @@ impl<M: Machine> Voter<M> {
             tip_clients: BTreeMap::new(),
             acked: BTreeMap::new(),
             sent: 0,
+            early: BTreeMap::new(),
             svc: BTreeSet::new(),
             sent_dvc: false,
             dvc: BTreeMap::new(),

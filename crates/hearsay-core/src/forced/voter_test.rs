@@ -317,3 +317,38 @@ fn waiting_requests_are_bounded_and_expire_as_no_quorum() {
         }]
     );
 }
+
+#[test]
+fn a_backup_keeps_a_prepare_that_arrives_before_the_one_ahead_of_it() {
+    // Shells may deliver peer messages out of order (one QUIC stream each).
+    // A batch that arrives ahead of a gap must not wait for the primary's
+    // next heartbeat to be resent: it is kept and taken once the gap fills.
+    let mut b = voter(2);
+    let now = Time::from_micros(10);
+    let batch = |first: u64, n: u64| Message::Prepare {
+        epoch: 0,
+        view: 0,
+        first,
+        entries: (first..first + n)
+            .map(|s| entry(id(1, s), LedgerOp::Credit(1), LedgerOutcome::Granted))
+            .collect(),
+        commit: 0,
+    };
+    let ok = |op: u64| Output::Send {
+        to: NodeId(1),
+        msg: Message::PrepareOk {
+            epoch: 0,
+            view: 0,
+            op,
+        },
+    };
+    b.handle_message(now, NodeId(1), batch(3, 2));
+    assert_eq!(drain(&mut b), vec![ok(0)], "nothing before the gap yet");
+    b.handle_message(now, NodeId(1), batch(1, 2));
+    assert_eq!(
+        drain(&mut b),
+        vec![ok(4)],
+        "the early batch is taken at once"
+    );
+    assert_eq!(b.log_len(), 4);
+}
