@@ -52,6 +52,21 @@ impl Session {
         }
     }
 
+    /// A forced query request (linearizable: answered at its place in the
+    /// forced order), with a new id so that its retries are answered once.
+    pub fn forced_query<A: App>(&mut self, query: A::Query) -> ClientRequest<A> {
+        let id = UpdateId {
+            client: self.client,
+            seq: self.next_seq,
+        };
+        self.next_seq += 1;
+        ClientRequest::ForcedQuery {
+            id,
+            prev: self.prev.clone(),
+            query,
+        }
+    }
+
     /// A query request.
     pub fn query<A: App>(&self, query: A::Query) -> ClientRequest<A> {
         ClientRequest::Query {
@@ -63,7 +78,9 @@ impl Session {
     /// Merges the timestamp of a successful reply into `prev`.
     pub fn observe<A: App>(&mut self, reply: &ClientReply<A>) {
         match reply {
-            ClientReply::Accepted { ts } | ClientReply::Answer { ts, .. } => self.prev.merge(ts),
+            ClientReply::Accepted { ts }
+            | ClientReply::Answer { ts, .. }
+            | ClientReply::Forced { ts, .. } => self.prev.merge(ts),
             _ => {}
         }
     }
