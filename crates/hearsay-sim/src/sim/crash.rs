@@ -118,6 +118,8 @@ impl<W: Workload> Sim<W> {
             replica.value_ts(),
         );
         self.replicas[i].replica = replica;
+        self.replicas[i].rebased = true;
+        self.checks.forced.rebase(i);
         self.drain_replica(i);
         for fe in &mut self.frontends {
             fe.frontend.set_replica_status(&name, Status::Online);
