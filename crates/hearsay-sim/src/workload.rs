@@ -48,19 +48,15 @@ pub trait Workload: Debug {
     /// Replica `replica` applied `op` (`granted` false: a forced update its
     /// primary refused, applied as a no-op). Called for every application,
     /// in the replica's order, so that an app invariant can be checked at
-    /// every moment, not only where the simulator looks at the state.
-    fn applied(
-        &mut self,
-        _replica: usize,
-        _op: &<Self::App as App>::Update,
-        _granted: bool,
-        _report: &mut dyn FnMut(Property, String),
-    ) {
-    }
+    /// every moment, not only where the simulator looks at the state;
+    /// [`Workload::settled`] follows at the end of the batch.
+    fn applied(&mut self, _replica: usize, _op: &<Self::App as App>::Update, _granted: bool) {}
 
     /// Replica `replica`'s state after a batch of inputs: `rebased` when it
-    /// did not get there by [`Workload::applied`] steps alone (it adopted a
-    /// snapshot, or restarted from its durable store).
+    /// did not get there by this batch's [`Workload::applied`] steps alone
+    /// (it adopted a snapshot). Also called with `rebased` and the durable
+    /// snapshot's state just before a restarted replica re-applies its
+    /// durable records.
     fn settled(
         &mut self,
         _replica: usize,
@@ -219,14 +215,8 @@ impl Workload for KvWorkload {
         })
     }
 
-    fn applied(
-        &mut self,
-        replica: usize,
-        op: &KvUpdate,
-        granted: bool,
-        report: &mut dyn FnMut(Property, String),
-    ) {
-        self.ledger.applied(replica, op, granted, report);
+    fn applied(&mut self, replica: usize, op: &KvUpdate, granted: bool) {
+        self.ledger.applied(replica, op, granted);
     }
 
     fn settled(

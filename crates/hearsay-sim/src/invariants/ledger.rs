@@ -5,15 +5,18 @@
 //!
 //! "At any moment" is checked by replay: each replica's balances are rebuilt
 //! from the updates it applies, in its order, and checked after every one.
-//! After each batch of inputs the rebuilt balances must equal the replica's
-//! real ones (so the replay is the replica's history); a replica that adopts
-//! a snapshot or restarts is rebased on its real state, which is checked too.
+//! The replay runs at the end of each batch of inputs, from the balances the
+//! last batch ended with, and its result must equal the replica's real
+//! balances (so the replay is the replica's history). A batch in which the
+//! replica adopted a snapshot is not replayed: the real state after it is
+//! checked and becomes the next base. A restart replays from the durable
+//! snapshot the replica restarted from.
 
 // Reference: Ladin et al. 1992, §2 (forced updates: "operations that must be
 // totally ordered"); issue #13, "a ledger that must never go below zero at
 // any replica, at any moment"; the contract in `App::decide_forced`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use hearsay_core::testing::{KvApp, KvUpdate};
 
@@ -26,7 +29,15 @@ pub(crate) struct Ledger {
     /// By replica index; account -> balance. `None` until the replica is
     /// first rebased (its balances are then known).
     replicas: Vec<Option<BTreeMap<String, i64>>>,
+    /// Per replica: the ledger updates applied in the current batch, and
+    /// whether each was granted; replayed when the batch ends.
+    batch: Vec<Vec<(KvUpdate, bool)>>,
+    /// Per replica: its last few ledger applications, for the report.
+    recent: Vec<VecDeque<String>>,
 }
+
+/// Ledger applications kept per replica for a report.
+const RECENT: usize = 8;
 
 impl Ledger {
     fn slot(&mut self, replica: usize) -> &mut Option<BTreeMap<String, i64>> {
@@ -36,30 +47,57 @@ impl Ledger {
         &mut self.replicas[replica]
     }
 
-    /// `replica` applied `op` (`granted` false: refused, a no-op).
-    pub(crate) fn applied(
+    /// `replica` applied `op` (`granted` false: refused, a no-op); checked
+    /// when the batch ends.
+    pub(crate) fn applied(&mut self, replica: usize, op: &KvUpdate, granted: bool) {
+        let ledger = match op {
+            KvUpdate::Add { key, .. } => is_ledger(key),
+            KvUpdate::Debit { .. } => true,
+            _ => false,
+        };
+        if ledger {
+            if self.batch.len() <= replica {
+                self.batch.resize_with(replica + 1, Vec::new);
+            }
+            self.batch[replica].push((op.clone(), granted));
+        }
+    }
+
+    /// Replays one application on the balances of `replica`.
+    fn replay(
         &mut self,
         replica: usize,
         op: &KvUpdate,
         granted: bool,
         report: &mut dyn FnMut(Property, String),
     ) {
-        let Some(balances) = self.slot(replica) else {
-            return;
-        };
         let (key, delta) = match op {
             KvUpdate::Add { key, delta } if is_ledger(key) => (key, *delta),
             KvUpdate::Debit { key, amount } if granted => (key, amount.wrapping_neg()),
+            KvUpdate::Debit { key, .. } => (key, 0),
             _ => return,
+        };
+        let Some(balances) = self.slot(replica) else {
+            return;
         };
         let balance = balances.entry(key.clone()).or_insert(0);
         *balance = balance.wrapping_add(delta);
-        if *balance < 0 {
+        let balance = *balance;
+        if self.recent.len() <= replica {
+            self.recent.resize_with(replica + 1, VecDeque::new);
+        }
+        let recent = &mut self.recent[replica];
+        let what = if granted { "" } else { " (refused)" };
+        recent.push_back(format!("{key} {delta:+}{what} = {balance}"));
+        if recent.len() > RECENT {
+            recent.pop_front();
+        }
+        if balance < 0 {
             report(
                 Property::NoOverdraft,
                 format!(
-                    "replica #{replica}: account {key} went to {balance} applying {op:?}",
-                    balance = *balance
+                    "replica #{replica}: account {key} went to {balance} applying {op:?} (its last ledger applications: {})",
+                    Vec::from(recent.clone()).join(", ")
                 ),
             );
         }
@@ -74,6 +112,12 @@ impl Ledger {
         rebased: bool,
         report: &mut dyn FnMut(Property, String),
     ) {
+        let batch = self.batch.get_mut(replica).map(std::mem::take);
+        if !rebased {
+            for (op, granted) in batch.unwrap_or_default() {
+                self.replay(replica, &op, granted, report);
+            }
+        }
         let slot = self.slot(replica);
         let real = state.counters_where(is_ledger);
         if let Some((key, balance)) = real.iter().find(|(_, b)| **b < 0) {
@@ -132,11 +176,13 @@ mod tests {
         let found = std::cell::RefCell::new(Vec::new());
         let mut l = Ledger::default();
         let mut report = |p: Property, d: String| found.borrow_mut().push((p, d));
-        l.applied(0, &credit(3), true, &mut report);
-        l.applied(0, &debit(2), false, &mut report);
-        assert!(found.borrow().is_empty(), "a refused debit changes nothing");
-        l.applied(0, &debit(4), true, &mut report);
-        l.applied(0, &credit(5), true, &mut report);
+        let mut state = KvApp::default();
+        apply_first(&mut state, &credit(4));
+        l.applied(0, &credit(3), true);
+        l.applied(0, &debit(2), false);
+        l.applied(0, &debit(4), true);
+        l.applied(0, &credit(5), true);
+        l.settled(0, &state, false, &mut report);
         assert_eq!(found.borrow().len(), 1);
         assert_eq!(found.borrow()[0].0, Property::NoOverdraft);
     }
@@ -148,13 +194,15 @@ mod tests {
         let mut report = |p: Property, d: String| found.borrow_mut().push((p, d));
         let mut state = KvApp::default();
         apply_first(&mut state, &credit(4));
-        l.applied(1, &credit(4), true, &mut report);
+        l.applied(1, &credit(4), true);
+        l.applied(1, &debit(3), false);
         l.settled(1, &state, false, &mut report);
-        assert!(found.borrow().is_empty());
-        l.applied(1, &credit(1), true, &mut report);
+        assert!(found.borrow().is_empty(), "{:?}", found.borrow());
+        l.applied(1, &credit(1), true);
         l.settled(1, &state, false, &mut report);
         assert_eq!(found.borrow().len(), 1, "the replay says 5, the replica 4");
+        l.applied(1, &debit(9), true);
         l.settled(1, &state, true, &mut report);
-        assert_eq!(found.borrow().len(), 1, "rebased: nothing to compare");
+        assert_eq!(found.borrow().len(), 1, "rebased: not replayed");
     }
 }

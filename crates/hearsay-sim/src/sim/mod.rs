@@ -83,6 +83,9 @@ struct Ticket {
     attempt: AttemptId,
     /// The client and its request number.
     origin: (usize, usize),
+    /// A forced query: its answer comes from the forced order (computed at
+    /// the primary's tip), not from this replica's state.
+    forced_query: bool,
 }
 
 /// A front end and which client each of its attempts serves.
