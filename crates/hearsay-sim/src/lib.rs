@@ -55,10 +55,16 @@ pub use sweep::{Summary, run_seeds};
 pub use trace::TraceHash;
 pub use workload::{KvWorkload, Workload};
 
-/// Runs one seed of the test key-value app ([`KvWorkload`]) to the end of
-/// its heal phase and reports what it found.
+/// Runs one seed of the test key-value app ([`KvWorkload`], with forced
+/// operations unless [`SimConfig::voters`] is 0) to the end of its heal
+/// phase and reports what it found.
 pub fn run_seed(config: &SimConfig, seed: u64) -> Result<SeedReport, ConfigError> {
-    run_seed_with(config, seed, KvWorkload::default())
+    let workload = if config.voters == 0 {
+        KvWorkload::causal_only()
+    } else {
+        KvWorkload::default()
+    };
+    run_seed_with(config, seed, workload)
 }
 
 /// Runs one seed of `workload`'s app — any [`hearsay_core::App`] — under the

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use hearsay_core::forced::ForcedBugs;
 use hearsay_sim::{Faults, SimConfig};
 
 /// `d` in whole milliseconds, as `--max-delay-ms` spells it.
@@ -29,6 +30,7 @@ impl super::Args {
             frontends: self.frontends,
             clients: self.clients,
             ops_per_client: self.ops,
+            voters: self.voters,
             ..SimConfig::default()
         };
         let f = &mut config.faults;
@@ -49,7 +51,11 @@ impl super::Args {
             };
         }
         for bug in &self.bugs {
-            config.bugs.enable(bug).map_err(anyhow::Error::msg)?;
+            if ForcedBugs::NAMES.contains(&bug.as_str()) {
+                config.forced_bugs.enable(bug).map_err(anyhow::Error::msg)?;
+            } else {
+                config.bugs.enable(bug).map_err(anyhow::Error::msg)?;
+            }
         }
         config.validate().context("bad simulation flags")?;
         Ok(config)
@@ -78,6 +84,7 @@ impl super::Args {
         );
         flag("clients", self.clients.to_string(), d.clients.to_string());
         flag("ops", self.ops.to_string(), d.ops_per_client.to_string());
+        flag("voters", self.voters.to_string(), d.voters.to_string());
         flag("loss", self.loss.to_string(), fd.loss.to_string());
         flag(
             "reply-loss",
