@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, VecDeque};
 use hearsay_core::testing::{KvApp, KvUpdate};
 
 use super::Property;
-use crate::workload::is_ledger;
+use crate::kv_workload::is_ledger;
 
 /// Balances per replica, as rebuilt from what each applied.
 #[derive(Debug, Default)]

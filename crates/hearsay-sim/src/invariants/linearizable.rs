@@ -21,12 +21,12 @@ use hearsay_core::testing::{KvApp, KvQuery, KvReply, KvUpdate};
 use hearsay_core::{ClientReply, ClientRequest, Time};
 
 use super::Property;
-use crate::workload::forced_register_index;
+use crate::kv_workload::forced_register_index;
 
 /// Most operations in one register's history that are checked.
 pub(crate) const MAX_HISTORY: usize = 400;
 /// Most states the search of one history may explore.
-const SEARCH_BUDGET: usize = 2_000_000;
+const SEARCH_BUDGET: usize = 500_000;
 
 type History = Vec<Operation<RegisterOp, RegisterRet>>;
 

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use hearsay_core::testing::{KvQuery, KvReply, KvUpdate};
 
 use super::Property;
-use crate::workload::{is_ledger, owner};
+use crate::kv_workload::{is_ledger, owner};
 
 /// Writes to one private register, as far as its owner knows.
 #[derive(Clone, Debug, Default)]
@@ -157,7 +157,7 @@ impl SessionValues {
 mod tests {
     use super::*;
     use crate::invariants::Findings;
-    use crate::workload::{private_counter, private_register};
+    use crate::kv_workload::{private_counter, private_register};
     use hearsay_core::Time;
 
     fn get(key: &str) -> KvQuery {

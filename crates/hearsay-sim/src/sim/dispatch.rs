@@ -1,11 +1,9 @@
 //! Feeding inputs to the nodes and routing what they output.
 
 use hearsay_core::{
-    AttemptId, ClientReply, ClientRequest, FrontEndOutput, Outcome, Output, PeerMessage, ReplicaId,
-    RequestToken,
+    App, AttemptId, ClientReply, ClientRequest, FrontEndOutput, Outcome, Output, PeerMessage,
+    ReplicaId, RequestToken, UpdateClass,
 };
-
-use hearsay_core::{App, UpdateClass};
 
 use super::{Client, Phase, Sim, Ticket};
 use crate::net::{Envelope, Node, Payload};
