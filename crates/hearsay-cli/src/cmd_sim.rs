@@ -209,7 +209,8 @@ mod tests {
     #[test]
     fn bad_flags_get_clear_errors() {
         assert!(
-            err_of("--voters 0 --bug forget-committed").contains("a forced-order bug needs a forced order")
+            err_of("--voters 0 --bug forget-committed")
+                .contains("a forced-order bug needs a forced order")
         );
         assert!(err_of("--voters 65").contains("voters must be at most 64"));
         let err = |line: &str| format!("{:#}", parse(line).unwrap().config().unwrap_err());

@@ -283,7 +283,14 @@ mod tests {
             debit(2),
             debit(4),
         ];
-        let between = vec![vec![credit(3)], vec![], vec![credit(1)], vec![], vec![], vec![]];
+        let between = vec![
+            vec![credit(3)],
+            vec![],
+            vec![credit(1)],
+            vec![],
+            vec![],
+            vec![],
+        ];
         let mut start = KvApp::default();
         apply_first(&mut start, &credit(4));
         let no_overdraft = |app: &KvApp| {

@@ -291,7 +291,9 @@ impl SimConfig {
             ));
         }
         if self.forced_bugs != ForcedBugs::default() && self.voters == 0 {
-            return err("a forced-order bug needs a forced order: voters must be at least 1".into());
+            return err(
+                "a forced-order bug needs a forced order: voters must be at least 1".into(),
+            );
         }
         let longest_delay = f.delay_max.max(f.slow_max);
         if t.dedup_retention <= t.request_budget + longest_delay {

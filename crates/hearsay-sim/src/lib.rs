@@ -55,11 +55,11 @@ mod workload;
 
 pub use config::{ConfigError, Faults, SimConfig, Timing};
 pub use invariants::{Property, Violation};
+pub use kv_workload::KvWorkload;
 pub use net::NetStats;
 pub use report::{OpStats, ReplicaTotals, SeedReport};
 pub use sweep::{Summary, run_seeds};
 pub use trace::TraceHash;
-pub use kv_workload::KvWorkload;
 pub use workload::Workload;
 
 /// Runs one seed of the test key-value app ([`KvWorkload`], with forced

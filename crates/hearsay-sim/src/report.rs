@@ -20,8 +20,8 @@ pub struct OpStats {
     pub busy: u64,
     /// Requests a replica rejected.
     pub rejected: u64,
-    /// Updates sent by forged or orphaned sessions (their context names
-    /// records that will never exist).
+    /// Updates and forced queries sent by forged or orphaned sessions (their
+    /// context names records that will never exist).
     pub forged_updates: u64,
     /// Of those, the ones refused: rejected, or "busy" once every replica
     /// had let them time out. The rest would have been acknowledged.

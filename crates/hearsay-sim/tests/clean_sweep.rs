@@ -53,7 +53,10 @@ fn a_multi_seed_sweep_under_faults_is_clean_and_exercises_them() {
     assert!(summary.forced_operations > 0, "forced operations issued");
     assert!(summary.forced_acked > 0, "forced operations answered");
     assert!(summary.forced_refused > 0, "a CAS or a debit refused");
-    assert!(summary.forced_unavailable > 0, "forced operations unavailable");
+    assert!(
+        summary.forced_unavailable > 0,
+        "forced operations unavailable"
+    );
     assert!(summary.primary_crashes > 0, "the primary crashed");
     assert!(summary.primary_isolations > 0, "the primary was cut off");
     assert!(

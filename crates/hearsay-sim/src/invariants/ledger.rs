@@ -42,7 +42,8 @@ const RECENT: usize = 8;
 impl Ledger {
     fn slot(&mut self, replica: usize) -> &mut Option<BTreeMap<String, i64>> {
         if self.replicas.len() <= replica {
-            self.replicas.resize_with(replica + 1, || Some(BTreeMap::new()));
+            self.replicas
+                .resize_with(replica + 1, || Some(BTreeMap::new()));
         }
         &mut self.replicas[replica]
     }

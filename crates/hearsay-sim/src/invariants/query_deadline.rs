@@ -113,7 +113,13 @@ mod tests {
     fn answers_within_the_deadline_pass_and_late_ones_are_reported() {
         let mut q = QueryDeadline::new(1);
         let mut f = Findings::new(3);
-        q.received(0, RequestToken(1), Time::ZERO, "a query", Duration::from_millis(200));
+        q.received(
+            0,
+            RequestToken(1),
+            Time::ZERO,
+            "a query",
+            Duration::from_millis(200),
+        );
         q.replied(
             &mut f,
             0,
@@ -122,7 +128,13 @@ mod tests {
             Time::from_micros(200_000),
         );
         assert_eq!(f.total(), 0, "exactly at the deadline is in time");
-        q.received(0, RequestToken(2), Time::ZERO, "an update", Duration::from_millis(200));
+        q.received(
+            0,
+            RequestToken(2),
+            Time::ZERO,
+            "an update",
+            Duration::from_millis(200),
+        );
         q.replied(
             &mut f,
             0,
@@ -142,7 +154,13 @@ mod tests {
     fn a_query_never_answered_is_reported_at_the_end() {
         let mut q = QueryDeadline::new(1);
         let mut f = Findings::new(3);
-        q.received(0, RequestToken(9), Time::from_micros(5_000), "a query", Duration::from_millis(200));
+        q.received(
+            0,
+            RequestToken(9),
+            Time::from_micros(5_000),
+            "a query",
+            Duration::from_millis(200),
+        );
         q.check_end(&mut f, Time::from_micros(9_000_000), &[r1()]);
         let v = f.into_kept();
         assert_eq!(

@@ -118,7 +118,9 @@ impl<W: Workload> Sim<W> {
             if rec.dot.origin.is_forced() {
                 let f = &mut self.checks.findings;
                 let (k, id) = (rec.dot.seq, rec.id);
-                self.checks.forced.logged(f, self.now, name, k, id, &rec.refused);
+                self.checks
+                    .forced
+                    .logged(f, self.now, name, k, id, &rec.refused);
                 // The order, not a replica, creates forced records: the
                 // first copy logged anywhere is the creation.
                 if self.checks.history.update_of(&rec.dot).is_none() {
@@ -193,7 +195,9 @@ impl<W: Workload> Sim<W> {
             let (now, f) = (self.now, &mut self.checks.findings);
             let rebased = std::mem::take(&mut node.rebased);
             self.workload
-                .settled(i, node.replica.app(), rebased, &mut |p, d| f.report(now, p, d));
+                .settled(i, node.replica.app(), rebased, &mut |p, d| {
+                    f.report(now, p, d)
+                });
         }
     }
 
@@ -286,10 +290,21 @@ impl<W: Workload> Sim<W> {
         self.trace
             .event(self.now.as_micros(), &("done", c, &outcome));
         let now = self.now;
-        if self.clients[c].bad_context.is_some() && matches!(request, ClientRequest::Update { .. })
-        {
+        // A forged session's updates and forced queries carry its context.
+        let carries_context = matches!(
+            request,
+            ClientRequest::Update { .. } | ClientRequest::ForcedQuery { .. }
+        );
+        if self.clients[c].bad_context.is_some() && carries_context {
             self.ops.forged_updates += 1;
-            let refused = !matches!(outcome, Outcome::Reply(ClientReply::Accepted { .. }));
+            let refused = !matches!(
+                outcome,
+                Outcome::Reply(
+                    ClientReply::Accepted { .. }
+                        | ClientReply::Forced { .. }
+                        | ClientReply::Answer { .. }
+                )
+            );
             self.ops.forged_refused += u64::from(refused);
         }
         let reply = match &outcome {
