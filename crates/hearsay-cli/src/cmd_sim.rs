@@ -62,10 +62,19 @@ pub(crate) struct Args {
     /// No faults at all: overrides every fault flag (only delay remains).
     #[arg(long)]
     no_faults: bool,
+    /// Voters of the forced order: the first N replicas (the others are
+    /// learners), at most the replicas that start in the cluster. 0: no
+    /// forced order and no forced operations in the workload.
+    #[arg(long, value_name = "N", default_value_t = SimConfig::default().voters)]
+    voters: usize,
     /// Give every replica a deliberate bug, to see the checkers catch it:
-    /// apply-early, double-apply or stale-read. Only in a binary built with
-    /// the `sim-bugs` feature (`cargo build --release -p hearsay-cli
-    /// --features sim-bugs`); release builds leave the bugs out.
+    /// apply-early, double-apply and stale-read break the causal machinery;
+    /// ack-before-quorum (the primary answers a forced update before a
+    /// majority holds it) and forget-committed (a view change keeps the new
+    /// primary's log, losing committed forced updates) break the forced order.
+    /// Only in a binary built with the `sim-bugs` feature (`cargo build
+    /// --release -p hearsay-cli --features sim-bugs`); release builds leave
+    /// the bugs out.
     #[arg(long = "bug", value_name = "NAME", value_parser = bug_name)]
     bugs: Vec<String>,
     /// Print the result as one JSON object on stdout.
@@ -142,6 +151,10 @@ mod tests {
         crate::parse_flags::parse("sim", line)
     }
 
+    fn err_of(line: &str) -> String {
+        format!("{:#}", parse(line).unwrap().config().unwrap_err())
+    }
+
     #[test]
     fn defaults_match_the_library_and_reproduce_with_no_extra_flags() {
         let args = parse("").unwrap();
@@ -196,11 +209,36 @@ mod tests {
         };
         assert_eq!(bug_name("stale-read").unwrap(), "stale-read");
         let config = parse("--bug double-apply").unwrap().config().unwrap();
-        assert!(config.replica_config().bugs.skip_dedup);
+        assert!(config.replica_config(Vec::new(), 0).bugs.skip_dedup);
+    }
+
+    #[test]
+    fn forced_bugs_and_voters_configure_the_forced_order_and_reproduce() {
+        let args = parse("--voters 5 --bug ack-before-quorum --bug stale-read").unwrap();
+        let config = args.config().unwrap();
+        assert!(config.forced_bugs.ack_before_quorum);
+        assert!(!config.forced_bugs.forget_on_view_change);
+        assert!(config.bugs.answer_stale_queries);
+        assert_eq!(config.voters, 5);
+        let cmd = args.reproduce(4);
+        assert_eq!(
+            cmd,
+            "hearsay sim --seeds 1 --seed 4 --voters 5 --bug ack-before-quorum --bug stale-read"
+        );
+        let again = parse(cmd.trim_start_matches("hearsay sim")).unwrap();
+        assert_eq!(again.config().unwrap(), config);
+        let forget = parse("--bug forget-committed").unwrap().config().unwrap();
+        assert!(forget.forced_bugs.forget_on_view_change);
+        assert_eq!(parse("--voters 0").unwrap().config().unwrap().voters, 0);
     }
 
     #[test]
     fn bad_flags_get_clear_errors() {
+        assert!(
+            err_of("--voters 0 --bug forget-committed")
+                .contains("a forced-order bug needs a forced order")
+        );
+        assert!(err_of("--voters 65").contains("voters must be at most 64"));
         let err = |line: &str| format!("{:#}", parse(line).unwrap().config().unwrap_err());
         assert!(err("--replicas 0").contains("replicas must be between 1"));
         assert!(err("--loss 1").contains("loss must be at least 0 and below 1"));

@@ -19,9 +19,13 @@ pub(crate) fn summary_line(s: &Summary, elapsed: Duration) -> String {
         n => format!(" in {n} seed(s)"),
     };
     format!(
-        "sim: {} seeds, {} operations, {} messages, {} violations{failing}, {:.1}s",
+        "sim: {} seeds, {} operations ({} forced: {} answered, {} refused by the app, {} unavailable), {} messages, {} violations{failing}, {:.1}s",
         s.seeds,
         s.operations,
+        s.forced_operations,
+        s.forced_acked,
+        s.forced_refused,
+        s.forced_unavailable,
         s.messages,
         s.violations,
         elapsed.as_secs_f64()
@@ -56,13 +60,24 @@ pub(crate) fn json(
     elapsed: Duration,
 ) -> String {
     let mut out = format!(
-        "{{\"seeds\":{},\"first_seed\":{},\"operations\":{},\"messages\":{},\"violations\":{},\"elapsed_ms\":{},\"failing\":[",
+        "{{\"seeds\":{},\"first_seed\":{},\"operations\":{},\"messages\":{},\"violations\":{},\"elapsed_ms\":{},",
         s.seeds,
         first_seed,
         s.operations,
         s.messages,
         s.violations,
         elapsed.as_millis()
+    );
+    let _ = write!(
+        out,
+        "\"forced_operations\":{},\"forced_acked\":{},\"forced_refused\":{},\"forced_unavailable\":{},\"primary_crashes\":{},\"primary_isolations\":{},\"unchecked_histories\":{},\"failing\":[",
+        s.forced_operations,
+        s.forced_acked,
+        s.forced_refused,
+        s.forced_unavailable,
+        s.primary_crashes,
+        s.primary_isolations,
+        s.unchecked_histories
     );
     let failing = reports.iter().filter(|r| !r.is_clean());
     for (i, r) in failing.enumerate() {

@@ -1,10 +1,16 @@
 //! A small key-value app for tests and the simulator.
+//!
+//! Causal updates: registers (`Put`, `Delete`) and counters (`Add`). Forced
+//! updates ([`UpdateClass::Forced`]): a forced write (`Set`), a
+//! compare-and-set (`Cas`) and a ledger debit (`Debit`) that never overdraws.
+//! Keep the two kinds on different registers: a register written by forced
+//! updates only is linearizable; one that also takes causal `Put`s is not.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::app::{App, ApplyContext, Arbitration};
+use crate::app::{App, ApplyContext, Arbitration, UpdateClass};
 use crate::ids::{ClientId, Dot, ReplicaId, UpdateId};
 use crate::timestamp::VectorTimestamp;
 
@@ -31,12 +37,36 @@ pub enum KvUpdate {
         /// The register.
         key: String,
     },
-    /// Add to a counter.
+    /// Add to a counter (causal: with `delta > 0`, a ledger credit).
     Add {
         /// The counter.
         key: String,
         /// How much.
         delta: i64,
+    },
+    /// Forced: set a register, in the forced order.
+    Set {
+        /// The register.
+        key: String,
+        /// Its new value.
+        value: i64,
+    },
+    /// Forced: set a register to `to` if it holds `from`; refused otherwise.
+    Cas {
+        /// The register.
+        key: String,
+        /// The value it must hold.
+        from: i64,
+        /// Its new value.
+        to: i64,
+    },
+    /// Forced: take `amount` from a counter used as a ledger account;
+    /// refused if the balance is below it, so no balance goes below zero.
+    Debit {
+        /// The account (a counter).
+        key: String,
+        /// How much, above zero.
+        amount: i64,
     },
 }
 
@@ -75,6 +105,22 @@ impl KvApp {
         self.counters.get(key).copied().unwrap_or(0)
     }
 
+    /// The counters whose key `keep` accepts (for example a ledger's
+    /// accounts), for checkers that look at many at once.
+    pub fn counters_where(&self, keep: impl Fn(&str) -> bool) -> BTreeMap<String, i64> {
+        self.counters
+            .iter()
+            .filter(|(k, _)| keep(k))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    }
+
+    /// A forced write: unconditional, since forced records apply in the same
+    /// order everywhere (their arbitration need not follow that order).
+    fn force(&mut self, key: &str, value: i64, order: Arbitration) {
+        self.registers.insert(key.to_owned(), (Some(value), order));
+    }
+
     fn write(&mut self, key: &str, value: Option<i64>, order: Arbitration) {
         match self.registers.get_mut(key) {
             Some(slot) if slot.1 >= order => {}
@@ -99,6 +145,14 @@ impl App for KvApp {
                 let c = self.counters.entry(key.clone()).or_insert(0);
                 *c = c.wrapping_add(*delta);
             }
+            // Granted (refused records are never applied): the decided effect.
+            KvUpdate::Set { key, value } | KvUpdate::Cas { key, to: value, .. } => {
+                self.force(key, *value, ctx.order);
+            }
+            KvUpdate::Debit { key, amount } => {
+                let c = self.counters.entry(key.clone()).or_insert(0);
+                *c = c.wrapping_sub(*amount);
+            }
         }
     }
 
@@ -111,12 +165,51 @@ impl App for KvApp {
 
     fn validate(update: &KvUpdate) -> Result<(), String> {
         let key = match update {
-            KvUpdate::Put { key, .. } | KvUpdate::Delete { key } | KvUpdate::Add { key, .. } => key,
+            KvUpdate::Put { key, .. }
+            | KvUpdate::Delete { key }
+            | KvUpdate::Add { key, .. }
+            | KvUpdate::Set { key, .. }
+            | KvUpdate::Cas { key, .. }
+            | KvUpdate::Debit { key, .. } => key,
         };
         if key.is_empty() {
             return Err("a key cannot be empty".into());
         }
+        if let KvUpdate::Debit { amount, .. } = update {
+            if *amount <= 0 {
+                return Err(format!("a debit must be above zero, not {amount}"));
+            }
+        }
         Ok(())
+    }
+
+    fn class(update: &KvUpdate) -> UpdateClass {
+        match update {
+            KvUpdate::Put { .. } | KvUpdate::Delete { .. } | KvUpdate::Add { .. } => {
+                UpdateClass::Causal
+            }
+            KvUpdate::Set { .. } | KvUpdate::Cas { .. } | KvUpdate::Debit { .. } => {
+                UpdateClass::Forced
+            }
+        }
+    }
+
+    /// `Cas` needs its expected value; `Debit` needs the balance. Causal
+    /// updates only raise balances (credits are `Add`s with `delta > 0` in
+    /// the simulator's ledger) and never touch a forced register, so they
+    /// keep every decision true (the `App::decide_forced` contract).
+    fn decide_forced(&self, update: &KvUpdate) -> Result<(), String> {
+        match update {
+            KvUpdate::Cas { key, from, .. } if self.get(key) != Some(*from) => Err(format!(
+                "precondition failed: {key} is {:?}, not {from}",
+                self.get(key)
+            )),
+            KvUpdate::Debit { key, amount } if self.count(key) < *amount => Err(format!(
+                "insufficient funds: {key} has {}, below {amount}",
+                self.count(key)
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -161,6 +254,60 @@ mod tests {
         for seed in 0..20 {
             check_convergence(&KvApp::default(), &updates, 20, seed).unwrap();
         }
+    }
+
+    #[test]
+    fn kv_forced_updates_keep_their_decisions_under_credits() {
+        use crate::conformance::check_forced_decisions;
+        let debit = |amount| KvUpdate::Debit {
+            key: "acct".into(),
+            amount,
+        };
+        let credit = |delta| KvUpdate::Add {
+            key: "acct".into(),
+            delta,
+        };
+        let cas = |from, to| KvUpdate::Cas {
+            key: "x".into(),
+            from,
+            to,
+        };
+        let forced = vec![
+            debit(5),
+            KvUpdate::Set {
+                key: "x".into(),
+                value: 1,
+            },
+            cas(1, 2),
+            cas(1, 3),
+            debit(2),
+            debit(4),
+        ];
+        let between = vec![
+            vec![credit(3)],
+            vec![],
+            vec![credit(1)],
+            vec![],
+            vec![],
+            vec![],
+        ];
+        let mut start = KvApp::default();
+        apply_first(&mut start, &credit(4));
+        let no_overdraft = |app: &KvApp| {
+            let balance = app.count("acct");
+            if balance < 0 {
+                Err(format!("balance {balance}"))
+            } else {
+                Ok(())
+            }
+        };
+        check_forced_decisions(&start, &forced, &between, no_overdraft).unwrap();
+        assert_eq!(start.decide_forced(&debit(5)).map_err(|_| ()), Err(()));
+        assert_eq!(start.decide_forced(&debit(4)), Ok(()));
+        assert!(start.decide_forced(&cas(0, 1)).is_err());
+        assert_eq!(KvApp::class(&debit(1)), UpdateClass::Forced);
+        assert_eq!(KvApp::class(&credit(1)), UpdateClass::Causal);
+        assert!(KvApp::validate(&debit(0)).is_err());
     }
 
     /// An app that lets the last *applied* write win is not convergent; the

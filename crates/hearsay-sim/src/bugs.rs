@@ -7,7 +7,15 @@ use crate::{ConfigError, SimConfig};
 
 /// The bugs [`SimConfig::inject_bug`] knows, by name, whether or not this
 /// build has them (so that help text can list them).
-pub const BUG_NAMES: [&str; 3] = ["apply-early", "double-apply", "stale-read"];
+/// The first three break the causal machinery (`hearsay_core::InjectedBugs`),
+/// the last two the forced order (`hearsay_core::forced::ForcedBugs`).
+pub const BUG_NAMES: [&str; 5] = [
+    "apply-early",
+    "double-apply",
+    "stale-read",
+    "ack-before-quorum",
+    "forget-committed",
+];
 
 /// Whether this build can inject bugs (the `inject-bugs` feature).
 pub const BUGS_AVAILABLE: bool = cfg!(feature = "inject-bugs");
@@ -28,7 +36,11 @@ impl SimConfig {
 
     #[cfg(feature = "inject-bugs")]
     fn enable_known(&mut self, name: &str) -> Result<(), ConfigError> {
-        self.bugs.enable(name).map_err(ConfigError)
+        if hearsay_core::forced::ForcedBugs::NAMES.contains(&name) {
+            self.forced_bugs.enable(name).map_err(ConfigError)
+        } else {
+            self.bugs.enable(name).map_err(ConfigError)
+        }
     }
 
     #[cfg(not(feature = "inject-bugs"))]
@@ -45,7 +57,8 @@ mod tests {
 
     #[test]
     fn the_names_are_the_cores_and_unknown_ones_are_refused() {
-        assert_eq!(BUG_NAMES, hearsay_core::InjectedBugs::NAMES);
+        assert_eq!(BUG_NAMES[..3], hearsay_core::InjectedBugs::NAMES);
+        assert_eq!(BUG_NAMES[3..], hearsay_core::forced::ForcedBugs::NAMES);
         let mut config = SimConfig::default();
         let err = config.inject_bug("nonsense").unwrap_err().to_string();
         assert!(err.contains("choose one of apply-early"), "{err}");
@@ -55,6 +68,13 @@ mod tests {
             "a refused name changes nothing"
         );
         config.inject_bug("stale-read").unwrap();
-        assert!(config.replica_config().bugs.answer_stale_queries);
+        assert!(
+            config
+                .replica_config(Vec::new(), 0)
+                .bugs
+                .answer_stale_queries
+        );
+        config.inject_bug("forget-committed").unwrap();
+        assert!(config.forced_bugs.forget_on_view_change);
     }
 }

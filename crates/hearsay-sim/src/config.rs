@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use hearsay_core::{FrontEndConfig, ReplicaConfig};
+use hearsay_core::forced::ForcedBugs;
+use hearsay_core::{ForcedConfig, FrontEndConfig, ReplicaConfig, ReplicaId};
 
 /// The shape of one simulated run; the seed is given separately.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,6 +25,15 @@ pub struct SimConfig {
     /// the `inject-bugs` feature; see [`SimConfig::inject_bug`]).
     #[cfg(feature = "inject-bugs")]
     pub bugs: hearsay_core::InjectedBugs,
+    /// Voters of the forced order: the first this many replicas (the others
+    /// are learners). Capped at the replicas that start as members (a late
+    /// joiner is never a voter). 0: the cluster has no forced order, and the
+    /// workload should issue no forced operations
+    /// ([`crate::KvWorkload::causal_only`]).
+    pub voters: usize,
+    /// Deliberate bugs of the forced order, to show the checkers catch them
+    /// (set through [`SimConfig::inject_bug`]).
+    pub forced_bugs: ForcedBugs,
     /// Draw the replicas' gossip settings from the seed: eager or batched
     /// pushes, a relay ring instead of a full mesh, anti-entropy fanout, and
     /// tiny gossip messages. Off, every seed uses [`ReplicaConfig`]'s defaults
@@ -42,6 +52,8 @@ impl Default for SimConfig {
             faults: Faults::default(),
             #[cfg(feature = "inject-bugs")]
             bugs: hearsay_core::InjectedBugs::default(),
+            voters: 3,
+            forced_bugs: ForcedBugs::default(),
             vary_gossip: true,
         }
     }
@@ -63,6 +75,14 @@ pub struct Timing {
     /// How long replicas remember applied update ids at least. Must exceed the
     /// request budget plus the longest network delay, or a late retry is new.
     pub dedup_retention: Duration,
+    /// The forced order's primary heartbeat when idle.
+    pub forced_heartbeat: Duration,
+    /// Primary silence after which a voter starts a view change.
+    pub view_change_timeout: Duration,
+    /// How long a replica tries to get a forced request committed before
+    /// "unavailable: no quorum"; below `request_budget`, so that clients
+    /// hear the reason.
+    pub forced_budget: Duration,
     /// Longest pause of a client between two requests (uniform from zero).
     pub think_max: Duration,
     /// Longest the fault phase may last, even if clients are not done.
@@ -80,6 +100,9 @@ impl Default for Timing {
             attempt_timeout: Duration::from_millis(250),
             request_budget: Duration::from_millis(800),
             dedup_retention: Duration::from_millis(1100),
+            forced_heartbeat: Duration::from_millis(50),
+            view_change_timeout: Duration::from_millis(250),
+            forced_budget: Duration::from_millis(600),
             think_max: Duration::from_millis(40),
             max_fault_phase: Duration::from_secs(60),
             max_heal_phase: Duration::from_secs(20),
@@ -254,6 +277,28 @@ impl SimConfig {
         if t.anti_entropy.is_zero() || t.attempt_timeout.is_zero() {
             return err("the anti-entropy interval and attempt timeout must be above zero".into());
         }
+        if self.voters > Self::MAX_NODES {
+            return err(format!(
+                "voters must be at most {}, not {}",
+                Self::MAX_NODES,
+                self.voters
+            ));
+        }
+        if self.voters > 0
+            && (t.forced_heartbeat.is_zero()
+                || t.view_change_timeout <= t.forced_heartbeat
+                || t.forced_budget.is_zero())
+        {
+            return err(format!(
+                "the forced order needs a heartbeat above zero ({:?}), a view-change timeout above it ({:?}) and a budget above zero ({:?})",
+                t.forced_heartbeat, t.view_change_timeout, t.forced_budget
+            ));
+        }
+        if self.forced_bugs != ForcedBugs::default() && self.voters == 0 {
+            return err(
+                "a forced-order bug needs a forced order: voters must be at least 1".into(),
+            );
+        }
         let longest_delay = f.delay_max.max(f.slow_max);
         if t.dedup_retention <= t.request_budget + longest_delay {
             return err(format!(
@@ -265,8 +310,25 @@ impl SimConfig {
         Ok(())
     }
 
-    /// The configuration every simulated replica gets.
-    pub fn replica_config(&self) -> ReplicaConfig {
+    /// The voters of a run: the first [`SimConfig::voters`] replicas, at
+    /// most the `members` that start in the cluster.
+    pub fn voter_names(&self, members: &[ReplicaId]) -> Vec<ReplicaId> {
+        members.iter().take(self.voters).cloned().collect()
+    }
+
+    /// The configuration every simulated replica gets; `voters` from
+    /// [`SimConfig::voter_names`] (none: no forced order), `seed` for the
+    /// voters' only randomness.
+    pub fn replica_config(&self, voters: Vec<ReplicaId>, seed: u64) -> ReplicaConfig {
+        let forced = (!voters.is_empty()).then(|| ForcedConfig {
+            heartbeat: self.timing.forced_heartbeat,
+            view_change_timeout: self.timing.view_change_timeout,
+            request_budget: self.timing.forced_budget,
+            forward_retry: self.timing.attempt_timeout / 2,
+            seed,
+            bugs: self.forced_bugs,
+            ..ForcedConfig::new(voters)
+        });
         ReplicaConfig {
             hold_timeout: self.timing.hold_timeout,
             anti_entropy_interval: self.timing.anti_entropy,
@@ -275,6 +337,7 @@ impl SimConfig {
             journal: true,
             #[cfg(feature = "inject-bugs")]
             bugs: self.bugs,
+            forced,
             ..ReplicaConfig::default()
         }
     }

@@ -20,12 +20,44 @@ pub struct OpStats {
     pub busy: u64,
     /// Requests a replica rejected.
     pub rejected: u64,
-    /// Updates sent by forged or orphaned sessions (their context names
-    /// records that will never exist).
+    /// Updates and forced queries sent by forged or orphaned sessions (their
+    /// context names records that will never exist).
     pub forged_updates: u64,
     /// Of those, the ones refused: rejected, or "busy" once every replica
     /// had let them time out. The rest would have been acknowledged.
     pub forged_refused: u64,
+    /// Forced operations issued: forced updates and forced queries.
+    pub forced_operations: u64,
+    /// Of those, the ones answered from the forced order: committed forced
+    /// updates (granted or refused) and answered forced queries.
+    pub forced_acked: u64,
+    /// Of the committed forced updates, the ones the app refused (a failed
+    /// compare-and-set, a debit that would overdraw).
+    pub forced_refused: u64,
+    /// Forced operations answered "unavailable" (no quorum in time) or
+    /// "busy": their fate is unknown to the client.
+    pub forced_unavailable: u64,
+    /// Forced operations rejected (a bad context, say).
+    pub forced_rejected: u64,
+}
+
+impl OpStats {
+    /// A forced operation ended with `reply` (`None`: busy).
+    pub(crate) fn count_forced<A: hearsay_core::App>(
+        &mut self,
+        reply: Option<&hearsay_core::ClientReply<A>>,
+    ) {
+        use hearsay_core::ClientReply as R;
+        match reply {
+            Some(R::Forced { outcome, .. }) => {
+                self.forced_acked += 1;
+                self.forced_refused += u64::from(outcome.is_err());
+            }
+            Some(R::Answer { .. }) => self.forced_acked += 1,
+            Some(R::Rejected { .. }) => self.forced_rejected += 1,
+            _ => self.forced_unavailable += 1,
+        }
+    }
 }
 
 /// Replica counters added over the cluster: evidence that the faults made the
@@ -50,6 +82,13 @@ pub struct ReplicaTotals {
     pub updates_not_yet: u64,
     /// Updates refused for a context naming records that cannot exist.
     pub updates_bad_context: u64,
+    /// Crashes that hit the forced order's primary of the moment.
+    pub primary_crashes: u64,
+    /// Partitions that cut the primary of the moment off from the other
+    /// voters.
+    pub primary_isolations: u64,
+    /// Forced records (the order's committed updates) in the run.
+    pub forced_records: u64,
 }
 
 /// The outcome of one seed.
@@ -75,6 +114,9 @@ pub struct SeedReport {
     pub end: Time,
     /// How long the heal phase took to quiesce; `None` if it never did.
     pub healed_in: Option<Duration>,
+    /// Forced-register histories the linearizability search could not check
+    /// (too long, or out of budget): not passed, not failed.
+    pub unchecked_histories: u64,
 }
 
 impl SeedReport {

@@ -67,6 +67,20 @@ pub struct Summary {
     pub violations: u64,
     /// Seeds with at least one violation, in order.
     pub failing_seeds: Vec<u64>,
+    /// Forced operations issued (forced updates and forced queries).
+    pub forced_operations: u64,
+    /// Of those, answered from the forced order (committed or read).
+    pub forced_acked: u64,
+    /// Of the committed forced updates, those the app refused.
+    pub forced_refused: u64,
+    /// Forced operations that ended "unavailable" or busy.
+    pub forced_unavailable: u64,
+    /// Crashes of the forced order's primary of the moment.
+    pub primary_crashes: u64,
+    /// Partitions that left the primary without a majority of voters.
+    pub primary_isolations: u64,
+    /// Forced-register histories too large to check for linearizability.
+    pub unchecked_histories: u64,
 }
 
 impl Summary {
@@ -78,6 +92,13 @@ impl Summary {
             s.operations += r.ops.issued;
             s.messages += r.net.delivered;
             s.violations += r.violation_count;
+            s.forced_operations += r.ops.forced_operations;
+            s.forced_acked += r.ops.forced_acked;
+            s.forced_refused += r.ops.forced_refused;
+            s.forced_unavailable += r.ops.forced_unavailable;
+            s.primary_crashes += r.replicas.primary_crashes;
+            s.primary_isolations += r.replicas.primary_isolations;
+            s.unchecked_histories += r.unchecked_histories;
             if !r.is_clean() {
                 s.failing_seeds.push(r.seed);
             }

@@ -1,17 +1,17 @@
 //! Simulated clients: each a core [`Session`] issuing a seeded random mix of
 //! updates and queries, one at a time, through its front end. What they
-//! send comes from a [`Workload`]: [`KvWorkload`] for the test key-value app,
-//! or an application's own.
+//! send comes from a [`Workload`]: [`crate::KvWorkload`] for the test key-value app,
+//! or an application's own. Forced updates are the workload's updates whose
+//! [`App::class`] is forced; forced queries come from
+//! [`Workload::forced_query`].
 
 use std::fmt::Debug;
 
-use hearsay_core::testing::{KvApp, KvQuery, KvReply, KvUpdate};
-use hearsay_core::{App, ClientId, ClientRequest, Session, Time, VectorTimestamp};
+use hearsay_core::{App, ClientId, ClientReply, ClientRequest, Session, Time, VectorTimestamp};
 use rand::Rng;
 use rand::rngs::StdRng;
 
 use crate::invariants::Property;
-use crate::invariants::session_values::SessionValues;
 
 /// What the simulated clients of one run send, for app [`Workload::App`],
 /// and what the app's own values must show (optional).
@@ -31,6 +31,57 @@ pub trait Workload: Debug {
     /// Client `client`'s next query.
     fn query(&mut self, client: usize, rng: &mut StdRng) -> <Self::App as App>::Query;
 
+    /// Client `client`'s next query, if it is to be a forced (linearizable)
+    /// one; `None` (the default) sends [`Workload::query`]'s causal query.
+    fn forced_query(
+        &mut self,
+        _client: usize,
+        _rng: &mut StdRng,
+    ) -> Option<<Self::App as App>::Query> {
+        None
+    }
+
+    /// Replica `replica` applied `op` (`granted` false: a forced update its
+    /// primary refused, applied as a no-op). Called for every application,
+    /// in the replica's order, so that an app invariant can be checked at
+    /// every moment, not only where the simulator looks at the state;
+    /// [`Workload::settled`] follows at the end of the batch.
+    fn applied(&mut self, _replica: usize, _op: &<Self::App as App>::Update, _granted: bool) {}
+
+    /// Replica `replica`'s state after a batch of inputs: `rebased` when it
+    /// did not get there by this batch's [`Workload::applied`] steps alone
+    /// (it adopted a snapshot). Also called with `rebased` and the durable
+    /// snapshot's state just before a restarted replica re-applies its
+    /// durable records.
+    fn settled(
+        &mut self,
+        _replica: usize,
+        _state: &Self::App,
+        _rebased: bool,
+        _report: &mut dyn FnMut(Property, String),
+    ) {
+    }
+
+    /// Client `client`'s `request`, submitted at `call`, ended at `now` with
+    /// `reply` (`None`: busy). Called for every request, before
+    /// [`Workload::update_done`] or [`Workload::answered`]: for checks of
+    /// whole histories, such as linearizability.
+    fn ended(
+        &mut self,
+        _client: usize,
+        _request: &ClientRequest<Self::App>,
+        _call: Time,
+        _now: Time,
+        _reply: Option<&ClientReply<Self::App>>,
+    ) {
+    }
+
+    /// The run is over: `report` what the histories show. Returns how many
+    /// of the workload's checks could not run (too large), for the report.
+    fn finish(&mut self, _report: &mut dyn FnMut(Property, String)) -> u64 {
+        0
+    }
+
     /// Client `client`'s update `op` ended: `acked` if accepted, otherwise
     /// its fate is unknown (busy, or rejected after a lost reply).
     fn update_done(&mut self, _client: usize, _op: &<Self::App as App>::Update, _acked: bool) {}
@@ -48,124 +99,14 @@ pub trait Workload: Debug {
     }
 }
 
-/// The workload of the test key-value app: private and shared registers and
-/// counters, with value checks of read-your-writes, monotonic reads and
-/// at-most-once where the right answer is known.
-#[derive(Debug, Default)]
-pub struct KvWorkload {
-    /// Next value each client puts, unique per client so a read names its
-    /// write.
-    next_value: Vec<i64>,
-    values: SessionValues,
-}
-
-impl Workload for KvWorkload {
-    type App = KvApp;
-
-    fn initial(&self) -> KvApp {
-        KvApp::default()
-    }
-
-    fn update(&mut self, me: usize, rng: &mut StdRng) -> KvUpdate {
-        match rng.random_range(0..10) {
-            0..=2 => {
-                let value = self.put_value(me);
-                let key = private_register(me, rng.random_range(0..PRIVATE_REGISTERS));
-                KvUpdate::Put { key, value }
-            }
-            3 => KvUpdate::Delete {
-                key: private_register(me, rng.random_range(0..PRIVATE_REGISTERS)),
-            },
-            4..=5 => {
-                let value = self.put_value(me);
-                let key = format!("s.r{}", rng.random_range(0..SHARED_REGISTERS));
-                KvUpdate::Put { key, value }
-            }
-            6 => KvUpdate::Delete {
-                key: format!("s.r{}", rng.random_range(0..SHARED_REGISTERS)),
-            },
-            7 => KvUpdate::Add {
-                key: private_counter(me),
-                delta: rng.random_range(1..10),
-            },
-            _ => KvUpdate::Add {
-                key: format!("s.n{}", rng.random_range(0..SHARED_COUNTERS)),
-                delta: rng.random_range(1..10),
-            },
-        }
-    }
-
-    fn query(&mut self, me: usize, rng: &mut StdRng) -> KvQuery {
-        match rng.random_range(0..4) {
-            0 => KvQuery::Get {
-                key: private_register(me, rng.random_range(0..PRIVATE_REGISTERS)),
-            },
-            1 => KvQuery::Get {
-                key: format!("s.r{}", rng.random_range(0..SHARED_REGISTERS)),
-            },
-            2 => KvQuery::Count {
-                key: private_counter(me),
-            },
-            _ => KvQuery::Count {
-                key: format!("s.n{}", rng.random_range(0..SHARED_COUNTERS)),
-            },
-        }
-    }
-
-    fn update_done(&mut self, client: usize, op: &KvUpdate, acked: bool) {
-        self.values.update_done(client, op, acked);
-    }
-
-    fn answered(
-        &mut self,
-        client: usize,
-        query: &KvQuery,
-        reply: &KvReply,
-        report: &mut dyn FnMut(Property, String),
-    ) {
-        self.values.answered(report, client, query, reply);
-    }
-}
-
-impl KvWorkload {
-    fn put_value(&mut self, client: usize) -> i64 {
-        if self.next_value.len() <= client {
-            self.next_value.resize(client + 1, 1);
-        }
-        let v = self.next_value[client];
-        self.next_value[client] += 1;
-        v
-    }
-}
-
-/// Registers private to each client, so its own reads have a known answer.
-const PRIVATE_REGISTERS: usize = 2;
-/// Registers every client writes, so concurrent writes conflict.
-const SHARED_REGISTERS: usize = 3;
-/// Counters every client adds to.
-const SHARED_COUNTERS: usize = 2;
-
-/// The private register `k` of `client`.
-pub(crate) fn private_register(client: usize, k: usize) -> String {
-    format!("c{client}.r{k}")
-}
-
-/// The private counter of `client`.
-pub(crate) fn private_counter(client: usize) -> String {
-    format!("c{client}.n")
-}
-
-/// The client whose private key `key` is, if it is private.
-pub(crate) fn owner(key: &str) -> Option<usize> {
-    key.strip_prefix('c')?.split_once('.')?.0.parse().ok()
-}
-
 /// A request under way.
 #[derive(Clone, Debug)]
 pub(crate) struct Pending<A: App> {
     /// Its number in the session, for the checkers.
     pub(crate) number: usize,
     pub(crate) request: ClientRequest<A>,
+    /// When the client submitted it (a linearizability check's call time).
+    pub(crate) called: Time,
 }
 
 /// One simulated client.
@@ -235,6 +176,14 @@ impl<A: App> Client<A> {
                 prev.merge(bad);
             }
             request
+        } else if let Some(query) = workload.forced_query(self.index, rng) {
+            let mut request = self.session.forced_query::<A>(query);
+            if let (Some(bad), ClientRequest::ForcedQuery { prev, .. }) =
+                (&self.bad_context, &mut request)
+            {
+                prev.merge(bad);
+            }
+            request
         } else {
             let query = workload.query(self.index, rng);
             self.session.query::<A>(query)
@@ -260,15 +209,9 @@ pub(crate) fn client_id(index: usize) -> ClientId {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::KvWorkload;
+    use hearsay_core::testing::KvApp;
     use rand::SeedableRng;
-
-    #[test]
-    fn private_keys_name_their_owner_and_shared_ones_none() {
-        assert_eq!(owner(&private_register(12, 1)), Some(12));
-        assert_eq!(owner(&private_counter(3)), Some(3));
-        assert_eq!(owner("s.r1"), None);
-        assert_eq!(owner("s.n0"), None);
-    }
 
     #[test]
     fn a_client_issues_its_ops_then_is_done() {
@@ -280,7 +223,11 @@ mod tests {
             assert!(!c.is_done());
             let (request, preferred) = c.next_request(&mut w, &mut rng, 5);
             assert!(preferred.is_none_or(|p| p < 5));
-            c.pending = Some(Pending { number: 0, request });
+            c.pending = Some(Pending {
+                number: 0,
+                request,
+                called: Time::ZERO,
+            });
             c.pending = None;
             c.rest(Time::ZERO, &mut rng, std::time::Duration::from_millis(10));
         }

@@ -48,6 +48,22 @@ fn a_multi_seed_sweep_under_faults_is_clean_and_exercises_them() {
         reports.iter().all(|r| r.healed_in.is_some()),
         "every seed quiesced"
     );
+
+    eprintln!("phase: forced traffic ran under the faults, and they hit the primary");
+    assert!(summary.forced_operations > 0, "forced operations issued");
+    assert!(summary.forced_acked > 0, "forced operations answered");
+    assert!(summary.forced_refused > 0, "a CAS or a debit refused");
+    assert!(
+        summary.forced_unavailable > 0,
+        "forced operations unavailable"
+    );
+    assert!(summary.primary_crashes > 0, "the primary crashed");
+    assert!(summary.primary_isolations > 0, "the primary was cut off");
+    assert!(
+        total(&|r| r.replicas.forced_records) > 0,
+        "forced records made"
+    );
+    assert_eq!(summary.unchecked_histories, 0, "every history searched");
 }
 
 #[test]
@@ -64,6 +80,8 @@ fn without_faults_every_request_succeeds() {
         report.ops.issued
     );
     assert_eq!((report.net.lost, report.net.cut), (0, 0));
+    assert!(report.ops.forced_operations > 0);
+    assert_eq!(report.ops.forced_acked, report.ops.forced_operations);
 }
 
 #[test]

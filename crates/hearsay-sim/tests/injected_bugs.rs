@@ -4,8 +4,11 @@
 
 use hearsay_sim::{BUG_NAMES, Property, SimConfig, run_seed};
 
-/// Seeds tried per bug; each is caught in the first two of them today.
-const SEEDS: u64 = 10;
+/// Seeds tried per bug. Since forced operations joined the default workload
+/// (fewer causal updates to accept twice), double-apply is the rarest: first
+/// caught at seed 15, then in about a quarter of the seeds; the others in
+/// the first few. A search stops at the first detection.
+const SEEDS: u64 = 40;
 
 /// The first seed (of `SEEDS`) in which replicas with `bug` break `property`.
 fn first_detection(bug: &str, property: Property) -> Option<u64> {
@@ -44,6 +47,16 @@ fn answering_stale_queries_breaks_read_your_writes() {
 
 #[test]
 fn every_named_bug_is_covered_here() {
-    // A new injected bug needs a test above.
-    assert_eq!(BUG_NAMES, ["apply-early", "double-apply", "stale-read"]);
+    // A new injected bug needs a test: above for the causal machinery's,
+    // in tests/forced_bugs.rs for the forced order's.
+    assert_eq!(
+        BUG_NAMES,
+        [
+            "apply-early",
+            "double-apply",
+            "stale-read",
+            "ack-before-quorum",
+            "forget-committed"
+        ]
+    );
 }

@@ -29,6 +29,7 @@ impl super::Args {
             frontends: self.frontends,
             clients: self.clients,
             ops_per_client: self.ops,
+            voters: self.voters,
             ..SimConfig::default()
         };
         let f = &mut config.faults;
@@ -78,6 +79,7 @@ impl super::Args {
         );
         flag("clients", self.clients.to_string(), d.clients.to_string());
         flag("ops", self.ops.to_string(), d.ops_per_client.to_string());
+        flag("voters", self.voters.to_string(), d.voters.to_string());
         flag("loss", self.loss.to_string(), fd.loss.to_string());
         flag(
             "reply-loss",

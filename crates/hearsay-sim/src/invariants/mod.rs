@@ -2,16 +2,18 @@
 //! [`Violation`] they report.
 //!
 //! Safety properties (session guarantees, causal order, at-most-once, query
-//! deadlines) are checked as events happen, during faults. Liveness properties
-//! (every acknowledged update applied everywhere, convergence) are checked once
-//! the heal phase has let gossip quiet down.
+//! deadlines, the forced order, no overdraft) are checked as events happen,
+//! during faults. Liveness properties (every acknowledged update, forced ones
+//! included, applied everywhere; convergence) and linearizability (a search
+//! over whole histories) are checked once the heal phase has let gossip quiet
+//! down.
 
 use std::fmt;
-use std::time::Duration;
 
 use hearsay_core::{App, Dot, Replica, ReplicaId, Time, UpdateId, VectorTimestamp};
 
 use exactly_once::ExactlyOnce;
+use forced_order::ForcedOrder;
 use history::History;
 use query_deadline::QueryDeadline;
 use session_guarantees::SessionGuarantees;
@@ -20,7 +22,10 @@ pub(crate) mod causal_order;
 pub(crate) mod convergence;
 pub(crate) mod durability;
 pub(crate) mod exactly_once;
+pub(crate) mod forced_order;
 pub(crate) mod history;
+pub(crate) mod ledger;
+pub(crate) mod linearizable;
 pub(crate) mod query_deadline;
 pub(crate) mod session_guarantees;
 pub(crate) mod session_values;
@@ -48,11 +53,18 @@ pub enum Property {
     QueryDeadline,
     /// A restarted replica has everything it had received and applied.
     Durability,
+    /// Every replica logs and applies the same forced records in the same
+    /// order, each update once, with the outcome its client was told.
+    ForcedOrder,
+    /// Forced operations on a register are linearizable.
+    Linearizability,
+    /// No ledger account is below zero at any replica, at any moment.
+    NoOverdraft,
 }
 
 impl Property {
     /// Every property, in report order.
-    pub const ALL: [Property; 10] = [
+    pub const ALL: [Property; 13] = [
         Property::ReadYourWrites,
         Property::MonotonicReads,
         Property::MonotonicWrites,
@@ -63,6 +75,9 @@ impl Property {
         Property::Convergence,
         Property::QueryDeadline,
         Property::Durability,
+        Property::ForcedOrder,
+        Property::Linearizability,
+        Property::NoOverdraft,
     ];
 
     /// The kebab-case name used in reports and JSON.
@@ -78,6 +93,9 @@ impl Property {
             Self::Convergence => "convergence",
             Self::QueryDeadline => "query-deadline",
             Self::Durability => "durability",
+            Self::ForcedOrder => "forced-order",
+            Self::Linearizability => "linearizability",
+            Self::NoOverdraft => "no-overdraft",
         }
     }
 }
@@ -171,16 +189,18 @@ pub(crate) struct Checks {
     pub(crate) session: SessionGuarantees,
     pub(crate) once: ExactlyOnce,
     pub(crate) deadline: QueryDeadline,
+    pub(crate) forced: ForcedOrder,
 }
 
 impl Checks {
-    pub(crate) fn new(seed: u64, replicas: usize, clients: usize, hold: Duration) -> Self {
+    pub(crate) fn new(seed: u64, replicas: usize, clients: usize) -> Self {
         Self {
             findings: Findings::new(seed),
             history: History::new(replicas),
             session: SessionGuarantees::new(clients),
             once: ExactlyOnce::default(),
-            deadline: QueryDeadline::new(replicas, hold),
+            deadline: QueryDeadline::new(replicas),
+            forced: ForcedOrder::new(replicas),
         }
     }
 
@@ -209,6 +229,9 @@ impl Checks {
         causal_order::check_applied(h, f, now, replica, name, id, dot, prev);
         ExactlyOnce::check_applied(h, f, now, replica, name, id, dot);
         h.note_applied(replica, id);
+        if dot.origin.is_forced() {
+            self.forced.applied(f, now, replica, name, dot.seq);
+        }
     }
 
     /// The liveness half, once the heal phase is over.
@@ -216,6 +239,7 @@ impl Checks {
         let f = &mut self.findings;
         self.once.check_end(&self.history, f, now, names);
         self.deadline.check_end(f, now, names);
+        self.forced.check_end(f, now);
         convergence::check(replicas, f, now);
     }
 }

@@ -3,7 +3,9 @@
 //! `hold_timeout` after it arrived — with the answer, "not yet" or
 //! "unavailable" — so a front end can always move on. Updates are held the
 //! same way until their causal past arrives (issue #16, item 1), and are
-//! bound by the same deadline.
+//! bound by the same deadline. A forced update or query may be held the same
+//! way and then has the forced order's budget to commit: its deadline is
+//! the sum, and it must be answered by then (its outcome, or "unavailable").
 //!
 //! Measured per request from its delivery to the replica to the replica's
 //! reply output; requests still unanswered after healing are reported too.
@@ -24,30 +26,29 @@ use super::{Findings, Property, fmt_time};
 /// Queries received and not yet answered, per replica.
 #[derive(Debug)]
 pub(crate) struct QueryDeadline {
-    hold_timeout: Duration,
-    /// Per replica and request: when it arrived, and what it is ("a query",
-    /// "an update"), for the report.
-    open: Vec<BTreeMap<RequestToken, (Time, &'static str)>>,
+    /// Per replica and request: when it arrived, what it is ("a query",
+    /// "an update"), for the report, and how long it may take.
+    open: Vec<BTreeMap<RequestToken, (Time, &'static str, Duration)>>,
 }
 
 impl QueryDeadline {
-    pub(crate) fn new(replicas: usize, hold_timeout: Duration) -> Self {
+    pub(crate) fn new(replicas: usize) -> Self {
         Self {
-            hold_timeout,
             open: vec![BTreeMap::new(); replicas],
         }
     }
 
     /// `replica` received the request `token` at `now`; `kind` names it in a
-    /// report ("a query", "an update").
+    /// report ("a query", "an update", Duration::from_millis(200)); it must be answered within `deadline`.
     pub(crate) fn received(
         &mut self,
         replica: usize,
         token: RequestToken,
         now: Time,
         kind: &'static str,
+        deadline: Duration,
     ) {
-        self.open[replica].insert(token, (now, kind));
+        self.open[replica].insert(token, (now, kind, deadline));
     }
 
     /// `replica` replied to `token` at `now` (any request; updates are ignored).
@@ -59,17 +60,17 @@ impl QueryDeadline {
         token: RequestToken,
         now: Time,
     ) {
-        let Some((arrived, kind)) = self.open[replica].remove(&token) else {
+        let Some((arrived, kind, deadline)) = self.open[replica].remove(&token) else {
             return;
         };
         let waited = now.saturating_since(arrived);
-        if waited > self.hold_timeout {
+        if waited > deadline {
             findings.report(
                 now,
                 Property::QueryDeadline,
                 format!(
                     "{name} held {kind} {waited:?}, past its {:?} deadline (it arrived at {})",
-                    self.hold_timeout,
+                    deadline,
                     fmt_time(arrived)
                 ),
             );
@@ -85,7 +86,7 @@ impl QueryDeadline {
     /// After healing: no request is left unanswered.
     pub(crate) fn check_end(&self, findings: &mut Findings, now: Time, names: &[ReplicaId]) {
         for (open, name) in self.open.iter().zip(names) {
-            if let Some(arrived) = open.values().map(|(t, _)| t).min() {
+            if let Some(arrived) = open.values().map(|(t, _, _)| t).min() {
                 findings.report(
                     now,
                     Property::QueryDeadline,
@@ -110,9 +111,15 @@ mod tests {
 
     #[test]
     fn answers_within_the_deadline_pass_and_late_ones_are_reported() {
-        let mut q = QueryDeadline::new(1, Duration::from_millis(200));
+        let mut q = QueryDeadline::new(1);
         let mut f = Findings::new(3);
-        q.received(0, RequestToken(1), Time::ZERO, "a query");
+        q.received(
+            0,
+            RequestToken(1),
+            Time::ZERO,
+            "a query",
+            Duration::from_millis(200),
+        );
         q.replied(
             &mut f,
             0,
@@ -121,7 +128,13 @@ mod tests {
             Time::from_micros(200_000),
         );
         assert_eq!(f.total(), 0, "exactly at the deadline is in time");
-        q.received(0, RequestToken(2), Time::ZERO, "an update");
+        q.received(
+            0,
+            RequestToken(2),
+            Time::ZERO,
+            "an update",
+            Duration::from_millis(200),
+        );
         q.replied(
             &mut f,
             0,
@@ -139,9 +152,15 @@ mod tests {
 
     #[test]
     fn a_query_never_answered_is_reported_at_the_end() {
-        let mut q = QueryDeadline::new(1, Duration::from_millis(200));
+        let mut q = QueryDeadline::new(1);
         let mut f = Findings::new(3);
-        q.received(0, RequestToken(9), Time::from_micros(5_000), "a query");
+        q.received(
+            0,
+            RequestToken(9),
+            Time::from_micros(5_000),
+            "a query",
+            Duration::from_millis(200),
+        );
         q.check_end(&mut f, Time::from_micros(9_000_000), &[r1()]);
         let v = f.into_kept();
         assert_eq!(

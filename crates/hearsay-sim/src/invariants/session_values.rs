@@ -11,6 +11,9 @@
 //!   session's reads of a counter never go down.
 //! - At-most-once, by value: a private counter never exceeds the sum of every
 //!   add its owner issued, acknowledged or not.
+//!
+//! Ledger accounts (debited by forced updates) and forced registers are left
+//! to the ledger and linearizability checkers.
 
 // Reference: Terry et al., "Session Guarantees for Weakly Consistent
 // Replicated Data", PDIS 1994, §3 (read-your-writes, monotonic reads);
@@ -22,7 +25,7 @@ use std::collections::BTreeMap;
 use hearsay_core::testing::{KvQuery, KvReply, KvUpdate};
 
 use super::Property;
-use crate::workload::owner;
+use crate::kv_workload::{is_ledger, owner};
 
 /// Writes to one private register, as far as its owner knows.
 #[derive(Clone, Debug, Default)]
@@ -68,6 +71,8 @@ impl SessionValues {
     pub(crate) fn update_done(&mut self, client: usize, op: &KvUpdate, acked: bool) {
         let known = self.known(client);
         let (key, value) = match op {
+            KvUpdate::Add { key, .. } if is_ledger(key) => return,
+            KvUpdate::Set { .. } | KvUpdate::Cas { .. } | KvUpdate::Debit { .. } => return,
             KvUpdate::Add { key, delta } => {
                 let adds = known.adds.entry(key.clone()).or_default();
                 if acked {
@@ -114,7 +119,7 @@ impl SessionValues {
                     );
                 }
             }
-            (KvQuery::Count { key }, KvReply::Count(got)) => {
+            (KvQuery::Count { key }, KvReply::Count(got)) if !is_ledger(key) => {
                 let adds = known.adds.get(key).copied().unwrap_or_default();
                 if *got < adds.acked {
                     report(
@@ -152,7 +157,7 @@ impl SessionValues {
 mod tests {
     use super::*;
     use crate::invariants::Findings;
-    use crate::workload::{private_counter, private_register};
+    use crate::kv_workload::{private_counter, private_register};
     use hearsay_core::Time;
 
     fn get(key: &str) -> KvQuery {

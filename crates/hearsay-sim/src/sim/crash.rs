@@ -117,7 +117,14 @@ impl<W: Workload> Sim<W> {
             replica.rep_ts(),
             replica.value_ts(),
         );
+        // The workload replays what the restarted replica re-applies from
+        // the durable snapshot it restarted from.
+        let (now, f) = (self.now, &mut self.checks.findings);
+        let base = &self.replicas[i].durable.snapshot.app;
+        self.workload
+            .settled(i, base, true, &mut |p, d| f.report(now, p, d));
         self.replicas[i].replica = replica;
+        self.checks.forced.rebase(i);
         self.drain_replica(i);
         for fe in &mut self.frontends {
             fe.frontend.set_replica_status(&name, Status::Online);

@@ -1,8 +1,8 @@
 //! Feeding inputs to the nodes and routing what they output.
 
 use hearsay_core::{
-    AttemptId, ClientReply, ClientRequest, FrontEndOutput, Outcome, Output, PeerMessage, ReplicaId,
-    RequestToken,
+    App, AttemptId, ClientReply, ClientRequest, FrontEndOutput, Outcome, Output, PeerMessage,
+    ReplicaId, RequestToken, UpdateClass,
 };
 
 use super::traffic::{Envelope, Node, Payload};
@@ -48,6 +48,7 @@ impl<W: Workload> Sim<W> {
                     frontend,
                     attempt,
                     origin,
+                    forced_query: matches!(request, ClientRequest::ForcedQuery { .. }),
                 };
                 self.replica_request(to, ticket, request);
             }
@@ -68,12 +69,21 @@ impl<W: Workload> Sim<W> {
         let token = RequestToken(node.next_token);
         node.next_token += 1;
         node.tickets.insert(token, ticket);
-        let kind = match &request {
-            ClientRequest::Query { .. } => "a query",
-            ClientRequest::Update { .. } => "an update",
-            ClientRequest::ForcedQuery { .. } => "a forced query",
+        let timing = &self.cfg.timing;
+        // A forced request may wait for its causal past like any other, then
+        // gets the forced order's budget to commit.
+        let forced_deadline = timing.hold_timeout + timing.forced_budget;
+        let (kind, deadline) = match &request {
+            ClientRequest::Query { .. } => ("a query", timing.hold_timeout),
+            ClientRequest::Update { .. } if is_forced(&request) => {
+                ("a forced update", forced_deadline)
+            }
+            ClientRequest::Update { .. } => ("an update", timing.hold_timeout),
+            ClientRequest::ForcedQuery { .. } => ("a forced query", forced_deadline),
         };
-        self.checks.deadline.received(i, token, self.now, kind);
+        self.checks
+            .deadline
+            .received(i, token, self.now, kind, deadline);
         node.replica.handle_request(self.now, token, request);
         self.drain_replica(i);
     }
@@ -89,6 +99,8 @@ impl<W: Workload> Sim<W> {
         if let Some(ts) = snapshot_ts {
             if replica.stats().snapshots_adopted > adopted {
                 self.checks.history.note_snapshot(i, &ts);
+                self.checks.forced.rebase(i);
+                self.replicas[i].rebased = true;
             }
         }
         self.drain_replica(i);
@@ -102,13 +114,31 @@ impl<W: Workload> Sim<W> {
         let node = &mut self.replicas[i];
         let ready = node.replica.ready();
         let written = node.durable.persist(&node.replica, ready.journal());
-        let outputs = node.replica.advance(ready);
         let name = &self.names[i];
+        for rec in &ready.journal().records {
+            if rec.dot.origin.is_forced() {
+                let f = &mut self.checks.findings;
+                let (k, id) = (rec.dot.seq, rec.id);
+                self.checks
+                    .forced
+                    .logged(f, self.now, name, k, id, &rec.refused);
+                // The order, not a replica, creates forced records: the
+                // first copy logged anywhere is the creation.
+                if self.checks.history.update_of(&rec.dot).is_none() {
+                    self.checks.new_record(self.now, &rec.dot.origin, k, id);
+                }
+            }
+            self.records
+                .entry(rec.dot.clone())
+                .or_insert_with(|| (rec.op.clone(), rec.refused.is_none()));
+        }
+        let outputs = node.replica.advance(ready);
         for (dot, id) in written {
             if &dot.origin == name {
                 self.checks.new_record(self.now, name, dot.seq, id);
             }
         }
+        let mut applied_any = false;
         for out in outputs {
             match out {
                 Output::Send { to, msg } => {
@@ -130,7 +160,9 @@ impl<W: Workload> Sim<W> {
                     let name = &self.names[i];
                     let f = &mut self.checks.findings;
                     self.checks.deadline.replied(f, i, name, token, self.now);
-                    if let ClientReply::Answer { .. } = &reply {
+                    // A forced query's answer is checked by its timestamp
+                    // (client side) and by linearizability.
+                    if let (ClientReply::Answer { .. }, false) = (&reply, ticket.forced_query) {
                         let state = self.replicas[i].replica.value_ts();
                         self.checks.session.replica_answered(
                             f,
@@ -154,8 +186,21 @@ impl<W: Workload> Sim<W> {
                 Output::Applied { id, dot, prev } => {
                     let name = &self.names[i];
                     self.checks.applied(self.now, i, name, id, &dot, &prev);
+                    applied_any = true;
+                    if let Some((op, granted)) = self.records.get(&dot) {
+                        self.workload.applied(i, op, *granted);
+                    }
                 }
             }
+        }
+        let node = &mut self.replicas[i];
+        if applied_any || node.rebased {
+            let (now, f) = (self.now, &mut self.checks.findings);
+            let rebased = std::mem::take(&mut node.rebased);
+            self.workload
+                .settled(i, node.replica.app(), rebased, &mut |p, d| {
+                    f.report(now, p, d)
+                });
         }
     }
 
@@ -219,9 +264,13 @@ impl<W: Workload> Sim<W> {
         self.ops.issued += 1;
         self.trace
             .event(self.now.as_micros(), &("submit", c, &request, preferred));
+        if is_forced::<W::App>(&request) {
+            self.ops.forced_operations += 1;
+        }
         self.clients[c].pending = Some(Pending {
             number,
             request: request.clone(),
+            called: self.now,
         });
         let f = self.clients[c].frontend;
         let preferred = preferred.map(|p| self.names[p].clone());
@@ -234,19 +283,41 @@ impl<W: Workload> Sim<W> {
 
     /// Client `c`'s request ended with `outcome`: check it, learn from it, rest.
     fn client_done(&mut self, c: usize, outcome: Outcome<W::App>) {
-        let Some(Pending { number, request }) =
-            self.clients.get_mut(c).and_then(|c| c.pending.take())
+        let Some(Pending {
+            number,
+            request,
+            called,
+        }) = self.clients.get_mut(c).and_then(|c| c.pending.take())
         else {
             return;
         };
         self.trace
             .event(self.now.as_micros(), &("done", c, &outcome));
         let now = self.now;
-        if self.clients[c].bad_context.is_some() && matches!(request, ClientRequest::Update { .. })
-        {
+        // A forged session's updates and forced queries carry its context.
+        let carries_context = matches!(
+            request,
+            ClientRequest::Update { .. } | ClientRequest::ForcedQuery { .. }
+        );
+        if self.clients[c].bad_context.is_some() && carries_context {
             self.ops.forged_updates += 1;
-            let refused = !matches!(outcome, Outcome::Reply(ClientReply::Accepted { .. }));
+            let refused = !matches!(
+                outcome,
+                Outcome::Reply(
+                    ClientReply::Accepted { .. }
+                        | ClientReply::Forced { .. }
+                        | ClientReply::Answer { .. }
+                )
+            );
             self.ops.forged_refused += u64::from(refused);
+        }
+        let reply = match &outcome {
+            Outcome::Reply(reply) => Some(reply),
+            Outcome::Busy => None,
+        };
+        self.workload.ended(c, &request, called, now, reply);
+        if is_forced::<W::App>(&request) {
+            self.ops.count_forced(reply);
         }
         let checks = &mut self.checks;
         let f = &mut checks.findings;
@@ -263,7 +334,19 @@ impl<W: Workload> Sim<W> {
                 self.ops.updates_acked += 1;
             }
             (
-                ClientRequest::Query { query, .. },
+                ClientRequest::Update { id, op, .. },
+                Outcome::Reply(ClientReply::Forced { outcome, ts }),
+            ) => {
+                // Committed, granted or refused: its record (a no-op when
+                // refused) must reach every replica, with this outcome.
+                checks.session.accepted(f, now, (c, number), ts);
+                self.workload.update_done(c, op, outcome.is_ok());
+                checks.once.acknowledged(*id);
+                checks.forced.told(*id, outcome.clone().err());
+                self.ops.updates_acked += 1;
+            }
+            (
+                ClientRequest::Query { query, .. } | ClientRequest::ForcedQuery { query, .. },
                 Outcome::Reply(ClientReply::Answer { reply, ts }),
             ) => {
                 checks.session.answered(f, now, (c, number), ts);
@@ -289,5 +372,14 @@ impl<W: Workload> Sim<W> {
         if matches!(self.phase, Phase::Faults { .. }) && self.clients.iter().all(Client::is_done) {
             self.begin_heal();
         }
+    }
+}
+
+/// Whether `request` goes through the forced order.
+fn is_forced<A: App>(request: &ClientRequest<A>) -> bool {
+    match request {
+        ClientRequest::Update { op, .. } => A::class(op) == UpdateClass::Forced,
+        ClientRequest::ForcedQuery { .. } => true,
+        ClientRequest::Query { .. } => false,
     }
 }

@@ -10,7 +10,7 @@ mod variant;
 use std::collections::BTreeMap;
 
 use hearsay_core::{
-    App, AttemptId, FrontEnd, Replica, ReplicaConfig, ReplicaId, RequestToken, Status, Time,
+    App, AttemptId, Dot, FrontEnd, Replica, ReplicaConfig, ReplicaId, RequestToken, Status, Time,
     VectorTimestamp,
 };
 use rand::Rng;
@@ -73,6 +73,9 @@ struct ReplicaNode<A: App> {
     durable: Durable<A>,
     /// Set while crashed, with what it had then (for the durability check).
     down: Option<BeforeCrash>,
+    /// Set when its state changed other than by applying updates one by one
+    /// (a restart, a snapshot adopted), until the workload's next look.
+    rebased: bool,
 }
 
 /// Where a replica's reply to one request goes.
@@ -82,6 +85,9 @@ struct Ticket {
     attempt: AttemptId,
     /// The client and its request number.
     origin: (usize, usize),
+    /// A forced query: its answer comes from the forced order (computed at
+    /// the primary's tip), not from this replica's state.
+    forced_query: bool,
 }
 
 /// A front end and which client each of its attempts serves.
@@ -131,6 +137,11 @@ pub(crate) struct Sim<W: Workload> {
     /// What the clients send, and the app's own value checks.
     workload: W,
     plan: FaultPlan,
+    /// Indices of the forced order's voters (empty: no forced order).
+    voters: Vec<usize>,
+    /// Every record any replica logged, by dot: what an `Applied` output
+    /// (which names only the dot) applied, and whether it was granted.
+    records: BTreeMap<Dot, (<W::App as App>::Update, bool)>,
     checks: Checks,
     /// Every event in order, for the determinism check.
     trace: TraceHash,
@@ -138,6 +149,9 @@ pub(crate) struct Sim<W: Workload> {
     /// Events processed, reported so a sweep shows how much it simulated.
     events: u64,
     crashes: u64,
+    /// Crashes and partitions that hit the forced order's primary.
+    primary_crashes: u64,
+    primary_isolations: u64,
 }
 
 impl<W: Workload> Sim<W> {
@@ -155,7 +169,10 @@ impl<W: Workload> Sim<W> {
         };
         let mut fault_rng = stream(2);
         let plan = FaultPlan::new(&cfg.faults, cfg.replicas, &mut fault_rng);
-        let mut replica_config = cfg.replica_config();
+        let joined = names.len() - usize::from(plan.join_at.is_some());
+        let voter_names = cfg.voter_names(&names[..joined]);
+        let voters = (0..voter_names.len()).collect();
+        let mut replica_config = cfg.replica_config(voter_names, stream(7).random());
         variant.apply(&mut replica_config);
         let snapshot_every = stream(5).random_range(1..=64);
         let bad_contexts = bad_contexts(cfg, &names, &mut stream(6));
@@ -192,6 +209,7 @@ impl<W: Workload> Sim<W> {
                     tickets: BTreeMap::new(),
                     next_token: 1,
                     down: None,
+                    rebased: false,
                 }
             })
             .collect();
@@ -230,11 +248,15 @@ impl<W: Workload> Sim<W> {
             client_rng: stream(3),
             net: Network::new(cfg.faults.clone()),
             plan,
-            checks: Checks::new(seed, cfg.replicas, cfg.clients, cfg.timing.hold_timeout),
+            voters,
+            records: BTreeMap::new(),
+            checks: Checks::new(seed, cfg.replicas, cfg.clients),
             trace,
             ops: OpStats::default(),
             events: 0,
             crashes: 0,
+            primary_crashes: 0,
+            primary_isolations: 0,
             names,
             index,
             replicas,
@@ -387,8 +409,13 @@ impl<W: Workload> Sim<W> {
         }
         let replicas: Vec<&Replica<W::App>> = self.replicas.iter().map(|r| &r.replica).collect();
         self.checks.end(self.now, &replicas, &self.names);
+        let (now, f) = (self.now, &mut self.checks.findings);
+        let unchecked_histories = self.workload.finish(&mut |p, d| f.report(now, p, d));
         let mut totals = ReplicaTotals {
             crashes: self.crashes,
+            primary_crashes: self.primary_crashes,
+            primary_isolations: self.primary_isolations,
+            forced_records: self.checks.forced.len() as u64,
             ..ReplicaTotals::default()
         };
         for r in &replicas {
@@ -414,6 +441,7 @@ impl<W: Workload> Sim<W> {
             replicas: totals,
             end: self.now,
             healed_in,
+            unchecked_histories,
         }
     }
 }

@@ -76,9 +76,9 @@ impl<W: Workload> Sim<W> {
         };
     }
 
-    /// Whether gossip has quiesced: no request pending anywhere, and every
-    /// replica has applied everything it received, the same as every other,
-    /// with an empty log.
+    /// Whether gossip has quiesced: no request pending anywhere (forced ones
+    /// included), and every replica has applied everything it received, the
+    /// same as every other, with an empty log.
     fn is_quiet(&self) -> bool {
         let Some(first) = self.replicas.first() else {
             return true;
@@ -93,6 +93,7 @@ impl<W: Workload> Sim<W> {
                     && r.log_len() == 0
                     && r.held_len() == 0
                     && r.held_updates_len() == 0
+                    && r.forced_status().is_none_or(|s| s.pending == 0)
             })
     }
 }
