@@ -72,8 +72,12 @@ pub struct Timing {
     pub attempt_timeout: Duration,
     /// How long a front end tries in all before answering "busy".
     pub request_budget: Duration,
-    /// How long replicas remember applied update ids at least. Must exceed the
-    /// request budget plus the longest network delay, or a late retry is new.
+    /// How long replicas remember applied update ids at least. Must exceed
+    /// the last moment a second copy of an update can reach a replica: the
+    /// request budget (the last retry), plus the longest delay (it arrives),
+    /// plus the hold timeout (it waits for its causal past and is then
+    /// accepted), plus the longest delay again (its record is gossiped).
+    /// Shorter, and a late copy is applied as new.
     pub dedup_retention: Duration,
     /// The forced order's primary heartbeat when idle.
     pub forced_heartbeat: Duration,
@@ -99,7 +103,7 @@ impl Default for Timing {
             hold_timeout: Duration::from_millis(200),
             attempt_timeout: Duration::from_millis(250),
             request_budget: Duration::from_millis(800),
-            dedup_retention: Duration::from_millis(1100),
+            dedup_retention: Duration::from_millis(1500),
             forced_heartbeat: Duration::from_millis(50),
             view_change_timeout: Duration::from_millis(250),
             forced_budget: Duration::from_millis(600),
@@ -300,11 +304,11 @@ impl SimConfig {
             );
         }
         let longest_delay = f.delay_max.max(f.slow_max);
-        if t.dedup_retention <= t.request_budget + longest_delay {
+        let last_copy = t.request_budget + t.hold_timeout + 2 * longest_delay;
+        if t.dedup_retention <= last_copy {
             return err(format!(
-                "dedup retention ({:?}) must exceed the request budget plus the longest delay ({:?})",
+                "dedup retention ({:?}) must exceed the request budget plus the hold timeout plus twice the longest delay ({last_copy:?}): a retry held for its causal past is accepted that late",
                 t.dedup_retention,
-                t.request_budget + longest_delay
             ));
         }
         Ok(())
