@@ -594,6 +594,7 @@ impl<A: App> Replica<A> {
         for h in ready {
             // The same path as a fresh request: a copy accepted meanwhile
             // (a retry) is answered as a duplicate, not logged twice.
+            self.stats.updates_released += 1;
             self.accept_update(now, h.token, h.id, h.prev, h.op);
         }
         self.rearm_held();

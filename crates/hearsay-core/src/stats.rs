@@ -61,6 +61,8 @@ pub struct ReplicaStats {
     pub reorder_dropped: u64,
     /// Updates that had to wait for their causal past before being accepted.
     pub updates_held: u64,
+    /// Held updates accepted once their causal past arrived.
+    pub updates_released: u64,
     /// Updates answered "not yet": their causal past did not arrive in time.
     pub updates_not_yet: u64,
     /// Updates refused because their context names records that cannot

@@ -78,6 +78,8 @@ pub struct ReplicaTotals {
     pub crashes: u64,
     /// Updates that waited for their causal past before being accepted.
     pub updates_held: u64,
+    /// Held updates accepted once their causal past arrived.
+    pub updates_released: u64,
     /// Updates answered "not yet": their causal past did not arrive in time.
     pub updates_not_yet: u64,
     /// Updates refused for a context naming records that cannot exist.

@@ -426,6 +426,7 @@ impl<W: Workload> Sim<W> {
             totals.queries_not_yet += s.queries_not_yet;
             totals.snapshots_adopted += s.snapshots_adopted;
             totals.updates_held += s.updates_held;
+            totals.updates_released += s.updates_released;
             totals.updates_not_yet += s.updates_not_yet;
             totals.updates_bad_context += s.updates_bad_context;
         }
